@@ -1,0 +1,77 @@
+package vmem
+
+import (
+	"slices"
+	"sync"
+)
+
+// The registry lists every live reservation of the process, so that a map
+// of the process can say which heap owns a region even where the kernel
+// cannot name mappings. Only Reserve, Extend and Release take its lock; the
+// committed counter it reads is atomic, so allocation paths never touch it.
+var registry struct {
+	mu   sync.Mutex
+	next uint64
+	live map[uint64]*Reservation
+}
+
+// Info describes one live reservation.
+type Info struct {
+	ID        uint64
+	Owner     string  // as given to Reserve; may be empty
+	Space     string  // the space's name, e.g. "linux" or a window's
+	Pieces    []Range // allocation bases in address order
+	Committed uintptr // the watermark: bytes in the committed interval
+	HugePages bool
+}
+
+// Range returns the whole range of the reservation.
+func (i Info) Range() Range {
+	first, last := i.Pieces[0], i.Pieces[len(i.Pieces)-1]
+	return Range{first.Base, last.End() - first.Base}
+}
+
+func register(r *Reservation) {
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	if registry.live == nil {
+		registry.live = make(map[uint64]*Reservation)
+	}
+	registry.next++
+	r.id = registry.next
+	registry.live[r.id] = r
+}
+
+func unregister(r *Reservation) {
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	delete(registry.live, r.id)
+}
+
+// Live returns the live reservations of the process made through this
+// package, in every space, sorted by base address.
+func Live() []Info {
+	registry.mu.Lock()
+	out := make([]Info, 0, len(registry.live))
+	for _, r := range registry.live {
+		out = append(out, Info{
+			ID:        r.id,
+			Owner:     r.owner,
+			Space:     r.space,
+			Pieces:    append([]Range(nil), r.pieces...),
+			Committed: r.committed.Load(),
+			HugePages: r.huge,
+		})
+	}
+	registry.mu.Unlock()
+	slices.SortFunc(out, func(a, b Info) int {
+		if a.Pieces[0].Base < b.Pieces[0].Base {
+			return -1
+		}
+		if a.Pieces[0].Base > b.Pieces[0].Base {
+			return 1
+		}
+		return 0
+	})
+	return out
+}

@@ -1,0 +1,207 @@
+// Package vmem hands out address space: reserve it in one piece, commit it on
+// demand, decommit what is no longer needed and release it in one piece.
+//
+// This is the layer the user's document asks for when it says "reserve the
+// heap's address space up front": everything above it (the heap, the maps, the
+// demo) talks to a [Space], never to mmap or VirtualAlloc directly.
+//
+// # Memory states
+//
+// Every page of address space is in one of five states, and every operation in
+// this package is a move between two of them:
+//
+//	Free        nobody owns the range; the OS may place anything there.
+//	Reserved    owned by a Reservation; no physical memory and no commit
+//	            charge; touching it faults (Linux PROT_NONE, Windows MEM_RESERVE).
+//	Committed   readable and writable; physical memory appears on first touch.
+//	Decommitted owned and still accounted to the reservation, but its contents
+//	            are gone and its physical memory returned to the OS.
+//	Released    given back; the range is Free again.
+//
+//	Reserve:  Free → Reserved          Commit:   Reserved|Decommitted → Committed
+//	Decommit: Committed → Decommitted  Release:  any owned state → Released (= Free)
+//	Extend:   Free → Reserved, directly above or below an existing reservation
+//
+// # Implementations
+//
+// [OS] is the host operating system (Linux, macOS and FreeBSD through
+// golang.org/x/sys/unix, Windows through golang.org/x/sys/windows). A [Window]
+// is an emulated, bounded address space — for example the 2 GiB of a 32-bit
+// Windows process — carved out of one real reservation, with Windows' or
+// Linux's placement rule reproduced inside it. Memory in a window is real: only
+// the range of addresses is bounded.
+//
+// # Few VMAs
+//
+// On Linux every change of protection splits a mapping (a VMA), and a process
+// may hold only vm.max_map_count of them (65530 by default). So a Reservation
+// keeps one committed interval, the watermark: Commit widens it with mprotect,
+// Decommit inside it uses MADV_DONTNEED (which lowers RSS; MADV_FREE does not),
+// and protections are never changed on holes. A reservation costs at most two
+// VMAs while it has not been extended, three after an extension below. The
+// platform differences are described by [Caps], not by runtime.GOOS checks.
+//
+// # Errors
+//
+// Every error wraps one of the sentinels in errors.go, so callers can test
+// with errors.Is. Nothing in this package panics on bad input, and a failed
+// operation leaves no reservation behind.
+//
+// # Owners
+//
+// Every reservation may carry an owner name. A process-wide registry ([Live])
+// lists live reservations so that maps can attribute regions the kernel cannot
+// name. Only Reserve, Extend and Release touch the registry's lock; Commit and
+// Decommit update the reservation's counters atomically, so heaps never share
+// a lock on their allocation paths.
+package vmem
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// State is the state of a range of address space. See the package
+// documentation for the moves between states.
+type State uint8
+
+const (
+	Free State = iota
+	Reserved
+	Committed
+	Decommitted
+	Released
+)
+
+func (s State) String() string {
+	switch s {
+	case Free:
+		return "free"
+	case Reserved:
+		return "reserved"
+	case Committed:
+		return "committed"
+	case Decommitted:
+		return "decommitted"
+	case Released:
+		return "released"
+	}
+	return fmt.Sprintf("State(%d)", uint8(s))
+}
+
+// Caps describes what a Space can do, so that shared code asks about a
+// capability instead of the operating system's name.
+type Caps struct {
+	// PageSize is the unit of Commit and Decommit.
+	PageSize uintptr
+	// Granularity is the unit and the alignment of reservations: 64 KiB on
+	// Windows, the page size elsewhere.
+	Granularity uintptr
+	// HugePageSize is the size of a transparent huge page, or 0 when the
+	// space cannot ask for them.
+	HugePageSize uintptr
+	// MaxAlign is the largest alignment Reserve accepts.
+	MaxAlign uintptr
+	// PartialRelease reports whether part of a reservation can be given
+	// back (munmap can; VirtualFree(MEM_RELEASE) cannot).
+	PartialRelease bool
+	// RecommitAfterDecommit reports whether decommitted pages must be
+	// committed again before use (Windows MEM_DECOMMIT). On Linux a
+	// decommitted page stays accessible and reads as zero.
+	RecommitAfterDecommit bool
+	// ExactPlacement reports whether the space can reserve at a given
+	// address without disturbing what is there (MAP_FIXED_NOREPLACE,
+	// VirtualAlloc at an address), which Extend needs.
+	ExactPlacement bool
+	// TopDown reports whether new reservations are placed below earlier
+	// ones (Linux mmap) rather than at the lowest free address (Windows).
+	TopDown bool
+}
+
+// Range is a half-open range of addresses [Base, Base+Size).
+type Range struct {
+	Base uintptr
+	Size uintptr
+}
+
+// End returns the first address after the range.
+func (r Range) End() uintptr { return r.Base + r.Size }
+
+// Contains reports whether addr lies inside the range.
+func (r Range) Contains(addr uintptr) bool { return addr >= r.Base && addr-r.Base < r.Size }
+
+func (r Range) String() string { return fmt.Sprintf("%#x-%#x", r.Base, r.End()) }
+
+// Direction says on which side of a reservation Extend asks for space.
+type Direction uint8
+
+const (
+	// Below asks for the range ending at the reservation's base. On Linux
+	// new mappings are placed below earlier ones, so this side is often
+	// free.
+	Below Direction = iota
+	// Above asks for the range starting at the reservation's end.
+	Above
+)
+
+func (d Direction) String() string {
+	if d == Above {
+		return "above"
+	}
+	return "below"
+}
+
+// Options refine a Reserve call. The zero value asks for a plain reservation
+// aligned to the space's granularity, without an owner.
+type Options struct {
+	// Align is the alignment of the reservation's base: a power of two, at
+	// most Caps.MaxAlign. Zero means the granularity.
+	Align uintptr
+	// Owner names the reservation in the registry and, where the kernel
+	// supports it, in the process's memory map.
+	Owner string
+	// HugePages asks for transparent huge pages: the reservation is aligned
+	// to the huge page size and committed and decommitted in whole huge
+	// pages. Spaces without huge pages ignore it.
+	HugePages bool
+}
+
+// Space is a place that hands out address space.
+//
+// Implementations are safe for concurrent use. The reservations they return
+// are not: a Reservation belongs to one owner (typically a heap, under its own
+// lock).
+type Space interface {
+	// Name describes the space, e.g. "linux" or "win32 (2 GiB, bottom-up)".
+	Name() string
+	// Caps reports what the space can do.
+	Caps() Caps
+	// Reserve moves size bytes (rounded up to the granularity) from Free to
+	// Reserved, in one contiguous range.
+	Reserve(size uintptr, o Options) (*Reservation, error)
+}
+
+// prims are the primitive moves a space's reservations are made of. Each
+// implementation (per OS, and the emulated window) documents them once; the
+// bookkeeping shared by all of them — rounding, the watermark, the registry,
+// the pieces of an extended reservation — lives in Reservation.
+type prims interface {
+	caps() Caps
+	// reserve returns a new Reserved range of size bytes aligned to align.
+	reserve(size, align uintptr, huge bool) (unsafe.Pointer, error)
+	// reserveAt reserves exactly [p, p+size) or fails with ErrAddressTaken
+	// (or another error) without side effects.
+	reserveAt(p unsafe.Pointer, size uintptr, huge bool) error
+	// commit moves [p, p+n) to Committed.
+	commit(p unsafe.Pointer, n uintptr) error
+	// uncommit moves [p, p+n), at the top or bottom of the committed
+	// interval, back to Reserved, returning its commit charge.
+	uncommit(p unsafe.Pointer, n uintptr) error
+	// decommit moves [p, p+n) from Committed to Decommitted.
+	decommit(p unsafe.Pointer, n uintptr) error
+	// release gives back the pieces of one reservation, in address order;
+	// p points at the first piece's base.
+	release(p unsafe.Pointer, pieces []Range) error
+	// name labels [p, p+n) for the OS's memory map, best effort.
+	name(p unsafe.Pointer, n uintptr, owner string)
+}

@@ -1,0 +1,115 @@
+// Package vmmap takes snapshots of address spaces — a live Linux process, a
+// Windows process, an emulated window — classifies every region the way
+// Sysinternals VMMap does, attributes regions to the zebra heaps that own
+// them, and measures fragmentation.
+package vmmap
+
+import (
+	"fmt"
+	"time"
+)
+
+// Type is a region's VMMap type.
+type Type uint8
+
+const (
+	Free        Type = iota // nobody owns the range
+	Image                   // an executable or shared library (.exe/.dll, ELF with code)
+	MappedFile              // a file mapped as data
+	Shareable               // shared memory not backed by a regular file (shm, memfd, MAP_SHARED anon)
+	Heap                    // a native heap: [heap], malloc arenas, zebra heaps
+	GoHeap                  // the Go runtime's own heap and metadata (VMMap's "Managed Heap")
+	Stack                   // thread stacks
+	PrivateData             // other private memory
+	PageTable               // kernel page tables (Windows only)
+	Unusable                // Windows: the tail of a 64 KiB allocation granule no one can use
+)
+
+var typeNames = [...]string{
+	Free: "Free", Image: "Image", MappedFile: "Mapped File", Shareable: "Shareable",
+	Heap: "Heap", GoHeap: "Go heap", Stack: "Stack", PrivateData: "Private Data",
+	PageTable: "Page Table", Unusable: "Unusable",
+}
+
+// Types lists every type in VMMap's order, for tables and legends.
+var Types = []Type{Image, MappedFile, Shareable, Heap, GoHeap, Stack, PrivateData, PageTable, Unusable, Free}
+
+func (t Type) String() string {
+	if int(t) < len(typeNames) {
+		return typeNames[t]
+	}
+	return fmt.Sprintf("Type(%d)", uint8(t))
+}
+
+// State says whether a region's pages are usable.
+type State uint8
+
+const (
+	StateFree      State = iota
+	StateReserved        // owned, not accessible (PROT_NONE / MEM_RESERVE)
+	StateCommitted       // accessible (Linux: any protection but none; Windows MEM_COMMIT)
+)
+
+func (s State) String() string {
+	switch s {
+	case StateFree:
+		return "free"
+	case StateReserved:
+		return "reserved"
+	case StateCommitted:
+		return "committed"
+	}
+	return fmt.Sprintf("State(%d)", uint8(s))
+}
+
+// Region is a run of pages with the same type, state, protection and owner.
+// Addresses are uint64 so that a 32-bit build can map a 64-bit process.
+type Region struct {
+	Start, End uint64 // [Start, End)
+	Type       Type
+	State      State
+	Perms      string // "rwxp" on Linux; "RW", "RX", "R", "NA" … on Windows
+	Path       string // mapped file, or the kernel's name ("[heap]", "[anon:x]")
+	Owner      string // zebra heap name, "Go heap", thread name; "" when unknown
+
+	// Memory counters in bytes. On Linux they come from smaps; Committed is
+	// RSS there (Linux commits lazily) and the committed size on Windows.
+	Committed    uint64
+	RSS          uint64
+	PSS          uint64
+	Private      uint64 // private clean + private dirty
+	PrivateDirty uint64
+	Shared       uint64 // shared clean + shared dirty
+	Swap         uint64
+	AnonHuge     uint64   // AnonHugePages
+	Flags        []string // smaps VmFlags
+}
+
+// Size returns End - Start.
+func (r Region) Size() uint64 { return r.End - r.Start }
+
+// Snapshot is an address space at one moment: regions in address order,
+// with Free regions filling the gaps inside Span.
+type Snapshot struct {
+	Source  string    // "linux pid 1234 (name)", "window win32", "windows pid 42"
+	PID     int       // 0 for an emulated window
+	Command string    // process name, when known
+	Taken   time.Time // when it was read
+	// Span is the part of the address space the metrics measure: by
+	// default from the lowest to the highest user mapping of a 64-bit
+	// process, the whole window for an emulated one. Every output says
+	// which span it used.
+	Span        AddrRange
+	Granularity uint64 // allocation granularity: 4 KiB on Linux, 64 KiB on Windows
+	MaxMapCount int    // vm.max_map_count, or 0 when not applicable
+	VMAs        int    // number of kernel mappings (lines of the maps file)
+	Regions     []Region
+}
+
+// AddrRange is a half-open range of addresses.
+type AddrRange struct{ Start, End uint64 }
+
+// Size returns End - Start.
+func (a AddrRange) Size() uint64 { return a.End - a.Start }
+
+func (a AddrRange) String() string { return fmt.Sprintf("%#x-%#x", a.Start, a.End) }
