@@ -10,16 +10,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// hostPrims implements prims with mmap, mprotect and madvise:
+// hostPrims implements prims with mmap, mprotect and madvise, the same on
+// Linux, macOS and FreeBSD:
 //
-//	reserve    mmap(PROT_NONE) — no physical memory, no commit charge
+//	reserve    mmap(PROT_NONE): no physical memory, no commit charge;
+//	           aligned by over-reserving and trimming head and tail
+//	reserveAt  placeAt (per OS): exactly there, or ErrAddressTaken
 //	commit     mprotect(PROT_READ|PROT_WRITE) of the interval's new part
-//	uncommit   mprotect(PROT_NONE) at an end of the interval
-//	decommit   madvise(decommitAdvice): contents dropped, RSS lowered
-//	release    munmap of the whole range
+//	uncommit   per OS (uncommitRange), at an end of the interval: back
+//	           to PROT_NONE
+//	decommit   per OS (decommitRange): contents dropped, RSS lowered
+//	release    one munmap of the whole range
 //
-// The per-OS files supply decommitAdvice, placeAt (for reserveAt), nameRange
-// and the huge-page advice.
+// The per-OS files (os_linux.go, os_darwin.go, os_freebsd.go) supply
+// hostName, topDown, hugePageSize, placeAt, decommitRange, uncommitRange,
+// adviseHuge and nameRange.
 type hostPrims struct{}
 
 var pageSize = uintptr(unix.Getpagesize())
@@ -32,20 +37,24 @@ func (hostPrims) caps() Caps {
 		MaxAlign:       1 << 30,
 		PartialRelease: true,
 		ExactPlacement: true,
-		TopDown:        true,
+		TopDown:        topDown,
 	}
 }
 
 func bytesAt(p unsafe.Pointer, n uintptr) []byte { return unsafe.Slice((*byte)(p), n) }
 
-// osError wraps an errno with the operation and, for ENOMEM, ErrNoMemory
-// and the likely cause.
-func osError(op string, p unsafe.Pointer, n uintptr, err error) error {
+// enomemHint says what ENOMEM usually means, since the errno alone
+// ("cannot allocate memory") sends people looking at free RAM.
+const enomemHint = "out of address space or over the commit limit, or the process has reached its limit of mappings (vm.max_map_count on Linux)"
+
+// osError wraps an errno from call on [p, p+n) as a sysError; ENOMEM also
+// wraps ErrNoMemory.
+func osError(call string, p unsafe.Pointer, n uintptr, err error) error {
+	e := &sysError{call: call, addr: uintptr(p), size: n, err: err}
 	if errors.Is(err, unix.ENOMEM) {
-		return fmt.Errorf("%s %p+%#x: %w: %w (out of memory, or the process reached vm.max_map_count mappings)",
-			op, p, n, ErrNoMemory, err)
+		e.sentinel, e.hint = ErrNoMemory, enomemHint
 	}
-	return fmt.Errorf("%s %p+%#x: %w", op, p, n, err)
+	return e
 }
 
 func (hostPrims) reserve(size, align uintptr, huge bool) (unsafe.Pointer, error) {
@@ -60,18 +69,20 @@ func (hostPrims) reserve(size, align uintptr, huge bool) (unsafe.Pointer, error)
 	if err != nil {
 		return nil, osError("mmap", nil, span, err)
 	}
-	// Trim the slack so the base is aligned: head and tail go back.
+	// Trim the slack so the base is aligned: head and tail go back. Cutting
+	// the ends of a mapping never splits it, so neither munmap can fail for
+	// lack of mappings; if one fails anyway, nothing is left behind.
 	head := (align - uintptr(p)%align) % align
 	if head > 0 {
 		if err := unix.MunmapPtr(p, head); err != nil {
-			unix.MunmapPtr(p, span)
+			_ = unix.MunmapPtr(p, span)
 			return nil, osError("munmap", p, head, err)
 		}
 	}
 	q := unsafe.Add(p, head)
 	if tail := span - head - size; tail > 0 {
 		if err := unix.MunmapPtr(unsafe.Add(q, size), tail); err != nil {
-			unix.MunmapPtr(q, span-head)
+			_ = unix.MunmapPtr(q, span-head)
 			return nil, osError("munmap", unsafe.Add(q, size), tail, err)
 		}
 	}
@@ -98,19 +109,17 @@ func (hostPrims) commit(p unsafe.Pointer, n uintptr) error {
 	return nil
 }
 
-func (hostPrims) uncommit(p unsafe.Pointer, n uintptr) error {
+func (hostPrims) uncommit(p unsafe.Pointer, n uintptr) error { return uncommitRange(p, n) }
+
+// mprotectNone is uncommitRange where a protection change is enough.
+func mprotectNone(p unsafe.Pointer, n uintptr) error {
 	if err := unix.Mprotect(bytesAt(p, n), unix.PROT_NONE); err != nil {
 		return osError("mprotect", p, n, err)
 	}
 	return nil
 }
 
-func (hostPrims) decommit(p unsafe.Pointer, n uintptr) error {
-	if err := unix.Madvise(bytesAt(p, n), decommitAdvice); err != nil {
-		return osError("madvise", p, n, err)
-	}
-	return nil
-}
+func (hostPrims) decommit(p unsafe.Pointer, n uintptr) error { return decommitRange(p, n) }
 
 func (hostPrims) release(p unsafe.Pointer, pieces []Range) error {
 	// The pieces are contiguous; one munmap releases them all without

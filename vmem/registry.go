@@ -42,6 +42,13 @@ func register(r *Reservation) {
 	registry.live[r.id] = r
 }
 
+// reregister puts back a reservation whose release failed, under its ID.
+func reregister(r *Reservation) {
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	registry.live[r.id] = r
+}
+
 func unregister(r *Reservation) {
 	registry.mu.Lock()
 	defer registry.mu.Unlock()

@@ -3,7 +3,6 @@ package vmem
 import (
 	"fmt"
 	"math"
-	"math/bits"
 	"sync/atomic"
 	"unsafe"
 
@@ -40,6 +39,7 @@ type Reservation struct {
 
 // reserve implements Space.Reserve for every space: it validates and rounds
 // the request, asks the primitives for the range, names it and registers it.
+// On failure nothing is mapped and nothing is registered.
 func reserve(p prims, space string, size uintptr, o Options) (*Reservation, error) {
 	c := p.caps()
 	huge := o.HugePages && c.HugePageSize != 0
@@ -47,22 +47,25 @@ func reserve(p prims, space string, size uintptr, o Options) (*Reservation, erro
 	if huge {
 		unit = max(unit, c.HugePageSize)
 	}
+	fail := func(err error) error {
+		return fmt.Errorf("vmem: %s: reserve %s: %w", space, sizeText(size), err)
+	}
 	rounded, err := roundUp(size, unit)
 	if err != nil {
-		return nil, fmt.Errorf("vmem: %s: reserve %d bytes: %w", space, size, err)
+		return nil, fail(err)
 	}
 	align := o.Align
 	if align == 0 {
 		align = c.Granularity
 	}
-	if bits.OnesCount64(uint64(align)) != 1 || align > c.MaxAlign {
-		return nil, fmt.Errorf("%w: %s: alignment %#x must be a power of two no larger than %#x",
-			ErrInvalidAlign, space, align, c.MaxAlign)
+	if align&(align-1) != 0 || align > c.MaxAlign {
+		return nil, fail(fmt.Errorf("%w: %#x is not a power of two up to %s",
+			ErrInvalidAlign, align, units.Size(c.MaxAlign)))
 	}
 	align = max(align, unit)
 	ptr, err := p.reserve(rounded, align, huge)
 	if err != nil {
-		return nil, fmt.Errorf("vmem: %s: reserve %s: %w", space, units.Size(rounded), err)
+		return nil, fail(err)
 	}
 	base := uintptr(ptr)
 	r := &Reservation{
@@ -78,14 +81,28 @@ func reserve(p prims, space string, size uintptr, o Options) (*Reservation, erro
 	return r, nil
 }
 
-// roundUp rounds n up to a multiple of unit (a power of two), rejecting
-// zero and overflow with ErrInvalidSize.
+// sizeText renders a requested size for an error message: in units when
+// that is exact, else in bytes, so "4097 B" is not shown as "4.0 KiB".
+func sizeText(n uintptr) string {
+	if n < 1024 || n%1024 != 0 {
+		return fmt.Sprintf("%d B", n)
+	}
+	return units.Size(n)
+}
+
+// roundUp rounds n up to a multiple of unit (a power of two). Zero and sizes
+// that overflow when rounded are ErrInvalidSize; sizes over math.MaxInt,
+// which no address space holds (and unsafe.Add could not reach), are
+// ErrNoMemory, as the OS would answer.
 func roundUp(n, unit uintptr) (uintptr, error) {
 	if n == 0 {
 		return 0, fmt.Errorf("%w: size is zero", ErrInvalidSize)
 	}
 	if n+unit-1 < n {
-		return 0, fmt.Errorf("%w: %d bytes overflows when rounded to %s", ErrInvalidSize, n, units.Size(unit))
+		return 0, fmt.Errorf("%w: %d bytes overflows when rounded up to %s", ErrInvalidSize, n, units.Size(unit))
+	}
+	if r := (n + unit - 1) &^ (unit - 1); r > math.MaxInt {
+		return 0, fmt.Errorf("%w: %s is larger than the address space", ErrNoMemory, units.Size(r))
 	}
 	return (n + unit - 1) &^ (unit - 1), nil
 }
@@ -137,61 +154,119 @@ func (r *Reservation) Unit() uintptr {
 // check validates [addr, addr+n) against the reservation.
 func (r *Reservation) check(op string, addr, n uintptr) error {
 	if r.released {
-		return fmt.Errorf("vmem: %s %#x: %w", op, addr, ErrReleased)
+		return fmt.Errorf("vmem: %s: %s %#x+%s: %w", r.space, op, addr, sizeText(n), ErrReleased)
 	}
 	if n == 0 {
-		return fmt.Errorf("vmem: %s %#x: %w: size is zero", op, addr, ErrInvalidSize)
+		return fmt.Errorf("vmem: %s: %s %#x: %w: size is zero", r.space, op, addr, ErrInvalidSize)
 	}
 	if addr+n < addr {
-		return fmt.Errorf("vmem: %s %#x+%d: %w: overflows", op, addr, n, ErrInvalidSize)
+		return fmt.Errorf("vmem: %s: %s %#x+%s: %w: the range wraps around the address space",
+			r.space, op, addr, sizeText(n), ErrInvalidSize)
 	}
 	if addr < r.Base() || addr+n > r.Base()+r.size {
-		return fmt.Errorf("vmem: %s %#x-%#x: %w %s", op, addr, addr+n, ErrOutOfRange, r.Range())
+		return fmt.Errorf("vmem: %s: %s %#x-%#x: %w %s", r.space, op, addr, addr+n, ErrOutOfRange, r.Range())
 	}
 	return nil
 }
 
 // Commit moves the pages covering [addr, addr+n) to Committed: they become
 // readable and writable, and physical memory appears when they are first
-// touched. The committed interval widens to include them.
+// touched. The committed interval widens to include them, so pages between
+// the interval and the request are committed too: commit upward from the
+// base, as a heap does, and nothing extra is committed. For reservations
+// with huge pages the unit is the huge page.
+//
+// On failure the committed interval is as it was.
 func (r *Reservation) Commit(addr, n uintptr) error {
 	if err := r.check("commit", addr, n); err != nil {
 		return err
 	}
 	u := r.Unit()
-	lo := addr &^ (u - 1)
+	lo := addr &^ (u - 1) // the base and the size are multiples of u
 	hi := min((addr+n+u-1)&^(u-1), r.Base()+r.size)
-	if r.clo == r.chi { // empty: the interval starts where the request does
-		r.clo, r.chi = lo, lo
+	fail := func(a, b uintptr, err error) error {
+		return fmt.Errorf("vmem: %s: commit %#x-%#x: %w", r.space, a, b, err)
+	}
+	if r.clo == r.chi { // nothing committed: the interval is the request
+		if err := r.commitRange(lo, hi); err != nil {
+			return fail(lo, hi, err)
+		}
+		r.clo, r.chi = lo, hi
+		r.committed.Store(hi - lo)
+		return nil
 	}
 	if r.caps.RecommitAfterDecommit {
+		// Decommitted pages inside the interval need committing again;
+		// committing committed pages is harmless.
 		if a, b := max(lo, r.clo), min(hi, r.chi); a < b {
 			if err := r.each(a, b, r.p.commit); err != nil {
-				return fmt.Errorf("vmem: commit %#x-%#x: %w", a, b, err)
+				return fail(a, b, err)
 			}
 		}
 	}
 	if lo < r.clo {
-		if err := r.each(lo, r.clo, r.p.commit); err != nil {
-			return fmt.Errorf("vmem: commit %#x-%#x: %w", lo, r.clo, err)
+		if err := r.commitRange(lo, r.clo); err != nil {
+			return fail(lo, r.clo, err)
 		}
-		r.clo = lo
 	}
 	if hi > r.chi {
-		if err := r.each(r.chi, hi, r.p.commit); err != nil {
-			return fmt.Errorf("vmem: commit %#x-%#x: %w", r.chi, hi, err)
+		if err := r.commitRange(r.chi, hi); err != nil {
+			if lo < r.clo {
+				r.rollback(lo, r.clo)
+			}
+			return fail(r.chi, hi, err)
 		}
-		r.chi = hi
 	}
+	r.clo, r.chi = min(lo, r.clo), max(hi, r.chi)
 	r.committed.Store(r.chi - r.clo)
+	return nil
+}
+
+// commitRange commits [lo, hi), which lies outside the committed interval;
+// if that fails part way, it puts back what it did.
+func (r *Reservation) commitRange(lo, hi uintptr) error {
+	if err := r.each(lo, hi, r.p.commit); err != nil {
+		r.rollback(lo, hi)
+		return err
+	}
+	return nil
+}
+
+// rollback returns [lo, hi), outside the committed interval, to Reserved,
+// best effort: decommit drops anything committed (and on Windows returns the
+// charge), uncommit restores the protection. Both are harmless on pages that
+// were never committed.
+func (r *Reservation) rollback(lo, hi uintptr) {
+	_ = r.each(lo, hi, r.p.decommit)
+	_ = r.uncommit(lo, hi)
+}
+
+// uncommit returns [lo, hi), at an end of the committed interval, to
+// Reserved, and gives the range back its attributes where the primitives
+// need that (see restorer).
+func (r *Reservation) uncommit(lo, hi uintptr) error {
+	if err := r.each(lo, hi, r.p.uncommit); err != nil {
+		return err
+	}
+	if rs, ok := r.p.(restorer); ok {
+		_ = r.each(lo, hi, func(p unsafe.Pointer, n uintptr) error {
+			rs.restore(p, n, r.huge, r.owner)
+			return nil
+		})
+	}
 	return nil
 }
 
 // Decommit moves the whole pages inside [addr, addr+n) from Committed to
 // Decommitted: their contents are lost and their physical memory returns to
-// the OS. Partial pages at either end are left alone. Pages outside the
-// committed interval are already uncommitted and are skipped. Where the range
-// reaches an end of the committed interval, the interval shrinks.
+// the OS. Partial pages (partial huge pages, for reservations with huge
+// pages) at either end are left alone. Pages outside the committed interval
+// are already uncommitted and are skipped. Where the range reaches an end of
+// the committed interval, the interval shrinks.
+//
+// Decommitted pages inside the interval stay readable and writable and read
+// as zero, unless Caps.RecommitAfterDecommit says they must be committed
+// again first.
 func (r *Reservation) Decommit(addr, n uintptr) error {
 	if err := r.check("decommit", addr, n); err != nil {
 		return err
@@ -203,25 +278,26 @@ func (r *Reservation) Decommit(addr, n uintptr) error {
 		return nil
 	}
 	if err := r.each(lo, hi, r.p.decommit); err != nil {
-		return fmt.Errorf("vmem: decommit %#x-%#x: %w", lo, hi, err)
+		return fmt.Errorf("vmem: %s: decommit %#x-%#x: %w", r.space, lo, hi, err)
 	}
+	// At an end of the interval the watermark moves back, returning the
+	// commit charge. A failed uncommit (ENOMEM when the mapping limit is
+	// reached) leaves the pages decommitted but inside the interval: still
+	// correct, only the charge is not returned.
 	switch {
 	case lo == r.clo && hi == r.chi:
-		if err := r.each(lo, hi, r.p.uncommit); err == nil {
+		if r.uncommit(lo, hi) == nil {
 			r.chi = r.clo
 		}
 	case hi == r.chi:
-		if err := r.each(lo, hi, r.p.uncommit); err == nil {
+		if r.uncommit(lo, hi) == nil {
 			r.chi = lo
 		}
 	case lo == r.clo:
-		if err := r.each(lo, hi, r.p.uncommit); err == nil {
+		if r.uncommit(lo, hi) == nil {
 			r.clo = hi
 		}
 	}
-	// A failed uncommit (ENOMEM when the VMA limit is reached) leaves the
-	// pages decommitted but inside the interval: still correct, only the
-	// commit charge is not returned.
 	r.committed.Store(r.chi - r.clo)
 	return nil
 }
@@ -243,13 +319,23 @@ func (r *Reservation) each(lo, hi uintptr, f func(unsafe.Pointer, uintptr) error
 
 // Extend grows the reservation in place by n bytes (rounded up to the
 // granularity, or the huge page size) on the given side, if that range is
-// free. On failure nothing changes; ErrAddressTaken means the range is in use.
+// free. The new part is Reserved; the committed interval does not move.
+//
+// On failure nothing changes, in the address space or in the registry;
+// ErrAddressTaken means the range is in use (or the space cannot place at an
+// address: Caps.ExactPlacement), and the caller should reserve elsewhere.
 func (r *Reservation) Extend(dir Direction, n uintptr) error {
 	if r.released {
-		return fmt.Errorf("vmem: extend %s: %w", dir, ErrReleased)
+		return fmt.Errorf("vmem: %s: extend %s by %s: %w", r.space, dir, sizeText(n), ErrReleased)
+	}
+	fail := func(err error) error {
+		return fmt.Errorf("vmem: %s: extend %s %s by %s: %w", r.space, dir, r.Range(), sizeText(n), err)
+	}
+	if dir != Below && dir != Above {
+		return fail(ErrInvalidDirection)
 	}
 	if !r.caps.ExactPlacement {
-		return fmt.Errorf("vmem: %s: extend %s: %w: the space cannot place at an address", r.space, dir, ErrAddressTaken)
+		return fail(fmt.Errorf("%w: the space cannot place at an address", ErrAddressTaken))
 	}
 	unit := r.caps.Granularity
 	if r.huge {
@@ -257,35 +343,32 @@ func (r *Reservation) Extend(dir Direction, n uintptr) error {
 	}
 	n, err := roundUp(n, unit)
 	if err != nil {
-		return fmt.Errorf("vmem: extend %s: %w", dir, err)
-	}
-	if n > math.MaxInt {
-		return fmt.Errorf("vmem: extend %s by %d: %w: too large", dir, n, ErrInvalidSize)
+		return fail(err)
 	}
 	base, end := r.Base(), r.Base()+r.size
 	var at unsafe.Pointer
-	switch dir {
-	case Below:
-		if n > base {
-			return fmt.Errorf("vmem: extend below %s by %s: %w: below address zero", r.Range(), units.Size(n), ErrAddressTaken)
+	if dir == Below {
+		if n >= base { // page zero is never mappable
+			return fail(fmt.Errorf("%w: it would reach address zero", ErrAddressTaken))
 		}
 		at = unsafe.Add(r.ptr, -int(n))
-	case Above:
+	} else {
 		if end+n < end {
-			return fmt.Errorf("vmem: extend above %s by %s: %w: past the top of the address space", r.Range(), units.Size(n), ErrAddressTaken)
+			return fail(fmt.Errorf("%w: past the top of the address space", ErrAddressTaken))
 		}
 		at = unsafe.Add(r.ptr, r.size)
-	default:
-		return fmt.Errorf("vmem: extend: %w: unknown direction %d", ErrInvalidSize, dir)
+	}
+	if r.size+n > math.MaxInt {
+		return fail(fmt.Errorf("%w: the reservation would be larger than the address space", ErrNoMemory))
 	}
 	if err := r.p.reserveAt(at, n, r.huge); err != nil {
-		return fmt.Errorf("vmem: %s: extend %s %s by %s: %w", r.space, dir, r.Range(), units.Size(n), err)
+		return fail(err)
 	}
 	if r.owner != "" {
 		r.p.name(at, n, r.owner)
 	}
 	piece := Range{uintptr(at), n}
-	registry.mu.Lock()
+	registry.mu.Lock() // Live reads ptr, size and pieces
 	if dir == Below {
 		r.ptr = at
 		r.pieces = append([]Range{piece}, r.pieces...)
@@ -299,21 +382,52 @@ func (r *Reservation) Extend(dir Direction, n uintptr) error {
 
 // Release gives the whole reservation, every piece of it, back to the OS
 // (Released = Free). A second Release, and any later operation, returns
-// ErrReleased. If the OS refuses, the reservation stays registered and the
-// error is returned; Release may be called again.
+// ErrReleased. If the OS refuses, the reservation stays registered and
+// intact and the error is returned; Release may be called again.
 func (r *Reservation) Release() error {
 	if r.released {
-		return fmt.Errorf("vmem: release %s: %w", r.Range(), ErrReleased)
+		return fmt.Errorf("vmem: %s: release %s: %w", r.space, r.Range(), ErrReleased)
 	}
+	// Leave the registry first: once the range is unmapped another
+	// reservation may take it at once, and Live must never list one range
+	// twice. If the OS refuses, the reservation comes back under its ID.
+	unregister(r)
 	if err := r.p.release(r.ptr, r.pieces); err != nil {
+		reregister(r)
 		return fmt.Errorf("vmem: %s: release %s: %w", r.space, r.Range(), err)
 	}
 	r.released = true
 	r.clo, r.chi = r.Base(), r.Base()
 	r.committed.Store(0)
-	unregister(r)
 	return nil
 }
 
 // Released reports whether Release has succeeded.
 func (r *Reservation) Released() bool { return r.released }
+
+// validate checks the reservation's invariants and says which one is
+// broken. Tests call it after every step.
+func (r *Reservation) validate() error {
+	u := r.Unit()
+	base, end := r.Base(), r.Base()+r.size
+	switch {
+	case len(r.pieces) == 0:
+		return fmt.Errorf("no pieces")
+	case r.pieces[0].Base != base || r.pieces[len(r.pieces)-1].End() != end:
+		return fmt.Errorf("pieces %v do not span %v", r.pieces, r.Range())
+	case base%u != 0 || r.size%u != 0 || r.size == 0:
+		return fmt.Errorf("range %v is not a non-empty multiple of the unit %#x", r.Range(), u)
+	case r.clo > r.chi || r.clo < base || r.chi > end:
+		return fmt.Errorf("committed interval %#x-%#x outside %v", r.clo, r.chi, r.Range())
+	case r.clo%u != 0 || r.chi%u != 0:
+		return fmt.Errorf("committed interval %#x-%#x not aligned to %#x", r.clo, r.chi, u)
+	case r.committed.Load() != r.chi-r.clo:
+		return fmt.Errorf("committed counter %#x, interval holds %#x", r.committed.Load(), r.chi-r.clo)
+	}
+	for i := 1; i < len(r.pieces); i++ {
+		if r.pieces[i].Base != r.pieces[i-1].End() {
+			return fmt.Errorf("pieces %v are not contiguous", r.pieces)
+		}
+	}
+	return nil
+}

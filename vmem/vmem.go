@@ -24,28 +24,49 @@
 //
 // # Implementations
 //
-// [OS] is the host operating system (Linux, macOS and FreeBSD through
-// golang.org/x/sys/unix, Windows through golang.org/x/sys/windows). A [Window]
-// is an emulated, bounded address space — for example the 2 GiB of a 32-bit
-// Windows process — carved out of one real reservation, with Windows' or
-// Linux's placement rule reproduced inside it. Memory in a window is real: only
-// the range of addresses is bounded.
+// [OS] is the host operating system: Linux, macOS and FreeBSD through
+// golang.org/x/sys/unix (mmap_unix.go, with one os_<goos>.go file each),
+// Windows through golang.org/x/sys/windows. A [Window] is an emulated,
+// bounded address space (for example the 2 GiB of a 32-bit Windows process)
+// carved out of one real reservation, with Windows' or Linux's placement
+// rule reproduced inside it. Memory in a window is real: only the range of
+// addresses is bounded.
+//
+// The hosts differ where [Caps] says they do, and in a few places Caps
+// cannot say:
+//
+//   - Decommit: Linux uses MADV_DONTNEED; macOS and FreeBSD map fresh
+//     memory over the range (MAP_FIXED). On all three RSS falls at once and
+//     decommitted pages read as zero. Windows uses MEM_DECOMMIT, and the
+//     pages must be committed again (Caps.RecommitAfterDecommit).
+//   - Extend: Linux places with MAP_FIXED_NOREPLACE, FreeBSD with
+//     MAP_FIXED|MAP_EXCL (a taken range and a real shortage both read as
+//     ENOMEM there; Extend reports ErrAddressTaken), macOS with an address
+//     hint whose result is checked and undone if it landed elsewhere.
+//   - Huge pages: Linux asks for transparent huge pages (MADV_HUGEPAGE) and
+//     reports none when THP is off; FreeBSD promotes aligned 2 MiB runs by
+//     itself; macOS and Windows have none (Caps.HugePageSize is 0).
+//   - Owner names reach the OS's memory map only on Linux 5.17+ with
+//     CONFIG_ANON_VMA_NAME ("[anon:owner]"); elsewhere only [Live] knows.
 //
 // # Few VMAs
 //
 // On Linux every change of protection splits a mapping (a VMA), and a process
 // may hold only vm.max_map_count of them (65530 by default). So a Reservation
 // keeps one committed interval, the watermark: Commit widens it with mprotect,
-// Decommit inside it uses MADV_DONTNEED (which lowers RSS; MADV_FREE does not),
-// and protections are never changed on holes. A reservation costs at most two
-// VMAs while it has not been extended, three after an extension below. The
-// platform differences are described by [Caps], not by runtime.GOOS checks.
+// Decommit inside it uses MADV_DONTNEED, and protections are never changed on
+// holes. A reservation therefore costs at most three VMAs (reserved, committed,
+// reserved), whatever is committed, decommitted or extended, and two while
+// the committed interval starts at the base, as it does for a heap that
+// commits upward.
 //
 // # Errors
 //
 // Every error wraps one of the sentinels in errors.go, so callers can test
-// with errors.Is. Nothing in this package panics on bad input, and a failed
-// operation leaves no reservation behind.
+// with errors.Is; refusals by the OS also wrap the errno. Messages start with
+// "vmem: " and the space's name once. Nothing in this package panics on bad
+// input, and a failed operation leaves no reservation behind and changes no
+// reservation.
 //
 // # Owners
 //
@@ -97,8 +118,9 @@ type Caps struct {
 	// Granularity is the unit and the alignment of reservations: 64 KiB on
 	// Windows, the page size elsewhere.
 	Granularity uintptr
-	// HugePageSize is the size of a transparent huge page, or 0 when the
-	// space cannot ask for them.
+	// HugePageSize is the size of a transparent huge page (the unit of
+	// Commit and Decommit for reservations with Options.HugePages), or 0
+	// when the space has none or they are switched off.
 	HugePageSize uintptr
 	// MaxAlign is the largest alignment Reserve accepts.
 	MaxAlign uintptr
@@ -106,8 +128,8 @@ type Caps struct {
 	// back (munmap can; VirtualFree(MEM_RELEASE) cannot).
 	PartialRelease bool
 	// RecommitAfterDecommit reports whether decommitted pages must be
-	// committed again before use (Windows MEM_DECOMMIT). On Linux a
-	// decommitted page stays accessible and reads as zero.
+	// committed again before use (Windows MEM_DECOMMIT). On Linux, macOS
+	// and FreeBSD a decommitted page stays accessible and reads as zero.
 	RecommitAfterDecommit bool
 	// ExactPlacement reports whether the space can reserve at a given
 	// address without disturbing what is there (MAP_FIXED_NOREPLACE,
@@ -185,6 +207,14 @@ type Space interface {
 // implementation (per OS, and the emulated window) documents them once; the
 // bookkeeping shared by all of them — rounding, the watermark, the registry,
 // the pieces of an extended reservation — lives in Reservation.
+//
+// Preconditions: ranges are non-empty, aligned to the page size (reserve
+// and reserveAt: to the granularity) and, for commit, uncommit and
+// decommit, inside one piece. Errors name the failing call and range but no
+// "vmem:" prefix (Reservation adds it with the space and the operation),
+// wrap ErrNoMemory when the OS is out of memory or mappings and
+// ErrAddressTaken when reserveAt finds the range in use, and leave no side
+// effects.
 type prims interface {
 	caps() Caps
 	// reserve returns a new Reserved range of size bytes aligned to align.
@@ -204,4 +234,11 @@ type prims interface {
 	release(p unsafe.Pointer, pieces []Range) error
 	// name labels [p, p+n) for the OS's memory map, best effort.
 	name(p unsafe.Pointer, n uintptr, owner string)
+}
+
+// restorer is implemented by primitives whose uncommit replaces the range
+// and so loses its attributes (Linux: the huge-page advice and the name).
+// Reservation calls restore after every successful uncommit.
+type restorer interface {
+	restore(p unsafe.Pointer, n uintptr, huge bool, owner string)
 }

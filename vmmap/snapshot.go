@@ -34,6 +34,16 @@ var typeNames = [...]string{
 // Types lists every type in VMMap's order, for tables and legends.
 var Types = []Type{Image, MappedFile, Shareable, Heap, GoHeap, Stack, PrivateData, PageTable, Unusable, Free}
 
+// ParseType is the inverse of Type.String.
+func ParseType(s string) (Type, error) {
+	for i, n := range typeNames {
+		if n == s {
+			return Type(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unknown region type %q", ErrParse, s)
+}
+
 func (t Type) String() string {
 	if int(t) < len(typeNames) {
 		return typeNames[t]
@@ -49,6 +59,16 @@ const (
 	StateReserved        // owned, not accessible (PROT_NONE / MEM_RESERVE)
 	StateCommitted       // accessible (Linux: any protection but none; Windows MEM_COMMIT)
 )
+
+// ParseState is the inverse of State.String.
+func ParseState(s string) (State, error) {
+	for _, st := range []State{StateFree, StateReserved, StateCommitted} {
+		if st.String() == s {
+			return st, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unknown region state %q", ErrParse, s)
+}
 
 func (s State) String() string {
 	switch s {
@@ -72,6 +92,13 @@ type Region struct {
 	Path       string // mapped file, or the kernel's name ("[heap]", "[anon:x]")
 	Owner      string // zebra heap name, "Go heap", thread name; "" when unknown
 
+	// Base is the start of the allocation the region belongs to (Windows
+	// AllocationBase; on Linux the first mapping of an image, a
+	// reservation's piece, a glibc arena, a stack with its guard page).
+	// Regions with the same Base form one block in the summary's Blocks
+	// and Largest columns. Zero means the region is a block of its own.
+	Base uint64
+
 	// Memory counters in bytes. On Linux they come from smaps; Committed is
 	// RSS there (Linux commits lazily) and the committed size on Windows.
 	Committed    uint64
@@ -87,6 +114,15 @@ type Region struct {
 
 // Size returns End - Start.
 func (r Region) Size() uint64 { return r.End - r.Start }
+
+// Block returns the start of the region's allocation: Base, or Start when
+// Base is zero.
+func (r Region) Block() uint64 {
+	if r.Base != 0 {
+		return r.Base
+	}
+	return r.Start
+}
 
 // Snapshot is an address space at one moment: regions in address order,
 // with Free regions filling the gaps inside Span.
@@ -111,5 +147,8 @@ type AddrRange struct{ Start, End uint64 }
 
 // Size returns End - Start.
 func (a AddrRange) Size() uint64 { return a.End - a.Start }
+
+// Contains reports whether addr lies in the range.
+func (a AddrRange) Contains(addr uint64) bool { return addr >= a.Start && addr < a.End }
 
 func (a AddrRange) String() string { return fmt.Sprintf("%#x-%#x", a.Start, a.End) }

@@ -22,7 +22,10 @@ type command struct {
 }
 
 // commands lists the verbs in the order the usage shows them.
-var commands = []command{}
+var commands = []command{
+	{"demo", "reproduce the document: heaps growing together, with and without reserve", runDemo},
+	{"map", "a VMMap-style map of a process", runMap},
+}
 
 // errUsage marks errors in the command line: they exit with status 2.
 var errUsage = errors.New("usage")

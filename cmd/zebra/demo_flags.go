@@ -1,0 +1,163 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/zebra-heap/zebra/internal/units"
+)
+
+// demoConfig is the demo's command line, validated.
+type demoConfig struct {
+	heaps      int
+	blockMin   int // bytes; equal to blockMax for a fixed block size
+	blockMax   int
+	seed       int64
+	total      uint64 // bytes each heap holds before the snapshot
+	reserve    uint64 // the reserved heap's ReserveSize
+	policy     string // growth policy of the "Windows" scenarios: nt or fixed
+	space      string // win32, win32-3gb, wow64 or process
+	jsonOut    bool
+	noReport   bool
+	out        string
+	noProgress bool
+}
+
+// spaceNames are the address spaces --space accepts; spaceBytes gives
+// their sizes.
+var spaceNames = []string{"win32", "win32-3gb", "wow64", "process"}
+
+// sizeFlag is a flag.Value for sizes with units ("300", "150MiB").
+type sizeFlag struct{ v *uint64 }
+
+func (f sizeFlag) String() string {
+	if f.v == nil {
+		return ""
+	}
+	return units.Bytes(*f.v)
+}
+
+func (f sizeFlag) Set(s string) error {
+	n, err := units.Parse(s)
+	if err != nil {
+		return err
+	}
+	*f.v = n
+	return nil
+}
+
+// parseDemoFlags reads the demo's flags. Every error it returns is a usage
+// error (exit status 2).
+func parseDemoFlags(args []string, stderr io.Writer) (demoConfig, error) {
+	c := demoConfig{total: 200 << 20, reserve: 150 << 20}
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&c.heaps, "heaps", 2, "number of heaps growing at the same time (the first is destroyed)")
+	block := fs.String("block", "300", "block size, or MIN-MAX for random sizes (with --seed)")
+	fs.Int64Var(&c.seed, "seed", 1, "random seed for --block MIN-MAX")
+	fs.Var(sizeFlag{&c.total}, "total", "bytes each heap holds before one is destroyed")
+	fs.Var(sizeFlag{&c.reserve}, "reserve", "ReserveSize of the reserved heap (the last one)")
+	fs.StringVar(&c.policy, "policy", "nt", "growth of the Windows scenarios past their reserve: nt or fixed")
+	fs.StringVar(&c.space, "space", "win32", "address space: "+strings.Join(spaceNames, ", ")+
+		" (2, 3 and 4 GiB windows, or this process's real address space)")
+	fs.BoolVar(&c.jsonOut, "json", false, "print the results as JSON instead of a table")
+	fs.BoolVar(&c.noReport, "no-report", false, "do not write the report directory")
+	fs.StringVar(&c.out, "out", "zebra-report", "report directory")
+	fs.BoolVar(&c.noProgress, "no-progress", false, "never draw a progress bar")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: zebra demo [flags]")
+		fmt.Fprintln(stderr, "\nReproduces the user's document: heaps growing together, one destroyed, with and without reserve.")
+		fmt.Fprintln(stderr, "Sizes take units: 300, 64KiB, 150MiB, 1.5GiB.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return c, err
+		}
+		return c, usageErrorf("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return c, usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if c.blockMin, c.blockMax, err = parseBlock(*block); err != nil {
+		return c, usageErrorf("--block: %v", err)
+	}
+	return c, c.validate()
+}
+
+// parseBlock reads "300" or "64-1024" (units allowed on both ends).
+func parseBlock(s string) (lo, hi int, err error) {
+	a, b, isRange := strings.Cut(s, "-")
+	n, err := units.Parse(a)
+	if err != nil {
+		return 0, 0, err
+	}
+	m := n
+	if isRange {
+		if m, err = units.Parse(b); err != nil {
+			return 0, 0, err
+		}
+	}
+	const maxBlock = 1 << 40
+	if n == 0 || m == 0 {
+		return 0, 0, fmt.Errorf("block size must be at least 1 byte")
+	}
+	if n > maxBlock || m > maxBlock {
+		return 0, 0, fmt.Errorf("block size %s is too large", units.Bytes(max(n, m)))
+	}
+	if n > m {
+		return 0, 0, fmt.Errorf("range %s is empty: %s > %s", strconv.Quote(s), units.Bytes(n), units.Bytes(m))
+	}
+	return int(n), int(m), nil
+}
+
+// spaceBytes returns the user address space of an emulated --space, or 0
+// for the process's own.
+func spaceBytes(space string) uint64 {
+	switch space {
+	case "win32":
+		return 0x7FFF0000 - 0x10000
+	case "win32-3gb":
+		return 0xBFFF0000 - 0x10000
+	case "wow64":
+		return 0xFFFF0000 - 0x10000
+	}
+	return 0
+}
+
+func (c demoConfig) validate() error {
+	switch {
+	case c.heaps < 1:
+		return usageErrorf("--heaps %d: need at least one heap", c.heaps)
+	case c.heaps > 64:
+		return usageErrorf("--heaps %d: at most 64", c.heaps)
+	case c.total == 0:
+		return usageErrorf("--total must be more than 0")
+	case uint64(c.blockMax) > c.total:
+		return usageErrorf("--block %s is larger than --total %s", units.Bytes(uint64(c.blockMax)), units.Bytes(c.total))
+	case c.policy != "nt" && c.policy != "fixed":
+		return usageErrorf("--policy %q: want nt or fixed", c.policy)
+	}
+	found := false
+	for _, s := range spaceNames {
+		found = found || s == c.space
+	}
+	if !found {
+		return usageErrorf("--space %q: want one of %s", c.space, strings.Join(spaceNames, ", "))
+	}
+	if room := spaceBytes(c.space); room > 0 {
+		if need := c.total * uint64(c.heaps); need/uint64(c.heaps) != c.total || need > room {
+			return usageErrorf("%d heaps of --total %s need more than the %s of --space %s",
+				c.heaps, units.Bytes(c.total), units.Bytes(room), c.space)
+		}
+		if c.reserve > room {
+			return usageErrorf("--reserve %s is larger than the %s of --space %s",
+				units.Bytes(c.reserve), units.Bytes(room), c.space)
+		}
+	}
+	return nil
+}

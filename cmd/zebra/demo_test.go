@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/zebra-heap/zebra/vmmap"
+)
+
+// defaultDemo is the configuration `zebra demo` runs with no flags.
+func defaultDemo(t *testing.T, extra ...string) demoConfig {
+	t.Helper()
+	c, err := parseDemoFlags(extra, new(bytes.Buffer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// survivorStats returns the surviving heap's stats in s within span.
+func survivorStats(t *testing.T, r result, s *vmmap.Snapshot) vmmap.OwnerStats {
+	t.Helper()
+	in, err := s.WithSpan(r.Span)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range vmmap.Owners(in) {
+		if o.Owner == r.Survivor {
+			return o
+		}
+	}
+	t.Fatalf("%s: %s not in the map", r.Scenario, r.Survivor)
+	return vmmap.OwnerStats{}
+}
+
+// checkDocument asserts the document's findings on the three scenarios,
+// from the maps package's measurements.
+func checkDocument(t *testing.T, c demoConfig) {
+	if runtime.GOARCH == "386" || runtime.GOARCH == "arm" {
+		t.Skip("a 32-bit process cannot hold the windows and heaps of the demo")
+	}
+	freed := c.total // each heap holds at least this much
+	for _, sc := range demoScenarios(c) {
+		r, err := runScenario(c, sc, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", sc.title, err)
+		}
+		t.Logf("%-20s ranges %2d, free blocks %2d, largest free %4d MiB (%.0f%% of %d MiB freed), score %d, %v",
+			r.Scenario, r.SurvivorRanges, r.FreeBlocks, r.LargestFree>>20,
+			100*float64(r.LargestFree)/float64(r.Freed), r.Freed>>20, r.ZebraScore, r.Elapsed)
+		if r.Freed < freed {
+			t.Errorf("%s: the destroy freed %d MiB, want at least %d", sc.title, r.Freed>>20, freed>>20)
+		}
+		switch sc.key {
+		case "windows":
+			if r.FreeBlocks < 20 {
+				t.Errorf("%s: freed space in %d stripes, want ≥ 20", sc.title, r.FreeBlocks)
+			}
+			if r.LargestFree*4 >= freed {
+				t.Errorf("%s: largest free block %d MiB, want < 25%% of %d MiB", sc.title, r.LargestFree>>20, freed>>20)
+			}
+		case "windows-reserve":
+			o := survivorStats(t, r, r.before)
+			first := o.Ranges[0]
+			for _, rg := range o.Ranges {
+				if rg.Size() > first.Size() {
+					first = rg
+				}
+			}
+			if first.Size() < c.reserve {
+				t.Errorf("%s: %s's largest range is %d MiB, want its %d MiB reserve in one range",
+					sc.title, r.Survivor, first.Size()>>20, c.reserve>>20)
+			}
+			if o.Stripes < 4 {
+				t.Errorf("%s: %s is in %d ranges; past the reserve the stripes should return", sc.title, r.Survivor, o.Stripes)
+			}
+		case "zebra":
+			if r.SurvivorRanges > 4 {
+				t.Errorf("%s: %s in %d ranges, want ≤ 4", sc.title, r.Survivor, r.SurvivorRanges)
+			}
+			if r.LargestFree*2 < freed {
+				t.Errorf("%s: largest free block %d MiB, want ≥ 50%% of %d MiB", sc.title, r.LargestFree>>20, freed>>20)
+			}
+		}
+	}
+}
+
+func TestDemoWindowReproducesDocument(t *testing.T) {
+	checkDocument(t, defaultDemo(t))
+}
+
+func TestDemoProcessReproducesDocument(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the process's own map is read from /proc/self/maps")
+	}
+	checkDocument(t, defaultDemo(t, "--space", "process"))
+}
+
+func TestDemoCommand(t *testing.T) {
+	if runtime.GOARCH == "386" || runtime.GOARCH == "arm" {
+		t.Skip("a 32-bit process cannot hold the windows of the demo")
+	}
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	code := run([]string{"demo", "--total", "24MiB", "--out", dir}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+	for _, want := range []string{"Windows, no reserve", "Windows, reserve", "zebra", "report: " + filepath.Join(dir, "report.html")} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, sc := range []string{"windows", "windows-reserve", "zebra"} {
+		for _, when := range []string{"before", "after"} {
+			if fi, err := os.Stat(filepath.Join(dir, sc+"-"+when+".png")); err != nil || fi.Size() == 0 {
+				t.Errorf("picture %s-%s.png: %v", sc, when, err)
+			}
+		}
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"http://", "https://", "src=\"/"} {
+		if bytes.Contains(html, []byte(bad)) {
+			t.Errorf("report.html refers to %q: it must be self-contained", bad)
+		}
+	}
+}
+
+func TestDemoJSON(t *testing.T) {
+	if runtime.GOARCH == "386" || runtime.GOARCH == "arm" {
+		t.Skip("a 32-bit process cannot hold the windows of the demo")
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"demo", "--json", "--no-report", "--total", "8MiB", "--block", "64-4096", "--seed", "7"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+	var rs []result
+	if err := json.Unmarshal(out.Bytes(), &rs); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+	}
+	if len(rs) != 3 || rs[0].Scenario != "Windows, no reserve" || rs[2].SurvivorRanges == 0 {
+		t.Errorf("results = %+v", rs)
+	}
+}
+
+func TestDemoBadFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"block zero", []string{"--block", "0"}, "at least 1 byte"},
+		{"block larger than total", []string{"--block", "2MiB", "--total", "1MiB"}, "larger than --total"},
+		{"empty range", []string{"--block", "900-300"}, "is empty"},
+		{"bad unit", []string{"--block", "3 parsecs"}, "unknown unit"},
+		{"negative total", []string{"--total", "-5"}, "invalid size"},
+		{"total larger than space", []string{"--total", "1.5GiB"}, "need more than"},
+		{"zero total", []string{"--total", "0"}, "more than 0"},
+		{"no heaps", []string{"--heaps", "0"}, "at least one heap"},
+		{"unknown policy", []string{"--policy", "lfh"}, "want nt or fixed"},
+		{"unknown space", []string{"--space", "win16"}, "want one of"},
+		{"reserve larger than space", []string{"--reserve", "3GiB"}, "larger than the"},
+		{"stray argument", []string{"now"}, "unexpected argument"},
+		{"unknown flag", []string{"--fast"}, "not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(append([]string{"demo"}, tt.args...), &out, &errOut)
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			if !strings.Contains(errOut.String(), tt.want) {
+				t.Errorf("stderr %q lacks %q", errOut.String(), tt.want)
+			}
+			if strings.Contains(errOut.String(), "goroutine") {
+				t.Errorf("stderr has a stack trace: %q", errOut.String())
+			}
+		})
+	}
+}
+
+func TestParseBlock(t *testing.T) {
+	tests := []struct {
+		in      string
+		lo, hi  int
+		wantErr bool
+	}{
+		{"300", 300, 300, false},
+		{"64-1KiB", 64, 1024, false},
+		{"1k-1k", 1024, 1024, false},
+		{"0", 0, 0, true},
+		{"-3", 0, 0, true},
+		{"5-", 0, 0, true},
+		{"2TiB", 0, 0, true},
+	}
+	for _, tt := range tests {
+		lo, hi, err := parseBlock(tt.in)
+		if (err != nil) != tt.wantErr || (!tt.wantErr && (lo != tt.lo || hi != tt.hi)) {
+			t.Errorf("parseBlock(%q) = %d, %d, %v; want %d, %d, error %v", tt.in, lo, hi, err, tt.lo, tt.hi, tt.wantErr)
+		}
+	}
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/zebra-heap/zebra/vmmap"
+)
+
+// zebra map: a VMMap for a process. See runMap.
+
+const mapUsage = `usage: zebra map [flags] [PID|self]
+       zebra map --diff A.json B.json
+
+Shows the address space of a process (the calling process, "self", when no
+PID is given) as VMMap does: a summary per type, the largest free blocks,
+the heaps and their stripes, and a one-line strip. Free space is measured
+within a span: from the lowest to the highest user mapping, or --range.
+
+Flags:
+`
+
+// mapConfig is the map command's command line, validated.
+type mapConfig struct {
+	target   string // "self" or a decimal pid
+	out      string // output file; "" for the terminal view
+	span     vmmap.AddrRange
+	hasSpan  bool
+	diff     bool
+	files    []string // the two snapshots of --diff
+	procRoot string   // procfs root to read from instead of the live system
+	color    string   // auto, always, never
+}
+
+// mapOutputs writes a snapshot to a file, by the file's extension. Each
+// format is one entry.
+var mapOutputs = map[string]func(io.Writer, *vmmap.Snapshot) error{
+	".json": vmmap.WriteJSON,
+	".csv":  vmmap.WriteCSV,
+}
+
+// mapPictures are formats of the renderer (vmmap/render) not wired in yet.
+var mapPictures = map[string]bool{".png": true, ".svg": true, ".html": true}
+
+func runMap(args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseMapArgs(args, stderr)
+	if err != nil {
+		return err
+	}
+	if cfg.diff {
+		return mapDiff(stdout, cfg.files[0], cfg.files[1])
+	}
+	s, err := takeMap(cfg)
+	if err != nil {
+		return err
+	}
+	if cfg.hasSpan {
+		if s, err = s.WithSpan(cfg.span); err != nil {
+			return err
+		}
+	}
+	if cfg.out == "" {
+		return vmmap.Terminal(stdout, s, vmmap.TerminalOptions{Color: useColor(cfg.color, stdout)})
+	}
+	return writeMapFile(stdout, cfg.out, s)
+}
+
+func parseMapArgs(args []string, stderr io.Writer) (mapConfig, error) {
+	cfg := mapConfig{target: "self"}
+	fs := flag.NewFlagSet("map", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, mapUsage)
+		fs.PrintDefaults()
+	}
+	var rng string
+	fs.StringVar(&cfg.out, "o", "", "write the map to `FILE`: .json or .csv")
+	fs.StringVar(&rng, "range", "", "measure within `LO-HI` (hexadecimal addresses) instead of the lowest to highest mapping")
+	fs.BoolVar(&cfg.diff, "diff", false, "compare two JSON snapshots: what appeared, vanished, grew, shrank or changed")
+	fs.StringVar(&cfg.procRoot, "proc", "", "read processes from the procfs at `DIR` instead of the live system (Linux layout, e.g. captured fixtures)")
+	fs.StringVar(&cfg.color, "color", "auto", "colour the terminal view: auto (when stdout is a terminal and NO_COLOR is unset), always or never")
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return cfg, err
+			}
+			return cfg, usageErrorf("%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	switch cfg.color {
+	case "auto", "always", "never":
+	default:
+		return cfg, usageErrorf("--color %q: want auto, always or never", cfg.color)
+	}
+	if rng != "" {
+		r, err := vmmap.ParseRange(rng)
+		if err != nil {
+			return cfg, usageErrorf("--range: %v", err)
+		}
+		cfg.span, cfg.hasSpan = r, true
+	}
+	if cfg.diff {
+		if len(pos) != 2 {
+			return cfg, usageErrorf("--diff needs two JSON files, got %d arguments", len(pos))
+		}
+		if cfg.out != "" || cfg.hasSpan {
+			return cfg, usageErrorf("--diff takes no -o or --range")
+		}
+		cfg.files = pos
+		return cfg, nil
+	}
+	switch len(pos) {
+	case 0:
+	case 1:
+		cfg.target = pos[0]
+		if cfg.target != "self" {
+			if n, err := strconv.Atoi(cfg.target); err != nil || n <= 0 {
+				return cfg, usageErrorf("%q is not a process id or \"self\"", cfg.target)
+			}
+		}
+	default:
+		return cfg, usageErrorf("one process at a time, got %q", pos)
+	}
+	if cfg.out != "" {
+		ext := strings.ToLower(filepath.Ext(cfg.out))
+		if _, ok := mapOutputs[ext]; !ok && !mapPictures[ext] {
+			return cfg, usageErrorf("-o %s: unknown format %q (want .json or .csv)", cfg.out, ext)
+		}
+	}
+	return cfg, nil
+}
+
+// takeMap reads the snapshot the command line asks for.
+func takeMap(cfg mapConfig) (*vmmap.Snapshot, error) {
+	if cfg.procRoot != "" {
+		return vmmap.NewProc(cfg.procRoot).Snapshot(cfg.target)
+	}
+	if cfg.target == "self" {
+		return vmmap.Self()
+	}
+	pid, _ := strconv.Atoi(cfg.target)
+	return vmmap.Process(pid)
+}
+
+// writeMapFile writes s to path in the format of its extension and says so
+// on stdout, with the span the numbers refer to.
+func writeMapFile(stdout io.Writer, path string, s *vmmap.Snapshot) error {
+	ext := strings.ToLower(filepath.Ext(path))
+	write, ok := mapOutputs[ext]
+	if !ok {
+		return fmt.Errorf("unsupported output %q: pictures (PNG, SVG, HTML) are not available in this build", ext)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f, s); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %s, %d regions, span %v\n", path, s.Source, len(s.Regions), s.Span)
+	return nil
+}
+
+// mapDiff prints what changed from snapshot file a to snapshot file b.
+func mapDiff(stdout io.Writer, a, b string) error {
+	read := func(path string) (*vmmap.Snapshot, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		s, err := vmmap.ReadJSON(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return s, nil
+	}
+	sa, err := read(a)
+	if err != nil {
+		return err
+	}
+	sb, err := read(b)
+	if err != nil {
+		return err
+	}
+	changes := vmmap.Diff(sa, sb)
+	fmt.Fprintf(stdout, "from %s (%s, %s)\n  to %s (%s, %s)\n", a, sa.Source, sa.Taken.Format("15:04:05"),
+		b, sb.Source, sb.Taken.Format("15:04:05"))
+	for _, c := range changes {
+		fmt.Fprintf(stdout, "  %v\n", c)
+	}
+	fmt.Fprintf(stdout, "%d changes\n", len(changes))
+	return nil
+}
+
+// useColor decides whether the terminal view is coloured.
+func useColor(mode string, w io.Writer) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}

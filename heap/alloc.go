@@ -1,0 +1,296 @@
+package heap
+
+import (
+	"fmt"
+	"math/bits"
+	"unsafe"
+)
+
+// The public allocation API and the paths it takes: small blocks from
+// slabs (slab.go), large blocks as runs of pages (pages.go), huge blocks in
+// reservations of their own (huge.go). See heap.go for the overview.
+
+// Alloc returns a block of at least n bytes, aligned to 16 bytes (on every
+// platform, so 64-bit atomics work on 32-bit ones too). Alloc(0) returns a
+// unique minimum-size block, like HeapAlloc and malloc. Memory is zeroed only
+// with Options.Zero; use Calloc otherwise.
+func (h *Heap) Alloc(n int) (unsafe.Pointer, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("heap %q: alloc %d bytes: %w: negative", h.cfg.name, n, ErrInvalidSize)
+	}
+	if err := h.lock("alloc"); err != nil {
+		return nil, err
+	}
+	defer h.mu.Unlock()
+	return h.alloc("alloc", uintptr(n), minAlign, h.cfg.zero)
+}
+
+// Calloc returns a zeroed block for count elements of size bytes each. A
+// product that overflows is rejected with ErrInvalidSize.
+func (h *Heap) Calloc(count, size int) (unsafe.Pointer, error) {
+	if count < 0 || size < 0 {
+		return nil, fmt.Errorf("heap %q: calloc %d×%d: %w: negative", h.cfg.name, count, size, ErrInvalidSize)
+	}
+	hi, lo := bits.Mul(uint(count), uint(size))
+	if hi != 0 || lo > uint(maxSize) {
+		return nil, fmt.Errorf("heap %q: calloc %d×%d: %w: the product overflows", h.cfg.name, count, size, ErrInvalidSize)
+	}
+	if err := h.lock("calloc"); err != nil {
+		return nil, err
+	}
+	defer h.mu.Unlock()
+	return h.alloc("calloc", uintptr(lo), minAlign, true)
+}
+
+// maxAlign is the largest alignment AllocAligned accepts (vmem's limit).
+const maxAlign = 1 << 30
+
+// AllocAligned returns a block of at least n bytes whose address is a
+// multiple of align, a power of two up to 1 GiB. Alignments up to the page
+// size are served by a size class that is a multiple of align, larger ones
+// by an aligned run of pages. Free it with Free.
+func (h *Heap) AllocAligned(n, align int) (unsafe.Pointer, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("heap %q: alloc %d bytes: %w: negative", h.cfg.name, n, ErrInvalidSize)
+	}
+	if align <= 0 || align&(align-1) != 0 || align > maxAlign {
+		return nil, fmt.Errorf("heap %q: alloc %d bytes aligned to %d: %w: alignment must be a power of two up to 1 GiB",
+			h.cfg.name, n, align, ErrInvalidSize)
+	}
+	if err := h.lock("alloc"); err != nil {
+		return nil, err
+	}
+	defer h.mu.Unlock()
+	return h.alloc("alloc", uintptr(n), max(uintptr(align), minAlign), h.cfg.zero)
+}
+
+// alloc serves n bytes aligned to align. With zero the block reads as zero.
+func (h *Heap) alloc(op string, n, align uintptr, zero bool) (unsafe.Pointer, error) {
+	if n > maxSize || (h.cfg.fixed && n > h.cfg.reserve) {
+		return nil, fmt.Errorf("heap %q: %s %d bytes: %w: the heap's limit is %d bytes",
+			h.cfg.name, op, n, ErrTooLarge, h.limit())
+	}
+	if n > h.cfg.huge {
+		return h.allocHuge(op, n, align)
+	}
+	page := h.cfg.page
+	if n <= smallMax && align <= page {
+		c := classOf(n)
+		for c < numClasses && h.classes[c].size%align != 0 {
+			c++
+		}
+		if c < numClasses {
+			p, err := h.allocSmall(c)
+			if err != nil {
+				return nil, h.wrap(op, n, err)
+			}
+			if zero {
+				clear(unsafe.Slice((*byte)(p), h.classes[c].size))
+			}
+			return p, nil
+		}
+	}
+	k := uint32(max((n+page-1)/page, 1))
+	a := uint32(max(align/page, 1))
+	seg, gp, fresh, err := h.allocPages(k, a)
+	if err != nil {
+		return nil, h.wrap(op, n, err)
+	}
+	d := h.pt.at(gp)
+	d.kind, d.n = kindLarge, k
+	h.inUse += uintptr(k) * page
+	h.blocks++
+	p := h.pageAddr(seg, gp)
+	if zero && !fresh {
+		clear(unsafe.Slice((*byte)(p), uintptr(k)*page))
+	}
+	return p, nil
+}
+
+// limit is the largest request the heap could ever serve.
+func (h *Heap) limit() uintptr {
+	if h.cfg.fixed {
+		return h.cfg.reserve
+	}
+	return maxSize
+}
+
+// wrap turns a failure to find or make room into the heap's error.
+func (h *Heap) wrap(op string, n uintptr, err error) error {
+	return fmt.Errorf("heap %q: %s %d bytes: %w", h.cfg.name, op, n, h.noMemory(int(n), err))
+}
+
+// allocPages hands out k pages whose first page's address is a multiple of
+// a pages, growing the heap when no free run fits. fresh reports pages that
+// read as zero.
+func (h *Heap) allocPages(k, a uint32) (seg *segment, gp uint32, fresh bool, err error) {
+	if uint64(k)+uint64(a) > 1<<32-1 {
+		return nil, 0, false, fmt.Errorf("%w: %d pages", ErrTooLarge, k)
+	}
+	need := k + a - 1
+	page := h.cfg.page
+	for try := 0; ; try++ {
+		head, ok := h.findFree(need)
+		if !ok {
+			if try > 0 {
+				return nil, 0, false, errNoRun
+			}
+			if err := h.grow(uintptr(need) * page); err != nil {
+				return nil, 0, false, err
+			}
+			continue
+		}
+		seg = h.segOfPage(head)
+		var skip uint32
+		if a > 1 {
+			al := uintptr(a) * page
+			skip = uint32((al - uintptr(h.pageAddr(seg, head))%al) % al / page)
+		}
+		gp = head + skip
+		unc := h.takeRun(seg, head, skip, k)
+		fresh, err = h.commitRun(seg, gp, k, unc)
+		if err != nil {
+			h.freeRun(seg, gp, k, true)
+			return nil, 0, false, err
+		}
+		return seg, gp, fresh, nil
+	}
+}
+
+// Free returns a block to the heap. Free(nil) does nothing. A pointer the
+// heap did not return, or an interior pointer, is ErrInvalidPointer; a block
+// that is not currently allocated is ErrDoubleFree (see ErrDoubleFree for
+// the limit of that check). The heap is unchanged by a failed Free.
+func (h *Heap) Free(p unsafe.Pointer) error {
+	if p == nil {
+		return nil
+	}
+	if err := h.lock("free"); err != nil {
+		return err
+	}
+	defer h.mu.Unlock()
+	b, err := h.find("free", p)
+	if err != nil {
+		return err
+	}
+	return h.release(b)
+}
+
+// Size returns the usable size of a block: at least what was asked, the
+// size class for small blocks and whole pages for large ones.
+func (h *Heap) Size(p unsafe.Pointer) (int, error) {
+	if err := h.lock("size"); err != nil {
+		return 0, err
+	}
+	defer h.mu.Unlock()
+	b, err := h.find("size", p)
+	if err != nil {
+		return 0, err
+	}
+	return int(b.size), nil
+}
+
+// Realloc resizes a block to at least n bytes and returns its address: the
+// same when it can resize in place (always when shrinking, and when a large
+// block's next pages are free), else a new block holding the old contents,
+// the old one freed. Realloc(nil, n) is Alloc(n). With Options.Zero the
+// added bytes read as zero. On error the old block is unchanged.
+func (h *Heap) Realloc(p unsafe.Pointer, n int) (unsafe.Pointer, error) {
+	return h.realloc(p, n, false)
+}
+
+// ReallocInPlace resizes a block without moving it
+// (HEAP_REALLOC_IN_PLACE_ONLY), or fails with ErrInPlace and leaves it as it
+// was.
+func (h *Heap) ReallocInPlace(p unsafe.Pointer, n int) error {
+	if p == nil {
+		return fmt.Errorf("heap %q: realloc in place nil: %w", h.cfg.name, ErrInvalidPointer)
+	}
+	_, err := h.realloc(p, n, true)
+	return err
+}
+
+func (h *Heap) realloc(p unsafe.Pointer, n int, inPlace bool) (unsafe.Pointer, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("heap %q: realloc %p to %d bytes: %w: negative", h.cfg.name, p, n, ErrInvalidSize)
+	}
+	if p == nil {
+		return h.Alloc(n)
+	}
+	if err := h.lock("realloc"); err != nil {
+		return nil, err
+	}
+	defer h.mu.Unlock()
+	b, err := h.find("realloc", p)
+	if err != nil {
+		return nil, err
+	}
+	if uintptr(n) > maxSize || (h.cfg.fixed && uintptr(n) > h.cfg.reserve) {
+		return nil, fmt.Errorf("heap %q: realloc %p to %d bytes: %w: the heap's limit is %d bytes",
+			h.cfg.name, p, n, ErrTooLarge, h.limit())
+	}
+	ok, err := h.resize(&b, uintptr(n))
+	if err != nil {
+		return nil, h.wrap("realloc", uintptr(n), err)
+	}
+	if ok {
+		return p, nil
+	}
+	if inPlace {
+		return nil, fmt.Errorf("heap %q: realloc %p from %d to %d bytes: %w", h.cfg.name, p, b.size, n, ErrInPlace)
+	}
+	q, err := h.alloc("realloc", uintptr(n), minAlign, h.cfg.zero)
+	if err != nil {
+		return nil, err
+	}
+	copy(unsafe.Slice((*byte)(q), n), unsafe.Slice((*byte)(p), b.size))
+	if err := h.release(b); err != nil {
+		if nb, e := h.find("realloc", q); e == nil {
+			h.release(nb)
+		}
+		return nil, err
+	}
+	return q, nil
+}
+
+// resize tries to make block b hold n bytes without moving it.
+func (h *Heap) resize(b *block, n uintptr) (bool, error) {
+	if n <= b.size {
+		if b.kind == blockLarge {
+			page := h.cfg.page
+			k := uint32(max((n+page-1)/page, 1))
+			if old := b.d.n; k < old {
+				b.d.n = k
+				h.inUse -= uintptr(old-k) * page
+				h.freeRun(b.seg, b.gp+k, old-k, false)
+			}
+		}
+		return true, nil
+	}
+	if b.kind != blockLarge || n > h.cfg.huge {
+		return false, nil
+	}
+	page := h.cfg.page
+	k := uint32((n + page - 1) / page)
+	old := b.d.n
+	next := b.gp + old
+	if next >= b.seg.gp0+b.seg.npages {
+		return false, nil
+	}
+	d := h.pt.at(next)
+	if d.kind != kindFreeHead || d.n < k-old {
+		return false, nil
+	}
+	unc := h.takeRun(b.seg, next, 0, k-old)
+	fresh, err := h.commitRun(b.seg, next, k-old, unc)
+	if err != nil {
+		h.freeRun(b.seg, next, k-old, true)
+		return false, err
+	}
+	b.d.n = k
+	h.inUse += uintptr(k-old) * page
+	if h.cfg.zero && !fresh {
+		clear(unsafe.Slice((*byte)(h.pageAddr(b.seg, next)), uintptr(k-old)*page))
+	}
+	return true, nil
+}

@@ -1,0 +1,71 @@
+// Package heap provides private heaps outside the Go garbage-collected heap,
+// in the spirit of Windows' RtlCreateHeap with a large ReserveSize: a heap's
+// address space is reserved in one piece up front (Options.Reserve) and
+// committed on demand, so heaps that grow at the same time do not interleave
+// into a "zebra" of small stripes, and destroying a heap gives back one large
+// block of address space.
+//
+// A heap is created with New from Options — reserve, commit, maximum (a
+// fixed-size heap), growth policy (Default, NT, Fixed), segment sizes,
+// decommit thresholds, huge-block threshold, zeroing, the address space to
+// use — and provides Alloc, Calloc, AllocAligned, Free, Realloc,
+// ReallocInPlace, Size, Validate, Walk, Stats, Compact, Reset and Destroy.
+// The typed helpers NewOf, MakeSlice, Grow, FreeSlice and Bytes allocate
+// pointer-free Go values in a heap. Every engine of the project implements
+// Allocator. The design is described at the top of heap.go.
+//
+// # Rules of off-heap memory
+//
+// Memory from a heap is not Go memory, and Go's tools do not look after it:
+//
+//   - Never store a Go pointer in it (no strings, slices, maps, interfaces,
+//     funcs, channels or pointers to Go memory): the garbage collector
+//     cannot see it and will free what it points to. The typed helpers
+//     refuse such types; GOEXPERIMENT=cgocheck2 catches such stores at run
+//     time.
+//   - The race detector does not see accesses to it: synchronise as for
+//     any shared memory, but expect no reports.
+//   - GOMEMLIMIT, GOGC and runtime.MemStats do not count it; Stats does.
+//   - A block is valid until Free, Reset or Destroy. Slices and strings
+//     made over it (unsafe.Slice, unsafe.String, Bytes) dangle afterwards:
+//     after Free they read whatever the heap puts there next; after Destroy
+//     the address space is gone and touching it is a fatal fault (SIGSEGV,
+//     which recover cannot catch).
+//   - Never call Destroy (or Free) from a finalizer or cleanup: the object
+//     may be unreachable while slices over the heap are still in use.
+//   - append past a slice's capacity silently copies the data into the Go
+//     heap; use Grow to reallocate inside the heap.
+//
+// Build pointers inside a block with unsafe.Add, never with uintptr
+// arithmetic, which go vet flags and which hides the pointer from the
+// compiler.
+//
+// # Commit failures
+//
+// Reserving costs no memory; committing does. On Linux with the default
+// overcommit heuristic (vm.overcommit_memory=0) commits almost always
+// succeed and memory is only taken when first touched, so running out shows
+// up as the OOM killer, not as an error. With strict accounting
+// (vm.overcommit_memory=2) or on Windows, committing beyond the commit limit
+// fails, and Alloc returns an error wrapping ErrNoMemory and
+// vmem.ErrNoMemory. Mapping limits (vm.max_map_count) surface the same way.
+//
+// # Errors
+//
+// Bad input never panics and never corrupts the heap: a pointer the heap did
+// not return, an interior pointer, a block that is not allocated, a
+// negative or overflowing size, a request larger than a fixed heap, or the
+// address space running out each return an error wrapping one of the
+// sentinels in errors.go, naming the heap and the request, and the heap
+// stays usable. Out-of-memory errors are *NoMemoryError and give the largest
+// free block. A double free is detected whenever the block is not allocated
+// at the time; once its address has been handed out again, a stale second
+// free frees the new block, as in every allocator.
+//
+// # Alignment and sizes
+//
+// Every block is aligned to 16 bytes on every platform (8 would do on
+// 32-bit ones; 16 makes 64-bit atomics and SSE types safe everywhere).
+// Size reports the usable size: blocks up to 16 KiB come from size classes,
+// larger ones are whole pages. Alloc(0) returns a unique 16-byte block.
+package heap

@@ -1,0 +1,76 @@
+package heap
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/zebra-heap/zebra/internal/units"
+)
+
+// Sentinel errors. Every error a heap returns wraps one of them (with %w),
+// together with the heap's name and the request, so callers test with
+// errors.Is and people read what happened. See heap.go for the overview.
+var (
+	// ErrInvalidPointer is returned by Free, Realloc and Size for a pointer
+	// the heap never returned: outside every segment of the heap, inside a
+	// busy block (an interior pointer), or misaligned for its slab.
+	ErrInvalidPointer = errors.New("heap: invalid pointer")
+	// ErrDoubleFree is returned by Free, Realloc and Size for a pointer into
+	// memory that is not currently allocated: a block already freed, or an
+	// address in a free range. Once the address is handed out again a stale
+	// second free is indistinguishable from a valid one and succeeds.
+	ErrDoubleFree = errors.New("heap: block is not allocated (double free?)")
+	// ErrDestroyed is returned by every method of a heap after Destroy,
+	// including a second Destroy.
+	ErrDestroyed = errors.New("heap: heap destroyed")
+	// ErrTooLarge is returned when a request can never be satisfied: larger
+	// than a fixed heap's maximum, or than the address space can describe.
+	ErrTooLarge = errors.New("heap: request too large")
+	// ErrNoMemory is returned when a request cannot be satisfied now: a fixed
+	// heap is full, or the address space or the OS refused to grow the heap.
+	// The error is a *NoMemoryError.
+	ErrNoMemory = errors.New("heap: out of memory")
+	// ErrInvalidSize is returned for negative sizes, counts whose product
+	// overflows, alignments that are not powers of two, and inconsistent
+	// Options.
+	ErrInvalidSize = errors.New("heap: invalid size")
+	// ErrNotPointerFree is returned by the typed helpers for types that hold
+	// Go pointers, which the garbage collector cannot see off its heap.
+	ErrNotPointerFree = errors.New("heap: type holds Go pointers")
+	// ErrInPlace is returned by ReallocInPlace when the block cannot be
+	// resized without moving it (Windows HEAP_REALLOC_IN_PLACE_ONLY).
+	ErrInPlace = errors.New("heap: cannot resize in place")
+)
+
+// NoMemoryError is returned when a heap cannot satisfy a request now. It
+// names the heap, the request and the largest free block, and wraps
+// ErrNoMemory and, when the address space or the OS refused to grow the
+// heap, the space's error (vmem.ErrNoMemory, vmem.NoFitError).
+type NoMemoryError struct {
+	Heap    string // the heap's name
+	Asked   int    // bytes requested
+	Largest int    // the largest free block in the heap at the time
+	Err     error  // why the heap could not grow; nil for a fixed heap
+}
+
+func (e *NoMemoryError) Error() string {
+	s := fmt.Sprintf("heap %q: out of memory: %d bytes asked, largest free block %s",
+		e.Heap, e.Asked, units.Bytes(uint64(e.Largest)))
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns ErrNoMemory and the cause, so that errors.Is matches both
+// ErrNoMemory and, for example, vmem.ErrNoMemory.
+func (e *NoMemoryError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrNoMemory}
+	}
+	return []error{ErrNoMemory, e.Err}
+}
+
+// ErrCorrupt is returned by Validate when an invariant of the heap's
+// bookkeeping does not hold; the error says which and where.
+var ErrCorrupt = errors.New("heap: invariant broken")

@@ -1,0 +1,362 @@
+package heap
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"testing"
+	"unsafe"
+
+	"github.com/zebra-heap/zebra/vmem"
+)
+
+// model is the reference a fuzzed heap is checked against: every live
+// block, the bytes asked and the pattern written into them.
+type model struct {
+	h     *Heap
+	live  []liveBlock
+	freed []unsafe.Pointer // recently freed, for double-free checks
+	total int
+}
+
+type liveBlock struct {
+	p    unsafe.Pointer
+	n    int
+	seed byte
+}
+
+// fill writes the block's pattern: every byte for small blocks, the first
+// and last 4 KiB and one byte per 512 for large ones.
+func (b liveBlock) each(f func(i int)) {
+	if b.n <= 64<<10 {
+		for i := 0; i < b.n; i++ {
+			f(i)
+		}
+		return
+	}
+	for i := 0; i < 4096; i++ {
+		f(i)
+		f(b.n - 1 - i)
+	}
+	for i := 4096; i < b.n-4096; i += 512 {
+		f(i)
+	}
+}
+
+func (b liveBlock) byteAt(i int) *byte { return (*byte)(unsafe.Add(b.p, i)) }
+
+func (b liveBlock) fill() {
+	b.each(func(i int) { *b.byteAt(i) = b.seed + byte(i*7) })
+}
+
+func (b liveBlock) check(upTo int) error {
+	var err error
+	b.each(func(i int) {
+		if err == nil && i < upTo && *b.byteAt(i) != b.seed+byte(i*7) {
+			err = fmt.Errorf("block %p+%d: byte %d is %#x, want %#x", b.p, b.n, i, *b.byteAt(i), b.seed+byte(i*7))
+		}
+	})
+	return err
+}
+
+func (b liveBlock) zero() error {
+	var err error
+	b.each(func(i int) {
+		if err == nil && *b.byteAt(i) != 0 {
+			err = fmt.Errorf("block %p+%d: byte %d is %#x, want zero", b.p, b.n, i, *b.byteAt(i))
+		}
+	})
+	return err
+}
+
+// fuzzHeaps are the heaps each input drives: growable, NT with tiny
+// segments and huge blocks, fixed, and eager decommit with zeroing.
+func fuzzHeaps(t *testing.T) []*model {
+	opts := []Options{
+		{Name: "fuzz-default"},
+		{Name: "fuzz-nt", Policy: NT, SegmentReserve: 64 << 10, SegmentCap: 256 << 10, HugeBlock: 128 << 10},
+		{Name: "fuzz-fixed", Maximum: 4 << 20},
+		{Name: "fuzz-decommit", Policy: Fixed, SegmentReserve: 256 << 10, DecommitFreeBlock: 1, DecommitTotalFree: 1, Zero: true, Commit: 100 << 10},
+	}
+	var ms []*model
+	for _, o := range opts {
+		h, err := New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, &model{h: h})
+	}
+	return ms
+}
+
+// fuzzSize reads a size from two bytes: mostly small, some large, a few
+// beyond 1 MiB.
+func fuzzSize(a, b byte) int {
+	v := int(a)<<8 | int(b)
+	switch a >> 5 {
+	case 0, 1, 2, 3:
+		return v % 600
+	case 4, 5:
+		return v % (16 << 10)
+	case 6:
+		return v * 4 % (300 << 10)
+	}
+	return v * 37 % (3 << 20)
+}
+
+func runOps(t *testing.T, data []byte) {
+	ms := fuzzHeaps(t)
+	defer func() {
+		for _, m := range ms {
+			name := m.h.Name()
+			if err := m.h.Destroy(); err != nil {
+				t.Fatal(err)
+			}
+			for _, info := range vmem.Live() {
+				if info.Owner == name || info.Owner == name+" (metadata)" {
+					t.Fatalf("%s: reservation %v still live after Destroy", name, info.Range())
+				}
+			}
+		}
+	}()
+	for step := 0; len(data) >= 4; step++ {
+		op, hi, a, b := data[0], data[1], data[2], data[3]
+		data = data[4:]
+		m := ms[int(hi)%len(ms)]
+		if err := m.step(op%12, hi, a, b); err != nil {
+			t.Fatalf("step %d (op %d on %s): %v", step, op%12, m.h.Name(), err)
+		}
+		if err := m.verify(); err != nil {
+			t.Fatalf("step %d (op %d on %s): %v", step, op%12, m.h.Name(), err)
+		}
+	}
+}
+
+func (m *model) pick(k byte) (int, bool) {
+	if len(m.live) == 0 {
+		return 0, false
+	}
+	return int(k) % len(m.live), true
+}
+
+// allowed reports whether err is an acceptable failure for the heap: only
+// the fixed heap may run out.
+func (m *model) allowed(err error) bool {
+	return m.h.cfg.fixed && (errors.Is(err, ErrNoMemory) || errors.Is(err, ErrTooLarge))
+}
+
+func (m *model) add(p unsafe.Pointer, n int, seed byte, zeroed bool) error {
+	size, err := m.h.Size(p)
+	if err != nil {
+		return err
+	}
+	if size < n {
+		return fmt.Errorf("Size(%p) = %d < %d asked", p, size, n)
+	}
+	if uintptr(p)%minAlign != 0 {
+		return fmt.Errorf("block %p is not %d-aligned", p, minAlign)
+	}
+	lo, hi := uintptr(p), uintptr(p)+uintptr(size)
+	for _, o := range m.live {
+		osz, _ := m.h.Size(o.p)
+		if olo, ohi := uintptr(o.p), uintptr(o.p)+uintptr(osz); lo < ohi && olo < hi {
+			return fmt.Errorf("new block %#x+%d overlaps live block %#x+%d", lo, size, olo, osz)
+		}
+	}
+	b := liveBlock{p: p, n: n, seed: seed}
+	if zeroed {
+		if err := b.zero(); err != nil {
+			return err
+		}
+	}
+	b.fill()
+	m.live = append(m.live, b)
+	m.total += n
+	return nil
+}
+
+func (m *model) remove(i int) liveBlock {
+	b := m.live[i]
+	m.live[i] = m.live[len(m.live)-1]
+	m.live = m.live[:len(m.live)-1]
+	m.total -= b.n
+	return b
+}
+
+func (m *model) step(op, hi, a, b byte) error {
+	h := m.h
+	n := fuzzSize(a, b)
+	if m.total > 48<<20 && op < 3 {
+		op = 3 // keep memory bounded: free instead
+	}
+	switch op {
+	case 0, 1: // Alloc
+		p, err := h.Alloc(n)
+		if err != nil {
+			if m.allowed(err) {
+				return nil
+			}
+			return err
+		}
+		return m.add(p, n, a^b, h.cfg.zero)
+	case 2: // Calloc
+		count := int(a%16) + 1
+		p, err := h.Calloc(count, n/count)
+		if err != nil {
+			if m.allowed(err) {
+				return nil
+			}
+			return err
+		}
+		return m.add(p, count*(n/count), a+b, true)
+	case 3, 4: // Free
+		i, ok := m.pick(a)
+		if !ok {
+			return nil
+		}
+		blk := m.remove(i)
+		if err := blk.check(blk.n); err != nil {
+			return err
+		}
+		if err := h.Free(blk.p); err != nil {
+			return err
+		}
+		m.freed = append(m.freed, blk.p)
+		if len(m.freed) > 8 {
+			m.freed = m.freed[1:]
+		}
+		if err := h.Free(blk.p); !errors.Is(err, ErrDoubleFree) {
+			return fmt.Errorf("second free of %p: %v, want ErrDoubleFree", blk.p, err)
+		}
+		return nil
+	case 5, 6: // Realloc
+		i, ok := m.pick(a)
+		if !ok {
+			return nil
+		}
+		blk := m.live[i]
+		if err := blk.check(blk.n); err != nil {
+			return err
+		}
+		q, err := h.Realloc(blk.p, n)
+		if err != nil {
+			if m.allowed(err) {
+				return blk.check(blk.n)
+			}
+			return err
+		}
+		moved := liveBlock{p: q, n: blk.n, seed: blk.seed}
+		if err := moved.check(min(blk.n, n)); err != nil {
+			return fmt.Errorf("realloc %p -> %p (%d -> %d): %w", blk.p, q, blk.n, n, err)
+		}
+		m.remove(i)
+		return m.add(q, n, blk.seed+1, false)
+	case 7: // Realloc in place
+		i, ok := m.pick(a)
+		if !ok {
+			return nil
+		}
+		blk := m.live[i]
+		err := h.ReallocInPlace(blk.p, n)
+		if errors.Is(err, ErrInPlace) || m.allowed(err) {
+			return blk.check(blk.n)
+		}
+		if err != nil {
+			return err
+		}
+		if err := blk.check(min(blk.n, n)); err != nil {
+			return err
+		}
+		m.remove(i)
+		return m.add(blk.p, n, blk.seed+3, false)
+	case 8: // Aligned
+		align := 16 << (a % 10)
+		p, err := h.AllocAligned(n, align)
+		if err != nil {
+			if m.allowed(err) {
+				return nil
+			}
+			return err
+		}
+		if uintptr(p)%uintptr(align) != 0 {
+			return fmt.Errorf("AllocAligned(%d, %d) = %p", n, align, p)
+		}
+		return m.add(p, n, a, h.cfg.zero)
+	case 9: // Bad pointers: interior, freed, foreign.
+		if i, ok := m.pick(a); ok {
+			if err := h.Free(unsafe.Add(m.live[i].p, 1+int(b)%8)); !errors.Is(err, ErrInvalidPointer) {
+				return fmt.Errorf("interior free: %v", err)
+			}
+		}
+		var x [16]byte
+		if _, err := h.Size(unsafe.Pointer(&x)); !errors.Is(err, ErrInvalidPointer) {
+			return fmt.Errorf("foreign size: %v", err)
+		}
+		if _, err := h.Alloc(-n - 1); !errors.Is(err, ErrInvalidSize) {
+			return fmt.Errorf("negative alloc: %v", err)
+		}
+		if _, err := h.Calloc(math.MaxInt/2, 3); !errors.Is(err, ErrInvalidSize) {
+			return fmt.Errorf("overflowing calloc: %v", err)
+		}
+		return nil
+	case 10: // Compact
+		for _, blk := range m.live {
+			if err := blk.check(blk.n); err != nil {
+				return err
+			}
+		}
+		largest, err := h.Compact()
+		if err != nil {
+			return err
+		}
+		if st := h.Stats(); uint64(largest) != st.Largest {
+			return fmt.Errorf("Compact returned %d, Stats.Largest %d", largest, st.Largest)
+		}
+		return nil
+	case 11: // Reset, rarely
+		if a%4 != 0 {
+			return nil
+		}
+		for _, blk := range m.live {
+			if err := blk.check(blk.n); err != nil {
+				return err
+			}
+		}
+		if err := h.Reset(); err != nil {
+			return err
+		}
+		m.live, m.freed, m.total = nil, nil, 0
+	}
+	return nil
+}
+
+func (m *model) verify() error {
+	if err := m.h.Validate(); err != nil {
+		return err
+	}
+	st := m.h.Stats()
+	var inUse uint64
+	for _, b := range m.live {
+		size, err := m.h.Size(b.p)
+		if err != nil {
+			return err
+		}
+		inUse += uint64(size)
+	}
+	if st.Blocks != len(m.live) || st.InUse != inUse {
+		return fmt.Errorf("stats: %d blocks, %d in use; model %d blocks, %d in use", st.Blocks, st.InUse, len(m.live), inUse)
+	}
+	if st.InUse+st.Free > st.Reserved {
+		return fmt.Errorf("stats: in use %d + free %d > reserved %d", st.InUse, st.Free, st.Reserved)
+	}
+	return nil
+}
+
+func FuzzHeap(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 0, 0, 1, 2, 0, 3, 0, 0, 0})
+	f.Add([]byte{0, 1, 200, 1, 0, 1, 230, 9, 5, 1, 0, 200, 3, 1, 0, 0, 10, 1, 0, 0})
+	f.Add([]byte{0, 2, 255, 255, 0, 2, 250, 1, 6, 2, 0, 255, 11, 2, 0, 0, 0, 2, 5, 5})
+	f.Add([]byte{8, 3, 9, 20, 0, 3, 150, 0, 0, 3, 151, 0, 3, 3, 0, 0, 10, 3, 0, 0, 7, 3, 1, 200})
+	f.Add([]byte{1, 0, 224, 0, 1, 0, 224, 1, 4, 0, 0, 0, 7, 0, 1, 230, 9, 0, 1, 2})
+	f.Fuzz(runOps)
+}

@@ -1,0 +1,98 @@
+package heap
+
+import (
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"github.com/zebra-heap/zebra/vmem"
+)
+
+// Growth past the reserve, per Policy. See heap.go for the overview.
+
+// errFixed is the cause when a fixed heap (Options.Maximum) is full.
+var errFixed = errors.New("the heap has a fixed maximum size")
+
+// grow adds at least need bytes of free pages to the heap.
+func (h *Heap) grow(need uintptr) error {
+	if h.cfg.fixed {
+		return errFixed
+	}
+	g := h.cfg.caps.Granularity
+	need = (need + g - 1) &^ (g - 1)
+	switch h.cfg.policy {
+	case NT:
+		size := max(h.nextSeg, need+h.cfg.page)
+		if err := h.newSegment(size); err != nil {
+			return err
+		}
+		h.nextSeg = min(2*h.nextSeg, h.cfg.segCap)
+		return nil
+	case Fixed:
+		return h.newSegment(max(h.cfg.segReserve, need))
+	}
+	return h.growDefault(need)
+}
+
+// growDefault extends the newest reservation in place by as much as the
+// heap already holds (capped by SegmentCap, at least need), else reserves a
+// new range of that size, halving it down to need when the space refuses.
+func (h *Heap) growDefault(need uintptr) error {
+	var total uintptr
+	for _, r := range h.res {
+		total += r.Size()
+	}
+	size := max(min(total, h.cfg.segCap), need)
+	r := h.res[len(h.res)-1]
+	dirs := [2]vmem.Direction{vmem.Above, vmem.Below}
+	if h.cfg.caps.TopDown {
+		dirs = [2]vmem.Direction{vmem.Below, vmem.Above}
+	}
+	for _, dir := range dirs {
+		if err := h.extend(r, dir, size); err == nil {
+			return nil
+		}
+	}
+	var err error
+	for {
+		if err = h.newSegment(size); err == nil || size == need || !errors.Is(err, vmem.ErrNoMemory) {
+			return err
+		}
+		size = max(size/2&^(h.cfg.caps.Granularity-1), need)
+	}
+}
+
+// extend grows r in place and adds the new range to the heap: above, to the
+// last segment when it holds the last page numbers; else as a new segment.
+func (h *Heap) extend(r *vmem.Reservation, dir vmem.Direction, size uintptr) error {
+	oldBase, oldEnd := r.Base(), r.Base()+r.Size()
+	if err := r.Extend(dir, size); err != nil {
+		return err
+	}
+	added := r.Size() - (oldEnd - oldBase)
+	if dir == vmem.Below {
+		return h.addSegment(r, r.Pointer(), added)
+	}
+	last := h.byGP[len(h.byGP)-1]
+	if last.res == r && last.addr()+last.size == oldEnd {
+		return h.growSegment(last, added)
+	}
+	return h.addSegment(r, unsafe.Add(r.Pointer(), oldEnd-r.Base()), added)
+}
+
+// newSegment reserves a new range of size bytes as a new segment.
+func (h *Heap) newSegment(size uintptr) error {
+	if size > maxSize {
+		return fmt.Errorf("%w: %d bytes", ErrTooLarge, size)
+	}
+	r, err := h.reserve(size)
+	if err != nil {
+		return err
+	}
+	if err := h.addSegment(r, r.Pointer(), r.Size()); err != nil {
+		h.res = h.res[:len(h.res)-1]
+		r.Release()
+		return err
+	}
+	return nil
+}

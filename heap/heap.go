@@ -1,0 +1,322 @@
+package heap
+
+// Design
+//
+// A Heap owns address space in segments. A segment is a range of pages of a
+// vmem.Reservation: the reservation made at creation (Reserve or Maximum
+// bytes, or SegmentReserve), every reservation made to grow, and every range
+// added in place by Reservation.Extend (below, a new segment; above, the last
+// segment simply gets longer). Segments are few, so they are Go structs in a
+// slice sorted by address; Free finds a pointer's segment by binary search.
+//
+// Everything else is out of band and off the Go heap, in the heap's own
+// metadata reservations (meta.go): a page table with one 16-byte descriptor
+// per page, numbered globally per heap, and a table of slab records. Nothing
+// the heap needs lives in the blocks it hands out, so an overflow in user
+// data cannot corrupt it, and a million live blocks cost the Go heap
+// nothing: the garbage collector has nothing to scan.
+//
+// Back end (pages.go). Free pages form runs; only a run's head and tail
+// descriptors carry its length (boundary tags out of band), every other page
+// is "inner". Free runs sit in size bins: one per page count up to 64 pages,
+// then four per doubling, with a bitmap of non-empty bins; allocation takes
+// the best fit among a few candidates of the first bin that can hold the
+// request, then the first run of a larger bin, and splits it. Freeing
+// coalesces with both neighbours inside the segment. A busy run of pages is
+// a large block: its head descriptor says so and gives its length.
+//
+// Front end (slab.go). Requests up to 16 KiB (the LFH's limit) are served
+// from slabs: runs of a few pages cut into blocks of one size class (classes
+// 16 bytes apart up to 256, then eight per doubling). A slab record holds a
+// bitmap of busy blocks; every page of the slab points to the record. Each
+// class has a current slab and a list of partially free ones. Free checks
+// that a pointer is a block start (offset a multiple of the class size) and
+// that the block is busy, so interior pointers and double frees are errors,
+// not corruption.
+//
+// Commit (pages.go). Pages are committed when a run is handed out (at least
+// SegmentCommit at a time) through the reservation's watermark, so on Linux a
+// heap costs at most two mappings per reservation. Each descriptor remembers
+// whether its page has been committed since it was last decommitted; a page
+// that has not reads as zero, which spares zeroing fresh memory. A freed run
+// of at least DecommitFreeBlock bytes is decommitted while more than
+// DecommitTotalFree bytes are free (NT's rule); Compact decommits every free
+// run; spaces that need it (Windows) get a fresh Commit on reuse.
+//
+// Growth (grow.go) follows the Policy: Default extends the last reservation
+// in place or reserves a new range as large as the whole heap so far (few
+// ranges: logarithmic in the heap's size); NT reserves segments of 1, 2, 4,
+// 8, 8… MiB and gives blocks above HugeBlock a reservation of their own
+// (huge.go), exactly what makes the zebra of the user's document; Fixed
+// reserves equal segments. A fixed heap (Maximum) never grows.
+//
+// Concurrency: one mutex per heap, nothing shared between heaps on Alloc or
+// Free (vmem's registry lock is taken only to reserve and release).
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"unsafe"
+
+	"github.com/zebra-heap/zebra/vmem"
+)
+
+// A Heap is a private heap outside the Go garbage-collected heap. It is safe
+// for concurrent use. See the package documentation for the rules of
+// off-heap memory, and Options for its parameters.
+type Heap struct {
+	mu        sync.Mutex
+	cfg       config
+	classes   []classInfo
+	destroyed bool
+
+	meta arena
+	pt   pageTable
+	st   slabTable
+
+	res  []*vmem.Reservation // the heap's reservations, in creation order
+	segs []*segment          // sorted by address
+	byGP []*segment          // sorted by first page number
+	huge map[uintptr]*hugeBlock
+	// hugeFreed remembers the bases of the last released huge blocks.
+	hugeFreed [hugeFreedRing]uintptr
+	hugeNext  int
+	nextSeg   uintptr // the next growth segment's size (NT, Fixed)
+
+	bins     [nbins]uint32 // free run lists: head gp+1
+	nonempty [binWords]uint64
+
+	cur     [numClasses]uint32 // current slab per class: id+1
+	curBase [numClasses]unsafe.Pointer
+	partial [numClasses]uint32 // partially free slabs per class: id+1
+
+	freePages uintptr // pages in free runs
+	slabFree  uintptr // bytes of free blocks in slabs
+	inUse     uintptr // bytes of busy blocks (usable sizes)
+	blocks    int     // busy blocks
+}
+
+// A segment is a range of pages of one reservation.
+type segment struct {
+	res     *vmem.Reservation
+	base    unsafe.Pointer
+	size    uintptr
+	gp0     uint32 // number of the first page
+	npages  uint32
+	touched uint32 // pages from the start ever handed out: Reset clears their descriptors
+}
+
+func (s *segment) addr() uintptr { return uintptr(s.base) }
+
+// ptr returns the address of page gp of the segment.
+func (s *segment) ptr(gp uint32, page uintptr) unsafe.Pointer {
+	return unsafe.Add(s.base, uintptr(gp-s.gp0)*page)
+}
+
+// New creates a heap. New(Options{}) is a growable heap with the Default
+// policy in the host's address space. New reserves the first segment
+// (Reserve, Maximum or SegmentReserve bytes) and commits Commit bytes of it.
+func New(o Options) (*Heap, error) {
+	c, err := o.config()
+	if err != nil {
+		return nil, err
+	}
+	h := &Heap{cfg: c, nextSeg: c.segReserve, classes: makeClasses(c.page)}
+	h.meta = arena{space: c.space, owner: c.name + " (metadata)"}
+	first := c.reserve
+	if first == 0 {
+		first = max(c.segReserve, c.commit)
+		if c.policy == NT {
+			h.nextSeg = min(2*h.nextSeg, c.segCap)
+		}
+	}
+	err = h.meta.start(first, c.page)
+	var r *vmem.Reservation
+	if err == nil {
+		r, err = h.reserve(first)
+	}
+	if err == nil {
+		err = h.addSegment(r, r.Pointer(), r.Size())
+	}
+	if err == nil && c.commit > 0 {
+		err = h.precommit(h.segs[0], c.commit)
+	}
+	if err != nil {
+		h.releaseAll()
+		return nil, fmt.Errorf("heap %q: create: %w", c.name, h.noMemory(int(min(first, maxSize)), err))
+	}
+	return h, nil
+}
+
+// reserve asks the space for a new reservation carrying the heap's name.
+func (h *Heap) reserve(size uintptr) (*vmem.Reservation, error) {
+	r, err := h.cfg.space.Reserve(size, vmem.Options{Owner: h.cfg.name, HugePages: h.cfg.hugePages})
+	if err != nil {
+		return nil, err
+	}
+	h.res = append(h.res, r)
+	return r, nil
+}
+
+// Name returns the heap's name.
+func (h *Heap) Name() string { return h.cfg.name }
+
+// Destroy releases every reservation of the heap: its segments, its huge
+// blocks and its metadata. Every later call returns ErrDestroyed, and any
+// pointer into the heap becomes invalid: touching it is a fatal fault. If the
+// OS refuses a release, Destroy still releases the rest and returns the
+// first error; the heap is destroyed either way.
+func (h *Heap) Destroy() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.destroyed {
+		return fmt.Errorf("heap %q: destroy: %w", h.cfg.name, ErrDestroyed)
+	}
+	h.destroyed = true
+	if err := h.releaseAll(); err != nil {
+		return fmt.Errorf("heap %q: destroy: %w", h.cfg.name, err)
+	}
+	return nil
+}
+
+func (h *Heap) releaseAll() error {
+	var errs []error
+	for _, b := range h.huge {
+		if err := b.res.Release(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, r := range h.res {
+		if err := r.Release(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := h.meta.release(); err != nil {
+		errs = append(errs, err)
+	}
+	h.huge, h.res, h.segs, h.byGP = nil, nil, nil, nil
+	h.pt, h.st = pageTable{}, slabTable{}
+	h.cur, h.curBase, h.partial = [numClasses]uint32{}, [numClasses]unsafe.Pointer{}, [numClasses]uint32{}
+	h.bins, h.nonempty = [nbins]uint32{}, [binWords]uint64{}
+	h.freePages, h.slabFree, h.inUse, h.blocks = 0, 0, 0, 0
+	return errors.Join(errs...)
+}
+
+// lock takes the heap's lock and fails on a destroyed heap. The caller
+// unlocks.
+func (h *Heap) lock(op string) error {
+	h.mu.Lock()
+	if h.destroyed {
+		h.mu.Unlock()
+		return fmt.Errorf("heap %q: %s: %w", h.cfg.name, op, ErrDestroyed)
+	}
+	return nil
+}
+
+// segOf returns the segment holding addr, or nil.
+func (h *Heap) segOf(addr uintptr) *segment {
+	i, _ := slices.BinarySearchFunc(h.segs, addr, func(s *segment, a uintptr) int {
+		switch {
+		case s.addr()+s.size <= a:
+			return -1
+		case s.addr() > a:
+			return 1
+		}
+		return 0
+	})
+	if i < len(h.segs) {
+		if s := h.segs[i]; addr >= s.addr() && addr-s.addr() < s.size {
+			return s
+		}
+	}
+	return nil
+}
+
+// segOfPage returns the segment holding page gp.
+func (h *Heap) segOfPage(gp uint32) *segment {
+	i, _ := slices.BinarySearchFunc(h.byGP, gp, func(s *segment, g uint32) int {
+		switch {
+		case s.gp0+s.npages <= g:
+			return -1
+		case s.gp0 > g:
+			return 1
+		}
+		return 0
+	})
+	return h.byGP[i]
+}
+
+// addSegment makes [p, p+size) of r a new segment: one free run whose pages
+// are all uncommitted.
+func (h *Heap) addSegment(r *vmem.Reservation, p unsafe.Pointer, size uintptr) error {
+	n := size / h.cfg.page
+	gp, err := h.pt.add(&h.meta, n)
+	if err != nil {
+		return err
+	}
+	s := &segment{res: r, base: p, size: n * h.cfg.page, gp0: gp, npages: uint32(n)}
+	i, _ := slices.BinarySearchFunc(h.segs, s.addr(), func(t *segment, a uintptr) int {
+		if t.addr() < a {
+			return -1
+		}
+		return 1
+	})
+	h.segs = slices.Insert(h.segs, i, s)
+	h.byGP = append(h.byGP, s)
+	h.insertFree(gp, uint32(n), true)
+	return nil
+}
+
+// growSegment appends n pages that Extend added above s, which must hold
+// the last page numbers, and frees them into the segment.
+func (h *Heap) growSegment(s *segment, size uintptr) error {
+	n := size / h.cfg.page
+	if _, err := h.pt.add(&h.meta, n); err != nil {
+		return err
+	}
+	gp := s.gp0 + s.npages
+	s.npages += uint32(n)
+	s.size += n * h.cfg.page
+	h.freeRun(s, gp, uint32(n), true)
+	return nil
+}
+
+// precommit commits the first n bytes of s at creation (Options.Commit).
+func (h *Heap) precommit(s *segment, n uintptr) error {
+	n = min(n, s.size)
+	if err := s.res.Commit(s.addr(), n); err != nil {
+		return err
+	}
+	pages := uint32((n + h.cfg.page - 1) / h.cfg.page)
+	for gp := s.gp0; gp < s.gp0+pages; gp++ {
+		h.pt.at(gp).flags |= flagCommitted
+	}
+	s.touched = max(s.touched, pages)
+	return nil
+}
+
+// largestFree returns the largest free run in bytes.
+func (h *Heap) largestFree() uintptr {
+	for w := binWords - 1; w >= 0; w-- {
+		if h.nonempty[w] == 0 {
+			continue
+		}
+		b := w*64 + 63 - leadingZeros64(h.nonempty[w])
+		var best uint32
+		for gp := h.bins[b]; gp != 0; gp = h.pt.at(gp - 1).a {
+			best = max(best, h.pt.at(gp-1).n)
+		}
+		return uintptr(best) * h.cfg.page
+	}
+	return 0
+}
+
+// noMemory builds the error for a request of n bytes the heap cannot serve.
+func (h *Heap) noMemory(n int, cause error) error {
+	if errors.Is(cause, ErrTooLarge) || errors.Is(cause, vmem.ErrInvalidSize) {
+		return cause
+	}
+	return &NoMemoryError{Heap: h.cfg.name, Asked: n, Largest: int(h.largestFree()), Err: cause}
+}

@@ -1,0 +1,157 @@
+package heap
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// rss returns the process's resident set size from /proc/self/statm.
+func rss(t *testing.T) uint64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var size, res uint64
+	if _, err := fmt.Sscan(string(b), &size, &res); err != nil {
+		t.Fatal(err)
+	}
+	return res * uint64(os.Getpagesize())
+}
+
+// mapped reports whether /proc/self/maps shows a mapping that overlaps
+// [lo, hi).
+func mapped(t *testing.T, lo, hi uintptr) bool {
+	t.Helper()
+	f, err := os.Open("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var a, b uintptr
+		if _, err := fmt.Sscanf(strings.Fields(sc.Text())[0], "%x-%x", &a, &b); err != nil {
+			t.Fatal(err)
+		}
+		if a < hi && lo < b {
+			return true
+		}
+	}
+	return false
+}
+
+func TestReserve1GiBCostsNoRSS(t *testing.T) {
+	runtime.GC()
+	before := rss(t)
+	h := mustNew(t, Options{Name: "big", Reserve: 1 << 30})
+	p, err := h.Alloc(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	*(*byte)(p) = 1
+	after := rss(t)
+	st := h.Stats()
+	t.Logf("RSS %d KiB -> %d KiB; %+v", before>>10, after>>10, st)
+	if st.Reserved != 1<<30 || st.Ranges != 1 {
+		t.Errorf("reserved %d in %d ranges, want 1 GiB in 1", st.Reserved, st.Ranges)
+	}
+	if after > before && after-before >= 1<<20 {
+		t.Errorf("reserving 1 GiB raised RSS by %d KiB", (after-before)>>10)
+	}
+}
+
+func TestDestroyUnmaps(t *testing.T) {
+	h, err := New(Options{Name: "unmapped", Reserve: 64 << 20, Policy: NT, HugeBlock: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillTo(t, h, 300, 70<<20) // past the reserve: NT segments too
+	if _, err := h.Alloc(3 << 20); err != nil {
+		t.Fatal(err)
+	}
+	ranges := h.Ranges()
+	if len(ranges) < 2 {
+		t.Fatalf("ranges %v: want the reserve, NT segments and a huge block", ranges)
+	}
+	for _, r := range ranges {
+		if !mapped(t, r.Base, r.End()) {
+			t.Fatalf("%v is not in /proc/self/maps while the heap lives", r)
+		}
+	}
+	if err := h.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range ranges {
+		if mapped(t, r.Base, r.End()) {
+			t.Errorf("%v is still in /proc/self/maps after Destroy", r)
+		}
+	}
+}
+
+// touchAll writes every page of the blocks so they become resident.
+func touchAll(ps []unsafe.Pointer, n int) {
+	for _, p := range ps {
+		b := unsafe.Slice((*byte)(p), n)
+		for i := 0; i < n; i += 1024 {
+			b[i] = 1
+		}
+	}
+}
+
+func TestDecommitLowersRSS(t *testing.T) {
+	tests := []struct {
+		name    string
+		o       Options
+		compact bool
+	}{
+		{"thresholds", Options{DecommitFreeBlock: 64 << 10, DecommitTotalFree: 1 << 20}, false},
+		{"nt defaults", Options{Policy: NT, HugeBlock: 1 << 30}, false},
+		{"compact", Options{DecommitFreeBlock: 1 << 40}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := mustNew(t, tt.o)
+			var ps []unsafe.Pointer
+			for i := 0; i < 64; i++ {
+				p, err := h.Alloc(512 << 10)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ps = append(ps, p)
+			}
+			touchAll(ps, 512<<10)
+			full := h.Stats().Resident
+			for _, p := range ps {
+				h.Free(p)
+			}
+			if tt.compact {
+				if got := h.Stats().Resident; got < full/2 {
+					t.Fatalf("without thresholds freeing alone dropped RSS from %d to %d", full, got)
+				}
+				h.Compact()
+			}
+			got := h.Stats().Resident
+			t.Logf("resident %d KiB full, %d KiB after free", full>>10, got>>10)
+			if full < 30<<20 || got > 2<<20 {
+				t.Errorf("resident %d KiB full, %d KiB after free", full>>10, got>>10)
+			}
+			mustValidate(t, h)
+			// Decommitted memory is usable again and reads as zero.
+			p, err := h.Calloc(512<<10, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, c := range unsafe.Slice((*byte)(p), 512<<10) {
+				if c != 0 {
+					t.Fatalf("byte %d is %d", i, c)
+				}
+			}
+		})
+	}
+}

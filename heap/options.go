@@ -1,0 +1,207 @@
+package heap
+
+import (
+	"fmt"
+	"math"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/zebra-heap/zebra/vmem"
+)
+
+// Policy says how a heap grows once its reserve is used up. Inside the
+// reserve every policy commits on demand. See heap.go for the overview.
+type Policy uint8
+
+const (
+	// Default is this package's policy: first extend the current
+	// reservation in place (below, then above, on spaces that place new
+	// mappings top-down; the other way round elsewhere), else reserve a new
+	// range at least as large as everything reserved so far. The heap's
+	// size doubles with each new range, so the number of separate ranges
+	// stays logarithmic in the heap's size. Big blocks are served inside the
+	// heap's reservations.
+	Default Policy = iota
+	// NT is faithful to the Windows heap (RtlpExtendHeap): each new
+	// segment is a separate reservation of SegmentReserve bytes (1 MiB by
+	// default), which doubles after every segment up to SegmentCap (8 MiB by
+	// default, what the user's document shows), and blocks larger than
+	// HugeBlock (508 KiB on 32-bit hosts, 1016 KiB on 64-bit) get a
+	// reservation of their own, as VirtualAlloc blocks do.
+	NT
+	// Fixed grows in separate reservations of SegmentReserve bytes each
+	// (1 MiB by default), or of the request when larger.
+	Fixed
+)
+
+func (p Policy) String() string {
+	switch p {
+	case Default:
+		return "default"
+	case NT:
+		return "nt"
+	case Fixed:
+		return "fixed"
+	}
+	return fmt.Sprintf("Policy(%d)", uint8(p))
+}
+
+// Options are the parameters of a heap: RtlCreateHeap's ReserveSize,
+// CommitSize and RTL_HEAP_PARAMETERS, and HeapCreate's maximum size, in Go
+// form. The zero value is a growable heap with the Default policy in the
+// host's address space. Sizes are rounded up to the space's page size or
+// allocation granularity; negative sizes are rejected with ErrInvalidSize.
+type Options struct {
+	// Name names the heap in errors and its reservations in vmem's
+	// registry (and, where the kernel can, in the process's memory map).
+	// Empty means "heap-N".
+	Name string
+	// Space is the address space the heap reserves from: vmem.OS() when
+	// nil, or an emulated window.
+	Space vmem.Space
+	// Reserve is the address space reserved in one piece at creation; the
+	// heap stays one range until it is used up. Zero starts with one
+	// segment of SegmentReserve bytes, like HeapCreate(0, 0, 0).
+	Reserve int
+	// Commit is committed at creation, at the start of the first segment.
+	Commit int
+	// Maximum, when positive, makes a fixed-size heap (HeapCreate with a
+	// maximum size): Maximum bytes are reserved at creation and the heap
+	// never grows. Unlike Windows it serves blocks of any size that fit.
+	Maximum int
+	// Policy says how the heap grows past its reserve.
+	Policy Policy
+	// SegmentReserve is the size of the first segment when Reserve is zero,
+	// and the size of new segments for the NT (initial size) and Fixed
+	// policies. Zero means 1 MiB.
+	SegmentReserve int
+	// SegmentCommit is the least the heap commits at a time, ahead of use
+	// (NT's SegmentCommit). Zero means 2 pages with NT and 64 KiB otherwise.
+	SegmentCommit int
+	// SegmentCap caps the segment size: the NT policy's doubling stops
+	// there (zero means 8 MiB), and the Default policy's growth steps never
+	// exceed it (zero means no cap).
+	SegmentCap int
+	// DecommitFreeBlock and DecommitTotalFree are NT's decommit thresholds:
+	// a free range of at least DecommitFreeBlock bytes is decommitted when
+	// the heap holds more than DecommitTotalFree free bytes. Zero means
+	// NT's values (one page and 64 KiB) with the NT policy, and 256 KiB and
+	// 8 MiB otherwise. math.MaxInt never decommits (Compact still does).
+	DecommitFreeBlock, DecommitTotalFree int
+	// HugeBlock is the size above which a block gets a reservation of its
+	// own (NT's VirtualMemoryThreshold). Zero means 508 KiB on 32-bit hosts
+	// and 1016 KiB on 64-bit hosts with the NT policy, and never otherwise
+	// (math.MaxInt also means never). A fixed heap (Maximum > 0) never
+	// makes such reservations.
+	HugeBlock int
+	// Zero makes every allocation return zeroed memory (HEAP_ZERO_MEMORY).
+	Zero bool
+	// HugePages asks for transparent huge pages on the heap's reservations:
+	// they are aligned to 2 MiB and commit and decommit whole huge pages.
+	HugePages bool
+}
+
+// config is Options after defaults, validation and rounding.
+type config struct {
+	name       string
+	space      vmem.Space
+	caps       vmem.Caps
+	page       uintptr // the space's page size: the unit of the page table
+	reserve    uintptr // first segment's size (0 = segReserve)
+	commit     uintptr
+	fixed      bool
+	policy     Policy
+	segReserve uintptr
+	segCommit  uintptr
+	segCap     uintptr
+	decFree    uintptr // DecommitFreeBlock; maxSize means never
+	decTotal   uintptr
+	huge       uintptr // HugeBlock; maxSize means never
+	zero       bool
+	hugePages  bool
+}
+
+var heapSeq atomic.Uint64
+
+// maxSize bounds every size the heap accepts: a request above it can never
+// be satisfied, because the page table counts pages in 32 bits.
+const maxSize = uintptr(math.MaxInt) >> 1
+
+const is32bit = unsafe.Sizeof(uintptr(0)) == 4
+
+func (o Options) config() (config, error) {
+	c := config{name: o.Name, space: o.Space, policy: o.Policy, zero: o.Zero, hugePages: o.HugePages}
+	if c.name == "" {
+		c.name = fmt.Sprintf("heap-%d", heapSeq.Add(1))
+	}
+	if c.space == nil {
+		c.space = vmem.OS()
+	}
+	c.caps = c.space.Caps()
+	c.page = c.caps.PageSize
+	if c.page == 0 || c.page&(c.page-1) != 0 {
+		return c, fmt.Errorf("heap %q: %w: space %s has page size %d", c.name, ErrInvalidSize, c.space.Name(), c.page)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"Reserve", o.Reserve}, {"Commit", o.Commit}, {"Maximum", o.Maximum},
+		{"SegmentReserve", o.SegmentReserve}, {"SegmentCommit", o.SegmentCommit},
+		{"SegmentCap", o.SegmentCap}, {"DecommitFreeBlock", o.DecommitFreeBlock},
+		{"DecommitTotalFree", o.DecommitTotalFree}, {"HugeBlock", o.HugeBlock},
+	} {
+		if f.v < 0 {
+			return c, fmt.Errorf("heap %q: %w: Options.%s is negative (%d)", c.name, ErrInvalidSize, f.name, f.v)
+		}
+		if uintptr(f.v) > maxSize && f.v != math.MaxInt {
+			return c, fmt.Errorf("heap %q: %w: Options.%s = %d is too large", c.name, ErrTooLarge, f.name, f.v)
+		}
+	}
+	if o.Policy > Fixed {
+		return c, fmt.Errorf("heap %q: %w: unknown policy %d", c.name, ErrInvalidSize, o.Policy)
+	}
+	nt := o.Policy == NT
+	pick := func(v int, def uintptr) uintptr {
+		switch {
+		case v == 0:
+			return def
+		case v == math.MaxInt:
+			return maxSize
+		}
+		return uintptr(v)
+	}
+	c.segReserve = pick(o.SegmentReserve, 1<<20)
+	if nt {
+		c.segCommit = pick(o.SegmentCommit, 2*c.page)
+		c.segCap = pick(o.SegmentCap, 8<<20)
+		c.decFree = pick(o.DecommitFreeBlock, c.page)
+		c.decTotal = pick(o.DecommitTotalFree, 64<<10)
+		def := uintptr(1016 << 10)
+		if is32bit {
+			def = 508 << 10
+		}
+		c.huge = pick(o.HugeBlock, def)
+	} else {
+		c.segCommit = pick(o.SegmentCommit, 64<<10)
+		c.segCap = pick(o.SegmentCap, maxSize)
+		c.decFree = pick(o.DecommitFreeBlock, 256<<10)
+		c.decTotal = pick(o.DecommitTotalFree, 8<<20)
+		c.huge = pick(o.HugeBlock, maxSize)
+	}
+	c.segCap = max(c.segCap, c.segReserve)
+	c.reserve = uintptr(o.Reserve)
+	c.commit = uintptr(o.Commit)
+	if o.Maximum > 0 {
+		if o.Reserve > o.Maximum {
+			return c, fmt.Errorf("heap %q: %w: Reserve %d exceeds Maximum %d", c.name, ErrInvalidSize, o.Reserve, o.Maximum)
+		}
+		c.fixed = true
+		c.reserve = uintptr(o.Maximum)
+		c.huge = maxSize
+	}
+	if c.fixed && c.commit > c.reserve {
+		return c, fmt.Errorf("heap %q: %w: Commit %d exceeds Maximum %d", c.name, ErrInvalidSize, o.Commit, o.Maximum)
+	}
+	return c, nil
+}

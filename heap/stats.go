@@ -1,0 +1,187 @@
+package heap
+
+import (
+	"fmt"
+	"slices"
+	"unsafe"
+
+	"github.com/zebra-heap/zebra/vmem"
+)
+
+// Stats describes a heap's memory at one moment. Byte counts are uint64 so
+// that emulated spaces larger than the host's int fit.
+type Stats struct {
+	// Reserved is the address space of the heap's segments and huge
+	// blocks (not its metadata).
+	Reserved uint64
+	// Committed is the sum of those reservations' committed intervals
+	// (the watermarks), including decommitted holes inside them.
+	Committed uint64
+	// Resident is how much of Committed is in physical memory: measured
+	// with mincore on Linux and FreeBSD, equal to Committed elsewhere.
+	Resident uint64
+	// InUse is the usable size of every busy block.
+	InUse uint64
+	// Free is the size of the free runs of pages and of the free blocks
+	// in slabs.
+	Free uint64
+	// Largest is the largest free run of pages: the largest block that
+	// fits without growing the heap.
+	Largest uint64
+	// Blocks counts busy blocks, HugeBlocks those with a reservation of
+	// their own.
+	Blocks, HugeBlocks int
+	// Segments counts the heap's segments (reservations and in-place
+	// extensions); Ranges the separate address ranges of segments and huge
+	// blocks, address-adjacent ones merged.
+	Segments, Ranges int
+	// MetaReserved and MetaCommitted describe the heap's bookkeeping
+	// reservations.
+	MetaReserved, MetaCommitted uint64
+}
+
+// Stats reports the heap's memory. A destroyed heap reports zeros.
+func (h *Heap) Stats() Stats {
+	if h.lock("stats") != nil {
+		return Stats{}
+	}
+	defer h.mu.Unlock()
+	var st Stats
+	for _, r := range h.res {
+		st.Reserved += uint64(r.Size())
+		st.Committed += uint64(r.Committed())
+		st.Resident += resident(r)
+	}
+	for _, b := range h.huge {
+		st.Reserved += uint64(b.res.Size())
+		st.Committed += uint64(b.res.Committed())
+		st.Resident += resident(b.res)
+	}
+	st.InUse = uint64(h.inUse)
+	st.Free = uint64(h.freePages*h.cfg.page + h.slabFree)
+	st.Largest = uint64(h.largestFree())
+	st.Blocks, st.HugeBlocks = h.blocks, len(h.huge)
+	st.Segments = len(h.segs)
+	st.Ranges = len(h.ranges())
+	st.MetaReserved, st.MetaCommitted = uint64(h.meta.reserved()), uint64(h.meta.committed())
+	return st
+}
+
+// Segments returns the heap's segments in address order. A destroyed heap
+// has none.
+func (h *Heap) Segments() []vmem.Range {
+	if h.lock("segments") != nil {
+		return nil
+	}
+	defer h.mu.Unlock()
+	out := make([]vmem.Range, len(h.segs))
+	for i, s := range h.segs {
+		out[i] = vmem.Range{Base: s.addr(), Size: s.size}
+	}
+	return out
+}
+
+// Ranges returns the separate address ranges of the heap's segments and huge
+// blocks, in address order, with address-adjacent ones merged: what a map of
+// the process shows as the heap's stripes.
+func (h *Heap) Ranges() []vmem.Range {
+	if h.lock("ranges") != nil {
+		return nil
+	}
+	defer h.mu.Unlock()
+	return h.ranges()
+}
+
+func (h *Heap) ranges() []vmem.Range {
+	rs := make([]vmem.Range, 0, len(h.segs)+len(h.huge))
+	for _, s := range h.segs {
+		rs = append(rs, vmem.Range{Base: s.addr(), Size: s.size})
+	}
+	for _, b := range h.huge {
+		rs = append(rs, b.res.Range())
+	}
+	slices.SortFunc(rs, func(a, b vmem.Range) int {
+		switch {
+		case a.Base < b.Base:
+			return -1
+		case a.Base > b.Base:
+			return 1
+		}
+		return 0
+	})
+	out := rs[:0]
+	for _, r := range rs {
+		if n := len(out); n > 0 && out[n-1].End() == r.Base {
+			out[n-1].Size += r.Size
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// Compact decommits every free page the reservations' units allow, returns
+// empty slabs to the back end, and returns the largest free block in bytes,
+// like HeapCompact.
+func (h *Heap) Compact() (int, error) {
+	if err := h.lock("compact"); err != nil {
+		return 0, err
+	}
+	defer h.mu.Unlock()
+	h.dropEmptyCurrent()
+	for b := range h.bins {
+		for g := h.bins[b]; g != 0; {
+			gp := g - 1
+			d := h.pt.at(gp)
+			g = d.a
+			if h.decommit(h.segOfPage(gp), gp, gp+d.n) {
+				d.flags |= flagRunUncommitted
+			}
+		}
+	}
+	return int(h.largestFree()), nil
+}
+
+// Reset frees every block at once and keeps the heap's segments (and their
+// committed memory) for reuse: the per-request arena. Huge blocks, which own
+// their reservations, are released. Pointers into the heap are invalid
+// afterwards, though touching them does not fault.
+func (h *Heap) Reset() error {
+	if err := h.lock("reset"); err != nil {
+		return err
+	}
+	defer h.mu.Unlock()
+	var first error
+	for _, b := range h.huge {
+		if err := h.freeHuge(b); err != nil && first == nil {
+			first = err
+		}
+	}
+	h.st.n, h.st.free = 0, 0
+	h.cur, h.curBase, h.partial = [numClasses]uint32{}, [numClasses]unsafe.Pointer{}, [numClasses]uint32{}
+	h.bins, h.nonempty = [nbins]uint32{}, [binWords]uint64{}
+	h.freePages, h.slabFree = 0, 0
+	h.inUse, h.blocks = 0, len(h.huge)
+	for _, b := range h.huge {
+		h.inUse += b.res.Size()
+	}
+	for _, s := range h.byGP {
+		end := s.gp0 + s.npages
+		lim := min(s.gp0+s.touched+1, end)
+		unc := s.touched < s.npages
+		for g := s.gp0; g < lim; g++ {
+			d := h.pt.at(g)
+			*d = pageDesc{flags: d.flags & flagCommitted}
+			if d.flags == 0 {
+				unc = true
+			}
+		}
+		t := h.pt.at(end - 1)
+		*t = pageDesc{flags: t.flags & flagCommitted}
+		h.insertFree(s.gp0, s.npages, unc)
+	}
+	if first != nil {
+		return fmt.Errorf("heap %q: reset: %w", h.cfg.name, first)
+	}
+	return nil
+}

@@ -1,0 +1,213 @@
+package heap
+
+import (
+	"fmt"
+	"math/bits"
+)
+
+// Validate checks every invariant of the heap's bookkeeping and returns the
+// first broken one, wrapping ErrCorrupt, or nil. It walks every page, so it
+// costs time proportional to the heap's size; tests and fuzzers call it
+// after every step.
+func (h *Heap) Validate() error {
+	if err := h.lock("validate"); err != nil {
+		return err
+	}
+	defer h.mu.Unlock()
+	if err := h.validate(); err != nil {
+		return fmt.Errorf("heap %q: validate: %w: %w", h.cfg.name, ErrCorrupt, err)
+	}
+	return nil
+}
+
+func (h *Heap) validate() error {
+	page := h.cfg.page
+	// Segments: sorted, disjoint, numbered contiguously.
+	for i := 1; i < len(h.segs); i++ {
+		if a, b := h.segs[i-1], h.segs[i]; a.addr()+a.size > b.addr() {
+			return fmt.Errorf("segments %#x+%#x and %#x overlap or are unsorted", a.addr(), a.size, b.addr())
+		}
+	}
+	var next uint32
+	for _, s := range h.byGP {
+		if s.gp0 != next {
+			return fmt.Errorf("segment %#x starts at page %d, want %d", s.addr(), s.gp0, next)
+		}
+		if uintptr(s.npages)*page != s.size || s.touched > s.npages {
+			return fmt.Errorf("segment %#x: %d pages, %d bytes, %d touched", s.addr(), s.npages, s.size, s.touched)
+		}
+		next += s.npages
+	}
+	if next != h.pt.n {
+		return fmt.Errorf("segments hold %d pages, page table %d", next, h.pt.n)
+	}
+	// Pages, run by run.
+	var freePages, inUse, slabFree uintptr
+	blocks := len(h.huge)
+	freeRuns := map[uint32]bool{}
+	slabs := 0
+	for _, s := range h.byGP {
+		end := s.gp0 + s.npages
+		prevFree := false
+		for gp := s.gp0; gp < end; {
+			d := h.pt.at(gp)
+			switch d.kind {
+			case kindFreeHead, kindLarge:
+				n := d.n
+				if n == 0 || gp+n > end {
+					return fmt.Errorf("page %d: run of %d pages leaves its segment (ends at %d)", gp, n, end)
+				}
+				if n > 1 && d.kind == kindFreeHead {
+					if t := h.pt.at(gp + n - 1); t.kind != kindFreeTail || t.n != n {
+						return fmt.Errorf("free run %d+%d: tail has kind %d length %d", gp, n, t.kind, t.n)
+					}
+				}
+				inner := gp + n
+				if d.kind == kindFreeHead && n > 1 {
+					inner--
+				}
+				allCommitted := d.flags&flagCommitted != 0
+				for g := gp + 1; g < inner; g++ {
+					e := h.pt.at(g)
+					if e.kind != kindInner {
+						return fmt.Errorf("run %d+%d: page %d has kind %d, want inner", gp, n, g, e.kind)
+					}
+					allCommitted = allCommitted && e.flags&flagCommitted != 0
+				}
+				if inner != gp+n {
+					allCommitted = allCommitted && h.pt.at(gp+n-1).flags&flagCommitted != 0
+				}
+				if d.kind == kindFreeHead {
+					if prevFree {
+						return fmt.Errorf("free run at page %d follows a free run: not coalesced", gp)
+					}
+					if !allCommitted && d.flags&flagRunUncommitted == 0 {
+						return fmt.Errorf("free run %d+%d has uncommitted pages but no mark", gp, n)
+					}
+					freePages += uintptr(n)
+					freeRuns[gp] = true
+					prevFree = true
+				} else {
+					if !allCommitted {
+						return fmt.Errorf("large block %d+%d has uncommitted pages", gp, n)
+					}
+					inUse += uintptr(n) * page
+					blocks++
+					prevFree = false
+				}
+				gp += n
+			case kindSlab:
+				if d.a >= h.st.n {
+					return fmt.Errorf("page %d: slab id %d out of %d", gp, d.a, h.st.n)
+				}
+				sl := h.st.at(d.a)
+				if sl.npages == 0 || sl.gp != gp || int(sl.class) >= numClasses {
+					return fmt.Errorf("page %d: slab %d is free or starts at page %d", gp, d.a, sl.gp)
+				}
+				ci := &h.classes[sl.class]
+				if uint32(sl.npages) != ci.pages || sl.nobj != ci.nobj || gp+ci.pages > end {
+					return fmt.Errorf("slab %d: %d pages %d blocks, class %d wants %d and %d", d.a, sl.npages, sl.nobj, ci.size, ci.pages, ci.nobj)
+				}
+				for k := uint32(0); k < ci.pages; k++ {
+					e := h.pt.at(gp + k)
+					if e.kind != kindSlab || e.a != d.a || e.n != k || e.flags&flagCommitted == 0 {
+						return fmt.Errorf("slab %d: page %d has kind %d id %d index %d flags %#x", d.a, gp+k, e.kind, e.a, e.n, e.flags)
+					}
+				}
+				used := 0
+				for w, x := range sl.bits {
+					for i := 0; i < 64; i++ {
+						if w*64+i >= int(sl.nobj) && x&(1<<i) == 0 {
+							return fmt.Errorf("slab %d: bit %d past its %d blocks is clear", d.a, w*64+i, sl.nobj)
+						}
+					}
+					used += bits.OnesCount64(x)
+				}
+				used -= slabWords*64 - int(sl.nobj)
+				if used != int(sl.used) {
+					return fmt.Errorf("slab %d: %d bits set, count says %d", d.a, used, sl.used)
+				}
+				c := int(sl.class)
+				isCur := h.cur[c] == d.a+1
+				switch {
+				case isCur && sl.listed:
+					return fmt.Errorf("slab %d is current and listed", d.a)
+				case !isCur && sl.used == 0:
+					return fmt.Errorf("slab %d is empty but kept", d.a)
+				case !isCur && sl.listed != (sl.used < sl.nobj):
+					return fmt.Errorf("slab %d: %d of %d used, listed %v", d.a, sl.used, sl.nobj, sl.listed)
+				}
+				if isCur && h.curBase[c] != h.pageAddr(s, gp) {
+					return fmt.Errorf("slab %d: cached base %p, want %p", d.a, h.curBase[c], h.pageAddr(s, gp))
+				}
+				slabs++
+				inUse += uintptr(sl.used) * ci.size
+				slabFree += uintptr(sl.nobj-sl.used) * ci.size
+				blocks += int(sl.used)
+				gp += ci.pages
+				prevFree = false
+			default:
+				return fmt.Errorf("page %d (segment %#x) is kind %d where a run should start", gp, s.addr(), d.kind)
+			}
+		}
+	}
+	// Free lists hold exactly the free runs, each in its bin.
+	for b := range h.bins {
+		var prev uint32
+		count := 0
+		for g := h.bins[b]; g != 0; g = h.pt.at(g - 1).a {
+			d := h.pt.at(g - 1)
+			if !freeRuns[g-1] {
+				return fmt.Errorf("bin %d lists page %d, not a free run head (or listed twice)", b, g-1)
+			}
+			delete(freeRuns, g-1)
+			if binOf(d.n) != b {
+				return fmt.Errorf("free run %d+%d is in bin %d, want %d", g-1, d.n, b, binOf(d.n))
+			}
+			if d.b != prev {
+				return fmt.Errorf("free run %d: back link %d, want %d", g-1, d.b, prev)
+			}
+			prev = g
+			count++
+		}
+		if (h.nonempty[b/64]&(1<<(b%64)) != 0) != (count > 0) {
+			return fmt.Errorf("bin %d: %d runs, non-empty bit %v", b, count, count == 0)
+		}
+	}
+	for gp := range freeRuns {
+		return fmt.Errorf("free run at page %d is in no bin", gp)
+	}
+	// Partial lists.
+	for c := range h.partial {
+		var prev uint32
+		for id := h.partial[c]; id != 0; id = h.st.at(id - 1).next {
+			sl := h.st.at(id - 1)
+			if !sl.listed || int(sl.class) != c || sl.prev != prev || sl.npages == 0 {
+				return fmt.Errorf("partial list of class %d: slab %d listed %v class %d back link %d", c, id-1, sl.listed, sl.class, sl.prev)
+			}
+			prev = id
+		}
+	}
+	// Free slab records.
+	freeRecs := 0
+	for id := h.st.free; id != 0; id = h.st.at(id - 1).next {
+		if h.st.at(id-1).npages != 0 || freeRecs > int(h.st.n) {
+			return fmt.Errorf("free slab record %d is in use, or the free list loops", id-1)
+		}
+		freeRecs++
+	}
+	if slabs+freeRecs != int(h.st.n) {
+		return fmt.Errorf("%d slabs and %d free records, table holds %d", slabs, freeRecs, h.st.n)
+	}
+	for _, b := range h.huge {
+		if b.res.Released() {
+			return fmt.Errorf("huge block %#x is released", b.res.Base())
+		}
+		inUse += b.res.Size()
+	}
+	if freePages != h.freePages || inUse != h.inUse || slabFree != h.slabFree || blocks != h.blocks {
+		return fmt.Errorf("counters: free pages %d (counted %d), in use %d (%d), slab free %d (%d), blocks %d (%d)",
+			h.freePages, freePages, h.inUse, inUse, h.slabFree, slabFree, h.blocks, blocks)
+	}
+	return nil
+}

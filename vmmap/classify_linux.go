@@ -1,0 +1,207 @@
+package vmmap
+
+import "strings"
+
+// Classification of Linux mappings, in VMMap's terms. The kernel tells us a
+// mapping's range, protection, file and sometimes a name; the rest is
+// recognised by the layouts the common allocators leave:
+//
+//	[heap]                            Heap (owner "[heap]"): the brk heap
+//	[stack]                           Stack (the main thread)
+//	[vdso] [vsyscall]                 Image: code the kernel maps in
+//	[vvar] [vvar_vclock]              Shareable: kernel data shared by all processes
+//	[anon: Go: …]                     Go heap: the Go runtime names its mappings (Go 1.25+)
+//	[anon:NAME]                       Heap owned by NAME (zebra heaps and other
+//	                                  allocators name their memory this way), except
+//	                                  names with "stack" (Stack) and ".bss" (Private Data)
+//	[anon_shmem:NAME], memfd:, /dev/shm/, SYSV shm, any shared anonymous mapping
+//	  (also /dev/zero and /anon_hugepage, shared) Shareable
+//	/anon_hugepage, private           Private Data (MAP_HUGETLB)
+//	a file of which some mapping is executable
+//	                                  Image (all mappings of that file)
+//	any other file                    Mapped File
+//	anonymous, inside Go's first arena hint (0xc000000000 on most 64-bit
+//	  targets, 0x4000000000 on arm64)  Go heap
+//	anonymous, a run of 64 MiB-aligned 64 MiB arenas that starts reserved
+//	  (---p)                          Go heap: Go 1.26's randomised arena (goheap.go)
+//	anonymous, 64 MiB-aligned rw-p followed by ---p up to the next 64 MiB
+//	                                  Heap, owner "glibc arena" (a non-main malloc arena)
+//	anonymous rw-p directly above a ---p guard of at most 64 KiB
+//	                                  Stack (a pthread stack and its guard page)
+//	other anonymous memory            Private Data
+//
+// A ---p mapping (no access) is Reserved, any other Committed.
+
+// Go's heap arena hints (runtime/malloc.go): the first arena is tried at
+// 0x00c0<<32, or 0x0040<<32 on arm64, and the next ones 1 TiB higher each.
+// Only the first 256 GiB above each first hint is taken as Go's: the
+// mappings of other programs are not placed there by the kernel.
+var goArenaHints = []AddrRange{
+	{0x00c0 << 32, 0x0100 << 32},
+	{0x0040 << 32, 0x0080 << 32},
+}
+
+// glibcHeapMax is HEAP_MAX_SIZE of glibc's non-main arenas on 64-bit
+// targets: 2 * DEFAULT_MMAP_THRESHOLD_MAX = 64 MiB, and each arena heap is
+// aligned to it.
+const glibcHeapMax = 64 << 20
+
+// maxGuard is the largest guard page taken as a pthread stack's.
+const maxGuard = 64 << 10
+
+// GoHeapOwner is the owner name of regions attributed to the Go runtime.
+const GoHeapOwner = "Go heap"
+
+// GlibcArenaOwner is the owner name of glibc's non-main malloc arenas.
+const GlibcArenaOwner = "glibc arena"
+
+func classifyLinux(entries []smapsEntry) []Region {
+	images := map[string]bool{}
+	for _, e := range entries {
+		if e.Inode != 0 && strings.HasPrefix(e.Path, "/") && e.Perms[2] == 'x' {
+			images[e.Path] = true
+		}
+	}
+	out := make([]Region, len(entries))
+	for i, e := range entries {
+		r := Region{
+			Start: e.Start, End: e.End,
+			Perms: e.Perms, Path: e.Path,
+			State:        StateCommitted,
+			Committed:    e.RSS,
+			RSS:          e.RSS,
+			PSS:          e.PSS,
+			Private:      e.PrivateClean + e.PrivateDirty,
+			PrivateDirty: e.PrivateDirty,
+			Shared:       e.SharedClean + e.SharedDirty,
+			Swap:         e.Swap,
+			AnonHuge:     e.AnonHuge,
+			Flags:        e.Flags,
+		}
+		if strings.HasPrefix(e.Perms, "---") {
+			r.State = StateReserved
+		}
+		r.Type, r.Owner = classifyPath(e, images)
+		// An image's mappings form one block, from its first mapping on;
+		// so do adjacent mappings of one [anon:NAME] (a reservation's
+		// committed and reserved parts) and of the Go runtime.
+		if i > 0 && out[i-1].End == r.Start && out[i-1].Type == r.Type &&
+			(r.Type == Image && out[i-1].Path == r.Path ||
+				r.Type == GoHeap ||
+				strings.HasPrefix(r.Path, "[anon") && out[i-1].Path == r.Path) {
+			r.Base = out[i-1].Block()
+		}
+		out[i] = r
+	}
+	recogniseLayouts(out)
+	return out
+}
+
+// classifyPath classifies a mapping by its name, protection and file.
+func classifyPath(e smapsEntry, images map[string]bool) (Type, string) {
+	shared := e.Perms[3] == 's'
+	switch e.Path {
+	case "":
+		if shared {
+			return Shareable, ""
+		}
+		return PrivateData, ""
+	case "[heap]":
+		return Heap, "[heap]"
+	case "[stack]":
+		return Stack, ""
+	case "[vdso]", "[vsyscall]":
+		return Image, ""
+	case "[vvar]", "[vvar_vclock]":
+		return Shareable, ""
+	}
+	if name, shm, ok := anonName(e.Path); ok {
+		trimmed := strings.TrimSpace(name)
+		switch {
+		case shm:
+			return Shareable, trimmed
+		case strings.HasPrefix(trimmed, "Go:"):
+			return GoHeap, GoHeapOwner
+		case strings.Contains(trimmed, "stack"):
+			return Stack, ""
+		case strings.Contains(trimmed, ".bss"):
+			return PrivateData, ""
+		}
+		return Heap, trimmed
+	}
+	if strings.HasPrefix(e.Path, "[stack:") {
+		return Stack, "" // thread stacks on kernels before 4.5
+	}
+	if strings.HasPrefix(e.Path, "[") {
+		return PrivateData, "" // [uprobes] and names yet to come
+	}
+	path, _ := deleted(e.Path)
+	switch {
+	case strings.HasPrefix(path, "/memfd:"), strings.HasPrefix(path, "/dev/shm/"),
+		strings.HasPrefix(path, "/SYSV"), shared && (path == "/dev/zero" || path == "/anon_hugepage"):
+		return Shareable, ""
+	case path == "/anon_hugepage" && !shared:
+		return PrivateData, "" // private MAP_HUGETLB memory
+	case images[e.Path]:
+		return Image, ""
+	}
+	return MappedFile, ""
+}
+
+// recogniseLayouts finds Go's arena, glibc arenas and pthread stacks among
+// the anonymous private mappings left as Private Data.
+func recogniseLayouts(rs []Region) {
+	anon := func(i int) bool {
+		return i >= 0 && i < len(rs) && rs[i].Type == PrivateData && rs[i].Path == "" && rs[i].Perms[3] == 'p'
+	}
+	for i := range rs {
+		if !anon(i) {
+			continue
+		}
+		r := &rs[i]
+		for _, h := range goArenaHints {
+			if r.Start >= h.Start && r.End <= h.End {
+				r.Type, r.Owner = GoHeap, GoHeapOwner
+			}
+		}
+		if r.Type == PrivateData && r.State == StateReserved && r.Start%goArenaBytes == 0 {
+			// Go 1.26 places its heap at a random 64 MiB-aligned
+			// address and leaves the pages below a random offset in
+			// the first arena reserved: glibc arenas start committed.
+			j := i
+			for anon(j+1) && rs[j+1].Start == rs[j].End {
+				j++
+			}
+			if j > i && rs[j].End%goArenaBytes == 0 {
+				for k := i; k <= j; k++ {
+					rs[k].Type, rs[k].Owner, rs[k].Base = GoHeap, GoHeapOwner, r.Start
+				}
+			}
+		}
+		if r.Type != PrivateData {
+			continue
+		}
+		// glibc arena: 64 MiB-aligned, committed part first, the rest
+		// reserved, together exactly 64 MiB.
+		if r.Start%glibcHeapMax == 0 && r.State == StateCommitted {
+			end := r.Start + glibcHeapMax
+			switch {
+			case r.End == end:
+				r.Type, r.Owner = Heap, GlibcArenaOwner
+			case r.End < end && anon(i+1) && rs[i+1].Start == r.End &&
+				rs[i+1].State == StateReserved && rs[i+1].End == end:
+				r.Type, r.Owner = Heap, GlibcArenaOwner
+				rs[i+1].Type, rs[i+1].Owner, rs[i+1].Base = Heap, GlibcArenaOwner, r.Start
+			}
+			if r.Type != PrivateData {
+				continue
+			}
+		}
+		// pthread stack: a small no-access guard directly below.
+		if r.State == StateCommitted && anon(i-1) && rs[i-1].End == r.Start &&
+			rs[i-1].State == StateReserved && rs[i-1].Size() <= maxGuard && r.Size() > rs[i-1].Size() {
+			rs[i-1].Type, r.Type = Stack, Stack
+			r.Base = rs[i-1].Start
+		}
+	}
+}

@@ -1,0 +1,32 @@
+//go:build linux
+
+package vmmap
+
+import (
+	"os"
+	"strconv"
+)
+
+// Process returns a snapshot of the live process pid, read from /proc. For
+// the calling process it also attributes the regions of this process's
+// reservations (vmem.Live) to their owners.
+func Process(pid int) (*Snapshot, error) {
+	s, err := NewProc("/proc").Snapshot(strconv.Itoa(pid))
+	if err == nil && pid == os.Getpid() {
+		markGoHeap(s.Regions, goHeapAddr())
+		Attribute(s, ownInfos())
+	}
+	return s, err
+}
+
+// Self returns a snapshot of the calling process with its reservations
+// attributed to their owners.
+func Self() (*Snapshot, error) {
+	s, err := NewProc("/proc").Snapshot("self")
+	if err != nil {
+		return nil, err
+	}
+	markGoHeap(s.Regions, goHeapAddr())
+	Attribute(s, ownInfos())
+	return s, nil
+}

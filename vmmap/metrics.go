@@ -1,0 +1,199 @@
+package vmmap
+
+import "slices"
+
+// Row is one line of VMMap's summary table: the regions of one type.
+type Row struct {
+	Type      Type
+	Size      uint64 // bytes of address space
+	Committed uint64 // committed bytes; resident bytes (RSS) on Linux
+	Private   uint64 // private bytes (Linux: private clean + private dirty)
+	Blocks    int    // allocations: regions grouped by Region.Block
+	Largest   uint64 // the largest block; on the Free row, the largest free block
+}
+
+// Summary is VMMap's summary table: one row per type in the order of Types
+// (types with no regions included, with zeros) and a total over all of them
+// except Free, as VMMap's Total row.
+type Summary struct {
+	Span  AddrRange // the span Free was measured in
+	Rows  []Row
+	Total Row // Type is meaningless here; Blocks and Largest cover used types
+}
+
+// Row returns the row of type t.
+func (s Summary) Row(t Type) Row {
+	for _, r := range s.Rows {
+		if r.Type == t {
+			return r
+		}
+	}
+	return Row{Type: t}
+}
+
+// Summarize computes the summary table. A block is a run of regions of one
+// type with the same Block() (an allocation with its reserved and committed
+// parts); Free regions are blocks of their own, measured within the span.
+func Summarize(s *Snapshot) Summary {
+	sum := Summary{Span: s.Span, Rows: make([]Row, len(Types))}
+	at := map[Type]int{}
+	for i, t := range Types {
+		sum.Rows[i].Type = t
+		at[t] = i
+	}
+	type key struct {
+		t    Type
+		base uint64
+	}
+	blocks := map[key]uint64{}
+	for _, r := range s.Regions {
+		i, ok := at[r.Type]
+		if !ok {
+			continue
+		}
+		row := &sum.Rows[i]
+		row.Size += r.Size()
+		row.Committed += r.Committed
+		row.Private += r.Private
+		k := key{r.Type, r.Block()}
+		if r.Type == Free {
+			k.base = r.Start
+		}
+		if _, seen := blocks[k]; !seen {
+			row.Blocks++
+		}
+		blocks[k] += r.Size()
+		row.Largest = max(row.Largest, blocks[k])
+	}
+	for _, row := range sum.Rows {
+		if row.Type == Free {
+			continue
+		}
+		sum.Total.Size += row.Size
+		sum.Total.Committed += row.Committed
+		sum.Total.Private += row.Private
+		sum.Total.Blocks += row.Blocks
+		sum.Total.Largest = max(sum.Total.Largest, row.Largest)
+	}
+	return sum
+}
+
+// FreeBlocks returns the free regions within the snapshot's span, largest
+// first (equal sizes in address order). The first one is what VMMap shows
+// as "Largest" on its Free row: the biggest allocation that still fits.
+func FreeBlocks(s *Snapshot) []Region {
+	var out []Region
+	for _, r := range s.Regions {
+		if r.Type == Free && r.End > s.Span.Start && r.Start < s.Span.End {
+			out = append(out, clip(r, max(r.Start, s.Span.Start), min(r.End, s.Span.End)))
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Region) int {
+		if c := cmpU64(b.Size(), a.Size()); c != 0 {
+			return c
+		}
+		return cmpU64(a.Start, b.Start)
+	})
+	return out
+}
+
+// OwnerStats describes the regions of one owner (a zebra heap, the Go heap,
+// a glibc arena…). See Owners for the definitions.
+type OwnerStats struct {
+	Owner     string
+	Type      Type        // the type holding most of the owner's bytes
+	Ranges    []AddrRange // the owner's stripes, in address order
+	Bytes     uint64      // address space: reserved and committed
+	Committed uint64      // committed bytes (RSS on Linux)
+	// Stripes is len(Ranges): the number of separate ranges.
+	Stripes int
+	// Alternation is the number of gaps between consecutive stripes of
+	// this owner that contain a stripe of another owner.
+	Alternation int
+}
+
+// Owners returns per-owner statistics for every non-empty Region.Owner, in
+// the order of each owner's lowest address.
+//
+// Definitions, walking up the address space:
+//
+//   - A stripe (one element of Ranges) is a maximal run of regions of the
+//     owner in which each region starts where the previous one ends. Free
+//     space, a region of no owner or of another owner ends a stripe.
+//   - Alternation counts the gaps between two consecutive stripes of the
+//     owner that hold at least one region of another (non-empty) owner. It
+//     lies between 0 (the stripes are separated only by free space or
+//     unowned memory) and Stripes-1 (every gap holds another heap).
+//
+// In a layout A B A B … of n stripes alternating between two owners, each
+// owner has n/2 stripes (rounded as the layout dictates) and an alternation
+// of its stripes minus one; ZebraScore of that layout is n-1.
+func Owners(s *Snapshot) []OwnerStats {
+	var out []OwnerStats
+	index := map[string]int{}
+	typeBytes := map[string]map[Type]uint64{}
+	// lastEnd[o] is where o's current stripe ends; foreign[o] records
+	// whether another owner appeared since.
+	lastEnd := map[string]uint64{}
+	foreign := map[string]bool{}
+	for _, r := range s.Regions {
+		if r.Type == Free || r.Owner == "" {
+			continue
+		}
+		i, ok := index[r.Owner]
+		if !ok {
+			i = len(out)
+			index[r.Owner] = i
+			out = append(out, OwnerStats{Owner: r.Owner})
+			typeBytes[r.Owner] = map[Type]uint64{}
+		}
+		o := &out[i]
+		o.Bytes += r.Size()
+		o.Committed += r.Committed
+		typeBytes[r.Owner][r.Type] += r.Size()
+		if n := len(o.Ranges); n > 0 && lastEnd[r.Owner] == r.Start && o.Ranges[n-1].End == r.Start {
+			o.Ranges[n-1].End = r.End
+		} else {
+			if n > 0 && foreign[r.Owner] {
+				o.Alternation++
+			}
+			o.Ranges = append(o.Ranges, AddrRange{r.Start, r.End})
+		}
+		lastEnd[r.Owner] = r.End
+		foreign[r.Owner] = false
+		for other := range foreign {
+			if other != r.Owner {
+				foreign[other] = true
+			}
+		}
+	}
+	for i := range out {
+		o := &out[i]
+		o.Stripes = len(o.Ranges)
+		var best uint64
+		for _, t := range Types {
+			if b := typeBytes[o.Owner][t]; b > best {
+				best, o.Type = b, t
+			}
+		}
+	}
+	return out
+}
+
+// ZebraScore is the number of owner changes walking up the address space
+// over the regions that have an owner, ignoring free and unowned memory in
+// between: 0 when every owner's memory is in one place, n-1 for n stripes
+// alternating between owners.
+func ZebraScore(s *Snapshot) int {
+	score, prev := 0, ""
+	for _, r := range s.Regions {
+		if r.Type == Free || r.Owner == "" {
+			continue
+		}
+		if prev != "" && r.Owner != prev {
+			score++
+		}
+		prev = r.Owner
+	}
+	return score
+}

@@ -1,0 +1,182 @@
+package vmmap
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Proc reads snapshots of Linux processes from a procfs tree. The library
+// reads the files itself and never runs another program.
+//
+// For a process P it reads P/smaps (falling back to P/maps, without
+// counters, on kernels built without smaps), P/stat for the process's pid,
+// name and state, and sys/vm/max_map_count.
+type Proc struct {
+	// FS is rooted at a procfs mount. Tests use a directory of captured
+	// files, or a file system that fails on purpose.
+	FS fs.FS
+	// Now returns the time stamped on snapshots; time.Now when nil.
+	Now func() time.Time
+}
+
+// NewProc returns a Proc reading the procfs mounted at root ("/proc" on a
+// live Linux system; a directory of fixtures in tests).
+func NewProc(root string) Proc { return Proc{FS: os.DirFS(root)} }
+
+// Snapshot reads the memory map of process pid: a decimal process id, or
+// "self" for the calling process (of a live procfs). Regions are classified
+// as described in classify_linux.go; regions of zebra heaps are named only
+// by [anon:…] names here, use Attribute with vmem.Live for the calling
+// process's own reservations.
+func (p Proc) Snapshot(pid string) (*Snapshot, error) {
+	if pid != "self" {
+		if n, err := strconv.Atoi(pid); err != nil || n <= 0 {
+			return nil, fmt.Errorf("%w: pid %q is not a positive number or \"self\"", ErrNoProcess, pid)
+		}
+	}
+	st, err := p.stat(pid)
+	if err != nil {
+		return nil, err
+	}
+	what := fmt.Sprintf("pid %d (%s)", st.pid, st.comm)
+	var entries []smapsEntry
+	text, err := fs.ReadFile(p.FS, pid+"/smaps")
+	if errors.Is(err, fs.ErrNotExist) && p.exists(pid) {
+		// No smaps on this kernel: maps still has every mapping.
+		text, err = fs.ReadFile(p.FS, pid+"/maps")
+		if err == nil {
+			var ms []mapping
+			ms, err = parseMaps(bytes.NewReader(text))
+			for _, m := range ms {
+				entries = append(entries, smapsEntry{mapping: m, Size: m.End - m.Start})
+			}
+		}
+	} else if err == nil {
+		entries, err = parseSmaps(bytes.NewReader(text))
+	}
+	if err == nil {
+		err = checkOrder(entries)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, procError(err))
+	}
+	if len(entries) == 0 {
+		// A zombie's, or a kernel thread's, map is empty; so is the map
+		// of a process that exited after it was opened.
+		if st2, err := p.stat(pid); err != nil || st2.state == 'Z' || st2.state == 'X' {
+			return nil, fmt.Errorf("%s: %w", what, ErrExited)
+		}
+		return nil, fmt.Errorf("%s: %w", what, ErrNoAddressSpace)
+	}
+	s := &Snapshot{
+		Source:      "linux " + what,
+		PID:         st.pid,
+		Command:     st.comm,
+		Granularity: 4096,
+		MaxMapCount: p.maxMapCount(),
+		VMAs:        len(entries),
+		Regions:     classifyLinux(entries),
+	}
+	if p.Now != nil {
+		s.Taken = p.Now()
+	} else {
+		s.Taken = time.Now()
+	}
+	s.Span = defaultSpan(s.Regions)
+	s.Regions = fillFree(s.Regions, s.Span)
+	return s, nil
+}
+
+func (p Proc) exists(pid string) bool {
+	_, err := fs.Stat(p.FS, pid)
+	return err == nil
+}
+
+// procStat is what Snapshot needs from /proc/PID/stat.
+type procStat struct {
+	pid   int
+	comm  string
+	state byte // R, S, D, Z (zombie), X (dead), …
+}
+
+// stat reads /proc/PID/stat: "PID (COMM) STATE …", where COMM may itself
+// contain spaces and parentheses, so it ends at the last ')'.
+func (p Proc) stat(pid string) (procStat, error) {
+	var st procStat
+	text, err := fs.ReadFile(p.FS, pid+"/stat")
+	if err != nil {
+		return st, fmt.Errorf("pid %s: %w", pid, procError(err))
+	}
+	s := string(text)
+	open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || close < open {
+		return st, fmt.Errorf("pid %s: %w: stat %q", pid, ErrParse, s)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(s[:open]))
+	if err != nil || n <= 0 {
+		return st, fmt.Errorf("pid %s: %w: stat %q", pid, ErrParse, s)
+	}
+	st.pid, st.comm = n, s[open+1:close]
+	if rest := strings.TrimSpace(s[close+1:]); rest != "" {
+		st.state = rest[0]
+	}
+	return st, nil
+}
+
+// maxMapCount reads vm.max_map_count, or returns 0 when it is unknown.
+func (p Proc) maxMapCount() int {
+	text, err := fs.ReadFile(p.FS, "sys/vm/max_map_count")
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(text)))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// procError turns the errors of reading procfs into this package's
+// sentinels, keeping the original error in the chain.
+func procError(err error) error {
+	switch {
+	case errors.Is(err, ErrParse):
+		return err
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w (%w)", ErrNoProcess, err)
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EPERM):
+		return fmt.Errorf("%w (%w)", ErrPermission, err)
+	case errors.Is(err, syscall.ESRCH):
+		return fmt.Errorf("%w (%w)", ErrExited, err)
+	}
+	return err
+}
+
+// readError wraps a failure to read maps or smaps text.
+func readError(what string, err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, bufio.ErrTooLong) {
+		return fmt.Errorf("%s: %w: %w", what, ErrParse, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// checkOrder verifies that mappings come in address order without overlap,
+// as the kernel writes them; anything else is not a maps file.
+func checkOrder(entries []smapsEntry) error {
+	for i := 1; i < len(entries); i++ {
+		if entries[i].Start < entries[i-1].End {
+			return fmt.Errorf("%w: mapping %#x-%#x overlaps or precedes %#x-%#x", ErrParse,
+				entries[i].Start, entries[i].End, entries[i-1].Start, entries[i-1].End)
+		}
+	}
+	return nil
+}

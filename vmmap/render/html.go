@@ -1,0 +1,313 @@
+package render
+
+import (
+	"bufio"
+	"bytes"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"strconv"
+
+	"github.com/zebra-heap/zebra/internal/units"
+	"github.com/zebra-heap/zebra/vmmap"
+)
+
+// HTML writes r as one self-contained HTML page: inline CSS, inline SVG
+// pictures (tooltips per region), no script, no external resource, so it
+// works offline and can be mailed. Every value from a snapshot or from the
+// caller is escaped by html/template (text) or by the SVG writer (pictures).
+// Nothing is written when r is invalid.
+func HTML(w io.Writer, r Report) error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	f, err := newFaces()
+	if err != nil {
+		return err
+	}
+	o := r.Options
+	if len(o.Owners) == 0 {
+		o.Owners = r.owners()
+	}
+	view := htmlReport{Title: r.Title, Note: r.Note}
+	if view.Title == "" {
+		view.Title = "zebra address-space report"
+	}
+	for i, s := range r.Sections {
+		sv, err := newHTMLSection(s, o, f)
+		if err != nil {
+			return fmt.Errorf("section %d (%q): %w", i, s.Caption, err)
+		}
+		view.Sections = append(view.Sections, sv)
+	}
+	var buf bytes.Buffer
+	if err := reportTemplate.Execute(&buf, view); err != nil {
+		return fmt.Errorf("render: HTML template: %w", err)
+	}
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("render: writing HTML: %w", err)
+	}
+	return nil
+}
+
+//go:embed report.html.tmpl
+var reportTemplateText string
+
+var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"num": func(t htmlTable, i int) bool { return i < len(t.Num) && t.Num[i] },
+	"colsClass": func(n int) string {
+		if n <= 3 {
+			return "cols-" + strconv.Itoa(n)
+		}
+		return "cols-many"
+	},
+}).Parse(reportTemplateText))
+
+// The view types hold only strings, so the template does no formatting.
+type (
+	htmlReport struct {
+		Title, Note string
+		Sections    []htmlSection
+	}
+	htmlSection struct {
+		Caption, Note string
+		Columns       []htmlSnapshot
+		Compare       *htmlTable
+		Diff          *htmlTable
+		Tables        []htmlTable
+	}
+	htmlSnapshot struct {
+		Label, Source, Facts string
+		Picture              template.HTML // SVG written and escaped by writeSVG
+		Summary, Free, Owner htmlTable
+	}
+	htmlTable struct {
+		Caption string
+		Header  []string
+		Num     []bool // right-align column i (numbers)
+		Rows    [][]htmlCell
+		Note    string
+	}
+	htmlCell struct {
+		Text   string
+		Swatch string // a colour "#RRGGBB" drawn before the text, or ""
+		Strong bool
+	}
+)
+
+func newHTMLSection(s Section, o Options, f *faces) (htmlSection, error) {
+	sv := htmlSection{Caption: s.Caption, Note: s.Note}
+	if len(s.Snapshots) > 1 && o.Width == 0 {
+		// Side by side, each picture gets about half the page: draw it
+		// at that size so that its text stays readable.
+		o.Width = sideBySideWidth
+	}
+	for _, l := range s.Snapshots {
+		col, err := newHTMLSnapshot(l, o, f)
+		if err != nil {
+			return sv, fmt.Errorf("snapshot %q: %w", l.Label, err)
+		}
+		sv.Columns = append(sv.Columns, col)
+	}
+	if len(s.Snapshots) == 2 {
+		a, b := s.Snapshots[0], s.Snapshots[1]
+		cmp := compareTable(a, b)
+		sv.Compare = &cmp
+		d := diffTable(a, b)
+		sv.Diff = &d
+	}
+	for _, t := range s.Tables {
+		sv.Tables = append(sv.Tables, userTable(t))
+	}
+	return sv, nil
+}
+
+func newHTMLSnapshot(l Labelled, o Options, f *faces) (htmlSnapshot, error) {
+	s := l.Snapshot
+	g, err := newGeometry(s, o, f)
+	if err != nil {
+		return htmlSnapshot{}, err
+	}
+	var pic bytes.Buffer
+	bw := bufio.NewWriter(&pic)
+	g.writeSVG(bw, true)
+	bw.Flush()
+
+	col := htmlSnapshot{Label: l.Label, Source: s.Source, Picture: template.HTML(pic.String())}
+	facts := fmt.Sprintf("span %#x-%#x (%s)", s.Span.Start, s.Span.End, units.Bytes(s.Span.Size()))
+	if !s.Taken.IsZero() {
+		facts = "taken " + s.Taken.UTC().Format("2006-01-02 15:04:05 UTC") + " · " + facts
+	}
+	if s.VMAs > 0 {
+		facts += fmt.Sprintf(" · %d mappings", s.VMAs)
+		if s.MaxMapCount > 0 {
+			facts += fmt.Sprintf(" of vm.max_map_count %d (%.1f%%)", s.MaxMapCount, 100*float64(s.VMAs)/float64(s.MaxMapCount))
+		}
+	}
+	col.Facts = facts
+	col.Summary = summaryTable(s)
+	col.Free = freeTable(s)
+	col.Owner = ownerTable(s, g.pal)
+	return col, nil
+}
+
+// summaryTable is VMMap's summary: one row per type present, then Total.
+func summaryTable(s *vmmap.Snapshot) htmlTable {
+	sum := vmmap.Summarize(s)
+	t := htmlTable{
+		Caption: "Summary",
+		Header:  []string{"Type", "Size", "Committed", "Private", "Blocks", "Largest"},
+		Num:     []bool{false, true, true, true, true, true},
+	}
+	row := func(name, swatch string, r vmmap.Row, strong bool) []htmlCell {
+		return []htmlCell{{Text: name, Swatch: swatch, Strong: strong},
+			{Text: units.Bytes(r.Size)}, {Text: units.Bytes(r.Committed)}, {Text: units.Bytes(r.Private)},
+			{Text: strconv.Itoa(r.Blocks)}, {Text: units.Bytes(r.Largest), Strong: strong}}
+	}
+	t.Rows = append(t.Rows, row("Total", "", sum.Total, false))
+	for _, r := range sum.Rows {
+		if r.Size == 0 && r.Type != vmmap.Free {
+			continue
+		}
+		t.Rows = append(t.Rows, row(r.Type.String(), hexColor(r.Type.Color()), r, r.Type == vmmap.Free))
+	}
+	t.Note = "Largest on the Free row is the biggest allocation that still fits in the span."
+	return t
+}
+
+func freeTable(s *vmmap.Snapshot) htmlTable {
+	blocks := vmmap.FreeBlocks(s)
+	t := htmlTable{Caption: "Largest free blocks", Header: []string{"Address", "Size"}, Num: []bool{false, true}}
+	for i, r := range blocks {
+		if i == reportFreeBlocks {
+			t.Note = fmt.Sprintf("%d more free blocks not listed.", len(blocks)-reportFreeBlocks)
+			break
+		}
+		t.Rows = append(t.Rows, []htmlCell{{Text: fmt.Sprintf("%#x", r.Start)}, {Text: units.Bytes(r.Size())}})
+	}
+	if len(blocks) == 0 {
+		t.Note = "No free space in the span."
+	}
+	return t
+}
+
+func ownerTable(s *vmmap.Snapshot, pal *palette) htmlTable {
+	owners := vmmap.Owners(s)
+	t := htmlTable{
+		Caption: "Owners",
+		Header:  []string{"Owner", "Type", "Address space", "Committed", "Stripes", "Alternation"},
+		Num:     []bool{false, false, true, true, true, true},
+	}
+	for i, o := range owners {
+		if i == reportOwners {
+			t.Note = fmt.Sprintf("%d more owners not listed.", len(owners)-reportOwners)
+			break
+		}
+		sw := hexColor(o.Type.Color())
+		if k, ok := pal.shade[o.Owner]; ok && o.Type == vmmap.Heap {
+			sw = hexColor(ownerColor(k))
+		}
+		t.Rows = append(t.Rows, []htmlCell{{Text: o.Owner, Swatch: sw}, {Text: o.Type.String()},
+			{Text: units.Bytes(o.Bytes)}, {Text: units.Bytes(o.Committed)},
+			{Text: strconv.Itoa(o.Stripes), Strong: o.Stripes > 1}, {Text: strconv.Itoa(o.Alternation)}})
+	}
+	if len(owners) == 0 {
+		t.Note = "No region has a known owner."
+	}
+	t.Note += " A stripe is a separate address range; alternation counts gaps between stripes that hold another owner."
+	return t
+}
+
+// compareTable puts the numbers that tell fragmentation side by side.
+func compareTable(a, b Labelled) htmlTable {
+	t := htmlTable{
+		Caption: "Comparison",
+		Header:  []string{"", labelOr(a, "before"), labelOr(b, "after")},
+		Num:     []bool{false, true, true},
+	}
+	type facts struct {
+		free, largest, committed uint64
+		blocks, zebra, vmas      int
+	}
+	get := func(s *vmmap.Snapshot) facts {
+		sum := vmmap.Summarize(s)
+		fr := sum.Row(vmmap.Free)
+		return facts{fr.Size, fr.Largest, sum.Total.Committed, fr.Blocks, vmmap.ZebraScore(s), s.VMAs}
+	}
+	x, y := get(a.Snapshot), get(b.Snapshot)
+	add := func(name, p, q string) {
+		t.Rows = append(t.Rows, []htmlCell{{Text: name}, {Text: p}, {Text: q, Strong: p != q}})
+	}
+	add("Free", units.Bytes(x.free), units.Bytes(y.free))
+	add("Largest free block", units.Bytes(x.largest), units.Bytes(y.largest))
+	add("Free blocks", strconv.Itoa(x.blocks), strconv.Itoa(y.blocks))
+	add("Committed", units.Bytes(x.committed), units.Bytes(y.committed))
+	add("Zebra score (owner changes)", strconv.Itoa(x.zebra), strconv.Itoa(y.zebra))
+	if x.vmas > 0 || y.vmas > 0 {
+		add("Mappings (VMAs)", strconv.Itoa(x.vmas), strconv.Itoa(y.vmas))
+	}
+	return t
+}
+
+func diffTable(a, b Labelled) htmlTable {
+	changes := vmmap.Diff(a.Snapshot, b.Snapshot)
+	t := htmlTable{
+		Caption: fmt.Sprintf("Changes from %s to %s", labelOr(a, "before"), labelOr(b, "after")),
+		Header:  []string{"Change", "Range", "Type", "Owner or path", "Size before", "Size after"},
+		Num:     []bool{false, false, false, false, true, true},
+	}
+	for i, c := range changes {
+		if i == reportChanges {
+			t.Note = fmt.Sprintf("%d more changes not listed.", len(changes)-reportChanges)
+			break
+		}
+		blk := c.After
+		if c.Kind == vmmap.Vanished {
+			blk = c.Before
+		}
+		who := blk.Owner
+		if who == "" {
+			who = blk.Path
+		}
+		size := func(x vmmap.Block) string {
+			if x.End == 0 {
+				return "-"
+			}
+			return units.Bytes(x.Size())
+		}
+		t.Rows = append(t.Rows, []htmlCell{{Text: c.Kind.String()}, {Text: blk.AddrRange.String()},
+			{Text: blk.Type.String(), Swatch: hexColor(blk.Type.Color())}, {Text: who},
+			{Text: size(c.Before)}, {Text: size(c.After)}})
+	}
+	if len(changes) == 0 {
+		t.Note = "No allocation changed."
+	}
+	return t
+}
+
+func userTable(in Table) htmlTable {
+	t := htmlTable{Caption: in.Caption, Header: in.Header}
+	width := len(in.Header)
+	for _, r := range in.Rows {
+		width = max(width, len(r))
+	}
+	for len(t.Header) < width && len(t.Header) > 0 {
+		t.Header = append(t.Header, "")
+	}
+	for _, r := range in.Rows {
+		row := make([]htmlCell, width)
+		for i, c := range r {
+			row[i] = htmlCell{Text: c}
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+func labelOr(l Labelled, def string) string {
+	if l.Label != "" {
+		return l.Label
+	}
+	return def
+}

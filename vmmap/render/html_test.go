@@ -1,0 +1,157 @@
+package render
+
+import (
+	"bytes"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/zebra-heap/zebra/vmmap"
+)
+
+func renderHTML(t *testing.T, r Report) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := HTML(&buf, r); err != nil {
+		t.Fatalf("HTML: %v", err)
+	}
+	return buf.String()
+}
+
+func demoReport() Report {
+	hostile := zebraFixture(false)
+	for i := range hostile.Regions {
+		if hostile.Regions[i].Owner == "A" {
+			hostile.Regions[i].Owner = `<script>alert("A")</script>`
+		}
+	}
+	hostile.Source = `<img src=x onerror=alert(1)>`
+	return Report{
+		Title: `Report <script>document.title</script>`,
+		Note:  "Two heaps grow at the same time & alternate.",
+		Sections: []Section{
+			{
+				Caption:   "Without reserve",
+				Snapshots: []Labelled{{"before", hostile}, {"after", zebraFixture(true)}},
+				Tables:    []Table{{Caption: "Timing", Header: []string{"step", "time"}, Rows: [][]string{{"<script>x</script>", "1 ms"}}}},
+			},
+			{Caption: "64-bit", Snapshots: []Labelled{{"process", linux64Fixture()}}},
+		},
+	}
+}
+
+// TestHTMLSelfContained checks that the report needs nothing from outside:
+// no URL, no src or href attribute, no script, no CSS import.
+func TestHTMLSelfContained(t *testing.T) {
+	out := strings.ToLower(renderHTML(t, demoReport()))
+	for _, bad := range []string{"://", "<script", "@import", "url(", "<link", "<iframe", "<img", "<object"} {
+		if i := strings.Index(out, bad); i >= 0 {
+			t.Errorf("report contains %q: …%s…", bad, out[max(0, i-60):min(len(out), i+60)])
+		}
+	}
+	if m := regexp.MustCompile(`<[a-z][^>]*\s(src|href|xlink:href|action)\s*=`).FindString(out); m != "" {
+		t.Errorf("report has a tag that loads something: %s", m)
+	}
+}
+
+func TestHTMLEscapes(t *testing.T) {
+	out := renderHTML(t, demoReport())
+	for _, want := range []string{
+		"&lt;script&gt;alert(&#34;A&#34;)&lt;/script&gt;", // owner in the owners table
+		"&lt;img src=x onerror=alert(1)&gt;",              // source
+		"Report &lt;script&gt;document.title&lt;/script&gt;",
+		"&lt;script&gt;x&lt;/script&gt;", // a cell of the caller's table
+		"Two heaps grow at the same time &amp; alternate.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks the escaped text %q", want)
+		}
+	}
+	// Tooltips inside the SVG are escaped by the SVG writer.
+	if !strings.Contains(out, "owner: &lt;script&gt;alert(&#34;A&#34;)&lt;/script&gt;") {
+		t.Error("the SVG tooltip of heap A is not escaped")
+	}
+}
+
+func TestHTMLContent(t *testing.T) {
+	r := demoReport()
+	out := renderHTML(t, r)
+	count := func(re string) int { return len(regexp.MustCompile(re).FindAllStringIndex(out, -1)) }
+	snapshots := 0
+	regions := 0
+	for _, s := range r.Sections {
+		snapshots += len(s.Snapshots)
+		for _, l := range s.Snapshots {
+			regions += len(l.Snapshot.Regions)
+		}
+	}
+	tests := []struct {
+		name string
+		re   string
+		want int
+	}{
+		{"one picture per snapshot", `<svg class="map"`, snapshots},
+		{"one tooltip per region", `<g class="region"[^>]*><title>`, regions},
+		{"summary per snapshot", `<caption>Summary</caption>`, snapshots},
+		{"free blocks per snapshot", `<caption>Largest free blocks</caption>`, snapshots},
+		{"owners per snapshot", `<caption>Owners</caption>`, snapshots},
+		{"comparison for the pair only", `<caption>Comparison</caption>`, 1},
+		{"diff for the pair only", `<caption>Changes from before to after</caption>`, 1},
+		{"caller's table", `<caption>Timing</caption>`, 1},
+		{"side by side", `class="cols cols-2"`, 1},
+		{"heap A vanished", `vanished</td>`, zebraSegments()},
+		{"zebra score before and after", `Zebra score \(owner changes\)</td><td class="num">55</td><td class="num"><strong>0</strong>`, 1},
+		{"fold labels", `class="fold-label"`, 4},
+	}
+	for _, tt := range tests {
+		if got := count(tt.re); got != tt.want {
+			t.Errorf("%s: %d matches of %q, want %d", tt.name, got, tt.re, tt.want)
+		}
+	}
+}
+
+// TestHTMLSameShade checks that heap B keeps its shade after heap A is
+// gone: the report assigns shades over all snapshots.
+func TestHTMLSameShade(t *testing.T) {
+	out := renderHTML(t, Report{Sections: []Section{{Snapshots: []Labelled{{"before", zebraFixture(false)}, {"after", zebraFixture(true)}}}}})
+	b := hexColor(heapShades[1])
+	tip := regexp.MustCompile(`<g class="region" fill="(#[0-9A-F]{6})"><title>0x1100000-`)
+	got := tip.FindAllStringSubmatch(out, -1)
+	if len(got) != 2 || got[0][1] != b || got[1][1] != b {
+		t.Errorf("heap B's first segment is drawn with %v, want %s in both pictures", got, b)
+	}
+}
+
+func TestHTMLBadInput(t *testing.T) {
+	tests := []struct {
+		name    string
+		r       Report
+		wantErr error
+	}{
+		{"empty report", Report{}, ErrNoSnapshots},
+		{"sections without content", Report{Sections: []Section{{Caption: "x"}}}, ErrNoSnapshots},
+		{"nil snapshot", Report{Sections: []Section{{Snapshots: []Labelled{{"a", nil}}}}}, ErrNilSnapshot},
+		{"malformed snapshot", Report{Sections: []Section{{Snapshots: []Labelled{{"a", &vmmap.Snapshot{
+			Regions: []vmmap.Region{{Start: 5, End: 1}}}}}}}}, ErrBadSnapshot},
+		{"bad options", Report{Options: Options{RowHeight: -1}, Sections: []Section{{Snapshots: []Labelled{{"a", zebraFixture(true)}}}}}, ErrBadOptions},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := HTML(&buf, tt.r); !errors.Is(err, tt.wantErr) {
+				t.Fatalf("HTML error = %v, want %v", err, tt.wantErr)
+			}
+			if buf.Len() != 0 {
+				t.Errorf("wrote %d bytes despite the error", buf.Len())
+			}
+		})
+	}
+}
+
+func TestHTMLTableOnly(t *testing.T) {
+	out := renderHTML(t, Report{Title: "numbers", Sections: []Section{{Tables: []Table{{Header: []string{"a"}, Rows: [][]string{{"1", "2", "3"}}}}}}})
+	if got := strings.Count(out, "<th>"); got != 3 {
+		t.Errorf("header padded to %d columns, want 3", got)
+	}
+}

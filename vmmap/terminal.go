@@ -1,0 +1,130 @@
+package vmmap
+
+import (
+	"bufio"
+	"fmt"
+	"image/color"
+	"io"
+	"strings"
+
+	"github.com/zebra-heap/zebra/internal/units"
+)
+
+// TerminalOptions tune the terminal view. The zero value is a plain-text
+// view 100 columns wide listing 10 free blocks and 4 ranges per owner.
+type TerminalOptions struct {
+	Color      bool // ANSI 24-bit colours (for a terminal)
+	Width      int  // cells in the strip; 100 when 0
+	FreeBlocks int  // largest free blocks listed; 10 when 0
+	Ranges     int  // ranges listed per owner; 4 when 0
+}
+
+// Terminal writes the snapshot for a person at a terminal: the source and
+// span, VMMap's summary table, the largest free blocks, the owners with
+// their stripes and the alternation between them, and a one-line strip of
+// the address space with its legend. Without colour the strip uses
+// Type.Letter, lower case where memory is mostly reserved.
+func Terminal(w io.Writer, s *Snapshot, o TerminalOptions) error {
+	if o.Width <= 0 {
+		o.Width = 100
+	}
+	if o.FreeBlocks <= 0 {
+		o.FreeBlocks = 10
+	}
+	if o.Ranges <= 0 {
+		o.Ranges = 4
+	}
+	b := bufio.NewWriter(w)
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+
+	p("%s, taken %s\n", s.Source, s.Taken.Format("2006-01-02 15:04:05"))
+	p("span %v (%s)", s.Span, units.Bytes(s.Span.Size()))
+	if s.VMAs > 0 {
+		p(", %d VMAs", s.VMAs)
+		if s.MaxMapCount > 0 {
+			p(" of vm.max_map_count %d (%.2f%%)", s.MaxMapCount, 100*float64(s.VMAs)/float64(s.MaxMapCount))
+		}
+	}
+	p("\n\n")
+
+	sum := Summarize(s)
+	p("  %-14s %12s %12s %12s %8s %12s\n", "Type", "Size", "Committed", "Private", "Blocks", "Largest")
+	row := func(name string, c color.RGBA, r Row) {
+		p("%s %-14s %12s %12s %12s %8d %12s\n", swatch(c, o.Color), name, units.Bytes(r.Size),
+			units.Bytes(r.Committed), units.Bytes(r.Private), r.Blocks, units.Bytes(r.Largest))
+	}
+	for _, r := range sum.Rows {
+		if r.Type != Free && r.Blocks > 0 {
+			row(r.Type.String(), r.Type.Color(), r)
+		}
+	}
+	row("Total", color.RGBA{}, sum.Total)
+	row("Free", Free.Color(), sum.Row(Free))
+
+	free := FreeBlocks(s)
+	p("\nLargest free blocks (%d of %d, within the span):\n", min(o.FreeBlocks, len(free)), len(free))
+	for _, r := range free[:min(o.FreeBlocks, len(free))] {
+		p("  %-36v %12s\n", AddrRange{r.Start, r.End}, units.Bytes(r.Size()))
+	}
+
+	owners := Owners(s)
+	if len(owners) > 0 {
+		p("\nOwners (zebra score %d: owner changes walking up the address space)\n", ZebraScore(s))
+		p("  %-24s %-12s %8s %11s %12s %12s\n", "Owner", "Type", "Stripes", "Alternation", "Size", "Committed")
+		for _, ow := range owners {
+			p("  %-24s %-12s %8d %11d %12s %12s\n", clipText(ow.Owner, 24), ow.Type, ow.Stripes,
+				ow.Alternation, units.Bytes(ow.Bytes), units.Bytes(ow.Committed))
+			var rs []string
+			for _, r := range ow.Ranges[:min(o.Ranges, len(ow.Ranges))] {
+				rs = append(rs, fmt.Sprintf("%v (%s)", r, units.Bytes(r.Size())))
+			}
+			if more := len(ow.Ranges) - o.Ranges; more > 0 {
+				rs = append(rs, fmt.Sprintf("… %d more", more))
+			}
+			p("      %s\n", strings.Join(rs, ", "))
+		}
+	}
+
+	p("\n%#x ", s.Span.Start)
+	if o.Color {
+		p("\x1b[38;2;0;0;0m")
+	}
+	cells := Strip(s, o.Width)
+	for i, c := range cells {
+		letter := c.Type.Letter()
+		if c.Reserved {
+			letter = letter | 0x20 // lower case
+		}
+		if o.Color && (i == 0 || c.Type != cells[i-1].Type) {
+			k := c.Type.Color()
+			p("\x1b[48;2;%d;%d;%dm", k.R, k.G, k.B)
+		}
+		b.WriteByte(letter)
+	}
+	if o.Color {
+		p("\x1b[0m")
+	}
+	p(" %#x\n", s.Span.End)
+	var legend []string
+	for _, t := range Types {
+		legend = append(legend, fmt.Sprintf("%s%c %s", swatch(t.Color(), o.Color), t.Letter(), t))
+	}
+	p("%s; lower case: mostly reserved\n", strings.Join(legend, "  "))
+	return b.Flush()
+}
+
+// swatch is a coloured square when colour is on, otherwise nothing.
+func swatch(c color.RGBA, on bool) string {
+	if !on || c.A == 0 {
+		return " "
+	}
+	return fmt.Sprintf("\x1b[48;2;%d;%d;%dm \x1b[0m", c.R, c.G, c.B)
+}
+
+func clipText(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
