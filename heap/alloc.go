@@ -48,7 +48,8 @@ const maxAlign = 1 << 30
 // AllocAligned returns a block of at least n bytes whose address is a
 // multiple of align, a power of two up to 1 GiB. Alignments up to the page
 // size are served by a size class that is a multiple of align, larger ones
-// by an aligned run of pages. Free it with Free.
+// by an aligned run of pages. Free it with Free. Realloc keeps only the
+// default 16-byte alignment when it moves a block.
 func (h *Heap) AllocAligned(n, align int) (unsafe.Pointer, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("heap %q: alloc %d bytes: %w: negative", h.cfg.name, n, ErrInvalidSize)
@@ -116,9 +117,7 @@ func (h *Heap) limit() uintptr {
 }
 
 // wrap turns a failure to find or make room into the heap's error.
-func (h *Heap) wrap(op string, n uintptr, err error) error {
-	return fmt.Errorf("heap %q: %s %d bytes: %w", h.cfg.name, op, n, h.noMemory(int(n), err))
-}
+func (h *Heap) wrap(op string, n uintptr, err error) error { return h.noMemory(op, n, err) }
 
 // allocPages hands out k pages whose first page's address is a multiple of
 // a pages, growing the heap when no free run fits. fresh reports pages that

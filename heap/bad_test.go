@@ -61,11 +61,11 @@ func TestNewTooLargeForSpace(t *testing.T) {
 	if is32bit {
 		t.Skip("1 TiB does not fit a 32-bit address space at all")
 	}
-	// 64 TiB: more than a Linux process may map (47-bit user space), so the
+	// 256 TiB: more than a process may map (47-bit user space), so the
 	// space refuses and the error names the heap and wraps vmem's.
-	_, err := New(Options{Name: "big", Reserve: 1 << 46 * 2})
+	_, err := New(Options{Name: "big", Reserve: math.MaxInt >> 15})
 	if !errors.Is(err, ErrNoMemory) || !errors.Is(err, vmem.ErrNoMemory) {
-		t.Fatalf("New(128 TiB) = %v, want ErrNoMemory wrapping vmem.ErrNoMemory", err)
+		t.Fatalf("New(256 TiB) = %v, want ErrNoMemory wrapping vmem.ErrNoMemory", err)
 	}
 	var nm *NoMemoryError
 	if !errors.As(err, &nm) || nm.Heap != "big" {
@@ -147,7 +147,7 @@ func TestBadSizes(t *testing.T) {
 		{"zero alignment", func() error { _, err := h.AllocAligned(8, 0); return err }, ErrInvalidSize},
 		{"odd alignment", func() error { _, err := h.AllocAligned(8, 24); return err }, ErrInvalidSize},
 		{"negative alignment", func() error { _, err := h.AllocAligned(8, -16); return err }, ErrInvalidSize},
-		{"alignment above 1 GiB", func() error { _, err := h.AllocAligned(8, 2<<30); return err }, ErrInvalidSize},
+		{"alignment above 1 GiB", func() error { shift := 1; _, err := h.AllocAligned(8, maxAlign<<shift); return err }, ErrInvalidSize},
 		{"larger than a fixed heap", func() error { _, err := fixed.Alloc(2 << 20); return err }, ErrTooLarge},
 		{"fixed heap full", func() error {
 			a, err := fixed.Alloc(600 << 10)

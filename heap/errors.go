@@ -48,14 +48,15 @@ var (
 // heap, the space's error (vmem.ErrNoMemory, vmem.NoFitError).
 type NoMemoryError struct {
 	Heap    string // the heap's name
+	Op      string // what was asked: "alloc", "realloc", "create"…
 	Asked   int    // bytes requested
 	Largest int    // the largest free block in the heap at the time
 	Err     error  // why the heap could not grow; nil for a fixed heap
 }
 
 func (e *NoMemoryError) Error() string {
-	s := fmt.Sprintf("heap %q: out of memory: %d bytes asked, largest free block %s",
-		e.Heap, e.Asked, units.Bytes(uint64(e.Largest)))
+	s := fmt.Sprintf("heap %q: %s %d bytes: out of memory (largest free block %s)",
+		e.Heap, e.Op, e.Asked, units.Bytes(uint64(e.Largest)))
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}

@@ -26,7 +26,7 @@ type liveBlock struct {
 }
 
 // fill writes the block's pattern: every byte for small blocks, the first
-// and last 4 KiB and one byte per 512 for large ones.
+// and last 4 KiB and one byte per 2 KiB for large ones.
 func (b liveBlock) each(f func(i int)) {
 	if b.n <= 64<<10 {
 		for i := 0; i < b.n; i++ {
@@ -38,7 +38,7 @@ func (b liveBlock) each(f func(i int)) {
 		f(i)
 		f(b.n - 1 - i)
 	}
-	for i := 4096; i < b.n-4096; i += 512 {
+	for i := 4096; i < b.n-4096; i += 2048 {
 		f(i)
 	}
 }
@@ -70,13 +70,24 @@ func (b liveBlock) zero() error {
 }
 
 // fuzzHeaps are the heaps each input drives: growable, NT with tiny
-// segments and huge blocks, fixed, and eager decommit with zeroing.
+// segments and huge blocks, fixed, eager decommit with zeroing, and a
+// growable heap in an emulated bottom-up window, which extends above.
 func fuzzHeaps(t *testing.T) []*model {
+	w, err := vmem.NewWindow(vmem.WindowConfig{Name: "fuzz-window", Low: 1 << 20, High: 1 << 30, Granularity: 64 << 10, Placement: vmem.BottomUp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := w.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	opts := []Options{
 		{Name: "fuzz-default"},
 		{Name: "fuzz-nt", Policy: NT, SegmentReserve: 64 << 10, SegmentCap: 256 << 10, HugeBlock: 128 << 10},
 		{Name: "fuzz-fixed", Maximum: 4 << 20},
 		{Name: "fuzz-decommit", Policy: Fixed, SegmentReserve: 256 << 10, DecommitFreeBlock: 1, DecommitTotalFree: 1, Zero: true, Commit: 100 << 10},
+		{Name: "fuzz-window", Space: w, SegmentReserve: 64 << 10, SegmentCap: 4 << 20, DecommitFreeBlock: 128 << 10, DecommitTotalFree: 1 << 20},
 	}
 	var ms []*model
 	for _, o := range opts {
@@ -101,7 +112,7 @@ func fuzzSize(a, b byte) int {
 	case 6:
 		return v * 4 % (300 << 10)
 	}
-	return v * 37 % (3 << 20)
+	return v * 37 % (1200 << 10)
 }
 
 func runOps(t *testing.T, data []byte) {
@@ -186,7 +197,7 @@ func (m *model) remove(i int) liveBlock {
 func (m *model) step(op, hi, a, b byte) error {
 	h := m.h
 	n := fuzzSize(a, b)
-	if m.total > 48<<20 && op < 3 {
+	if m.total > 16<<20 && op < 3 {
 		op = 3 // keep memory bounded: free instead
 	}
 	switch op {

@@ -14,7 +14,10 @@ package heap
 // per page, numbered globally per heap, and a table of slab records. Nothing
 // the heap needs lives in the blocks it hands out, so an overflow in user
 // data cannot corrupt it, and a million live blocks cost the Go heap
-// nothing: the garbage collector has nothing to scan.
+// nothing: the garbage collector has nothing to scan. The first metadata
+// reservation is made before the first segment, so that it lies on the side
+// the space does not grow towards and the heap can extend in place. The
+// tables are chunked and addressed by index, so they grow without moving.
 //
 // Back end (pages.go). Free pages form runs; only a run's head and tail
 // descriptors carry its length (boundary tags out of band), every other page
@@ -48,7 +51,10 @@ package heap
 // ranges: logarithmic in the heap's size); NT reserves segments of 1, 2, 4,
 // 8, 8… MiB and gives blocks above HugeBlock a reservation of their own
 // (huge.go), exactly what makes the zebra of the user's document; Fixed
-// reserves equal segments. A fixed heap (Maximum) never grows.
+// reserves equal segments. A fixed heap (Maximum) never grows. Limits: a
+// range added below is a separate segment, so a free run never spans the
+// boundary (Largest is per segment), and page numbers are 32-bit (16 TiB of
+// 4 KiB pages per heap).
 //
 // Concurrency: one mutex per heap, nothing shared between heaps on Alloc or
 // Free (vmem's registry lock is taken only to reserve and release).
@@ -56,6 +62,7 @@ package heap
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"sync"
 	"unsafe"
@@ -145,7 +152,7 @@ func New(o Options) (*Heap, error) {
 	}
 	if err != nil {
 		h.releaseAll()
-		return nil, fmt.Errorf("heap %q: create: %w", c.name, h.noMemory(int(min(first, maxSize)), err))
+		return nil, h.noMemory("create", first, err)
 	}
 	return h, nil
 }
@@ -303,7 +310,7 @@ func (h *Heap) largestFree() uintptr {
 		if h.nonempty[w] == 0 {
 			continue
 		}
-		b := w*64 + 63 - leadingZeros64(h.nonempty[w])
+		b := w*64 + 63 - bits.LeadingZeros64(h.nonempty[w])
 		var best uint32
 		for gp := h.bins[b]; gp != 0; gp = h.pt.at(gp - 1).a {
 			best = max(best, h.pt.at(gp-1).n)
@@ -313,10 +320,17 @@ func (h *Heap) largestFree() uintptr {
 	return 0
 }
 
-// noMemory builds the error for a request of n bytes the heap cannot serve.
-func (h *Heap) noMemory(n int, cause error) error {
-	if errors.Is(cause, ErrTooLarge) || errors.Is(cause, vmem.ErrInvalidSize) {
-		return cause
+// noMemory builds the error for a request of n bytes the heap cannot serve
+// because of cause: a *NoMemoryError, or ErrTooLarge or ErrInvalidSize when
+// the space says the request itself is impossible.
+func (h *Heap) noMemory(op string, n uintptr, cause error) error {
+	switch {
+	case errors.Is(cause, ErrTooLarge):
+		return fmt.Errorf("heap %q: %s %d bytes: %w", h.cfg.name, op, n, cause)
+	case errors.Is(cause, vmem.ErrInvalidSize):
+		return fmt.Errorf("heap %q: %s %d bytes: %w: %w", h.cfg.name, op, n, ErrTooLarge, cause)
+	case errors.Is(cause, vmem.ErrInvalidAlign):
+		return fmt.Errorf("heap %q: %s %d bytes: %w: %w", h.cfg.name, op, n, ErrInvalidSize, cause)
 	}
-	return &NoMemoryError{Heap: h.cfg.name, Asked: n, Largest: int(h.largestFree()), Err: cause}
+	return &NoMemoryError{Heap: h.cfg.name, Op: op, Asked: int(min(n, maxSize)), Largest: int(h.largestFree()), Err: cause}
 }

@@ -2,6 +2,9 @@ package heap
 
 import (
 	"errors"
+	"github.com/zebra-heap/zebra/vmem"
+	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -90,7 +93,7 @@ func TestAllocFreeSizes(t *testing.T) {
 
 func TestCallocAndZero(t *testing.T) {
 	for _, zero := range []bool{false, true} {
-		h := mustNew(t, Options{Zero: zero, DecommitFreeBlock: 1 << 40})
+		h := mustNew(t, Options{Zero: zero, DecommitFreeBlock: math.MaxInt})
 		for _, n := range []int{24, 3000, 40 << 10, 300 << 10} {
 			// Dirty a block, free it, and ask again: the memory is reused.
 			p, _ := h.Alloc(n)
@@ -121,7 +124,7 @@ func TestCallocAndZero(t *testing.T) {
 }
 
 func TestRealloc(t *testing.T) {
-	h := mustNew(t, Options{Name: "realloc", DecommitFreeBlock: 1 << 40})
+	h := mustNew(t, Options{Name: "realloc", DecommitFreeBlock: math.MaxInt})
 	fill := func(p unsafe.Pointer, n int) {
 		for i, b := 0, unsafe.Slice((*byte)(p), n); i < n; i++ {
 			b[i] = byte(i * 31)
@@ -361,7 +364,7 @@ func TestReset(t *testing.T) {
 }
 
 func TestCompact(t *testing.T) {
-	h := mustNew(t, Options{Name: "compact", DecommitFreeBlock: 1 << 40})
+	h := mustNew(t, Options{Name: "compact", DecommitFreeBlock: math.MaxInt})
 	var ps []unsafe.Pointer
 	for i := 0; i < 100; i++ {
 		p, _ := h.Alloc(40 << 10)
@@ -383,4 +386,98 @@ func TestCompact(t *testing.T) {
 		t.Errorf("after Compact of an empty heap %d bytes stay committed", st.Committed)
 	}
 	mustValidate(t, h)
+}
+
+func TestCreateOptions(t *testing.T) {
+	tests := []struct {
+		name          string
+		o             Options
+		wantReserved  uint64
+		wantCommitted uint64 // at least
+	}{
+		{"defaults", Options{}, 1 << 20, 0},
+		{"reserve", Options{Reserve: 10 << 20}, 10 << 20, 0},
+		{"reserve and commit", Options{Reserve: 10 << 20, Commit: 3 << 20}, 10 << 20, 3 << 20},
+		{"commit above segment", Options{Commit: 3 << 20}, 3 << 20, 3 << 20},
+		{"maximum", Options{Maximum: 5 << 20}, 5 << 20, 0},
+		{"segment reserve", Options{SegmentReserve: 4 << 20}, 4 << 20, 0},
+		{"rounded up", Options{Reserve: 5000}, 8192, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := mustNew(t, tt.o)
+			st := h.Stats()
+			want := tt.wantReserved
+			if g := uint64(h.cfg.caps.Granularity); want%g != 0 {
+				want = (want + g - 1) &^ (g - 1)
+			}
+			if st.Reserved != want || st.Committed < tt.wantCommitted || st.Ranges != 1 {
+				t.Errorf("%+v: reserved %d, committed %d, %d ranges; want %d, ≥ %d, 1",
+					tt.o, st.Reserved, st.Committed, st.Ranges, want, tt.wantCommitted)
+			}
+			mustValidate(t, h)
+		})
+	}
+}
+
+func TestOwnerNames(t *testing.T) {
+	h := mustNew(t, Options{Name: "named"})
+	anon := mustNew(t, Options{})
+	owners := map[string]int{}
+	for _, info := range vmem.Live() {
+		owners[info.Owner]++
+	}
+	if owners["named"] != 1 || owners["named (metadata)"] != 1 {
+		t.Errorf("registry owners %v: want one heap and one metadata reservation named after the heap", owners)
+	}
+	if !strings.HasPrefix(anon.Name(), "heap-") || owners[anon.Name()] != 1 {
+		t.Errorf("unnamed heap %q not in the registry", anon.Name())
+	}
+	_ = h
+}
+
+func TestHugePages(t *testing.T) {
+	if vmem.OS().Caps().HugePageSize == 0 {
+		t.Skip("no huge pages here")
+	}
+	h := mustNew(t, Options{Name: "thp", Reserve: 16 << 20, HugePages: true, DecommitFreeBlock: 2 << 20, DecommitTotalFree: 1})
+	var ps []unsafe.Pointer
+	for _, n := range []int{100, 5000, 1 << 20, 3 << 20, 64 << 10} {
+		p, err := h.Alloc(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clear(unsafe.Slice((*byte)(p), n))
+		ps = append(ps, p)
+	}
+	for _, p := range ps {
+		if err := h.Free(p); err != nil {
+			t.Fatal(err)
+		}
+		mustValidate(t, h)
+	}
+	if _, err := h.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	mustValidate(t, h)
+	if st := h.Stats(); st.Committed != 0 || st.Reserved != 16<<20 {
+		t.Errorf("after freeing all and Compact: %+v", st)
+	}
+}
+
+func TestResident(t *testing.T) {
+	h := mustNew(t, Options{Name: "resident", DecommitFreeBlock: math.MaxInt})
+	p, err := h.Alloc(4 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(unsafe.Slice((*byte)(p), 4<<20))
+	if st := h.Stats(); st.Resident < 4<<20 || st.Resident > st.Committed {
+		t.Errorf("after touching 4 MiB: resident %d, committed %d", st.Resident, st.Committed)
+	}
+	h.Free(p)
+	h.Compact()
+	if st := h.Stats(); st.Resident >= 1<<20 {
+		t.Errorf("after Compact: resident %d, committed %d", st.Resident, st.Committed)
+	}
 }

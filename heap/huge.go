@@ -24,6 +24,10 @@ type hugeBlock struct {
 
 func (h *Heap) allocHuge(op string, n, align uintptr) (unsafe.Pointer, error) {
 	o := vmem.Options{Owner: h.cfg.name, HugePages: h.cfg.hugePages}
+	if align > h.cfg.caps.MaxAlign {
+		return nil, fmt.Errorf("heap %q: %s %d bytes aligned to %#x: %w: space %s aligns reservations to at most %#x",
+			h.cfg.name, op, n, align, ErrInvalidSize, h.cfg.space.Name(), h.cfg.caps.MaxAlign)
+	}
 	if align > h.cfg.caps.Granularity {
 		o.Align = align
 	}

@@ -13,8 +13,6 @@ const (
 	binWords = (nbins + 63) / 64
 )
 
-func leadingZeros64(x uint64) int { return bits.LeadingZeros64(x) }
-
 // binOf returns the bin of a run of n pages (n >= 1). Bins are ordered by
 // size: every run in bin b is smaller than every run in bin b+1.
 func binOf(n uint32) int {

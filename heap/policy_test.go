@@ -19,10 +19,17 @@ func win32(t testing.TB) *vmem.Window {
 	return w
 }
 
-// fillTo allocates n-byte blocks in h until Stats.InUse reaches total.
+// inUse is Stats().InUse without the cost of measuring residency.
+func inUse(h *Heap) uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return uint64(h.inUse)
+}
+
+// fillTo allocates n-byte blocks in h until it holds total bytes.
 func fillTo(t testing.TB, h *Heap, n int, total uint64) {
 	t.Helper()
-	for h.Stats().InUse < total {
+	for inUse(h) < total {
 		for i := 0; i < 1000; i++ {
 			if _, err := h.Alloc(n); err != nil {
 				t.Fatal(err)
@@ -116,9 +123,9 @@ func TestReserveIsOneRange(t *testing.T) {
 			w := win32(t)
 			other := mustNew(t, Options{Name: "other", Space: w, Policy: NT})
 			h := mustNew(t, Options{Name: "reserved", Space: w, Policy: p, Reserve: 32 << 20})
-			for h.Stats().InUse < 31<<20 {
-				fillTo(t, h, 300, h.Stats().InUse+1<<20)
-				fillTo(t, other, 300, h.Stats().InUse)
+			for inUse(h) < 31<<20 {
+				fillTo(t, h, 300, inUse(h)+1<<20)
+				fillTo(t, other, 300, inUse(h))
 				if st := h.Stats(); st.Ranges != 1 || st.Reserved != 32<<20 {
 					t.Fatalf("at %d MiB in use: %d ranges, %d reserved", st.InUse>>20, st.Ranges, st.Reserved)
 				}
@@ -137,9 +144,9 @@ func TestDefaultFewRanges(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			other := mustNew(t, Options{Name: "other", Space: space, Policy: NT})
 			h := mustNew(t, Options{Name: "default", Space: space, Reserve: 8 << 20})
-			for h.Stats().InUse < 32<<20 {
-				fillTo(t, h, 3000, h.Stats().InUse+1<<20)
-				fillTo(t, other, 300, h.Stats().InUse/4)
+			for inUse(h) < 32<<20 {
+				fillTo(t, h, 3000, inUse(h)+1<<20)
+				fillTo(t, other, 300, inUse(h)/4)
 			}
 			st := h.Stats()
 			t.Logf("%d segments, %d ranges, %d MiB reserved", st.Segments, st.Ranges, st.Reserved>>20)

@@ -62,7 +62,10 @@ func decommitRange(p unsafe.Pointer, n uintptr) error {
 // reserved neighbour, so everything outside the committed interval stays one
 // VMA per side. The replacement is atomic, drops the pages and returns the
 // commit charge. It loses the range's MADV_HUGEPAGE and name, which restore
-// puts back.
+// puts back. (If the kernel itself runs out of memory in the middle of the
+// call, kernels before 6.12 may leave the range unmapped instead of
+// restoring it; the map-count check that makes ENOMEM likely comes before
+// anything is unmapped.)
 func uncommitRange(p unsafe.Pointer, n uintptr) error {
 	q, err := unix.MmapPtr(-1, 0, p, n, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANON|unix.MAP_FIXED)
 	if err != nil {

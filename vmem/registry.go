@@ -21,7 +21,7 @@ type Info struct {
 	Owner     string  // as given to Reserve; may be empty
 	Space     string  // the space's name, e.g. "linux" or a window's
 	Pieces    []Range // allocation bases in address order
-	Committed uintptr // the watermark: bytes in the committed interval
+	Committed uintptr // bytes committed, as Reservation.Committed
 	HugePages bool
 }
 

@@ -3,6 +3,7 @@ package vmem
 import (
 	"fmt"
 	"math"
+	"strings"
 	"sync/atomic"
 	"unsafe"
 
@@ -15,8 +16,9 @@ import (
 // A Reservation keeps one committed interval (the watermark): Commit widens
 // it to cover the pages asked for, and Decommit returns pages inside it to the
 // OS without changing protections, except at the interval's ends where the
-// watermark moves back. On Linux this keeps a reservation at two VMAs (three
-// after an extension below) however it is committed and decommitted.
+// watermark moves back. On Linux this keeps a reservation at three VMAs at
+// most, two while the interval starts at the base (see "Few VMAs" in the
+// package documentation).
 //
 // Methods are not safe for concurrent use, except Committed, which the
 // registry reads while the owner works.
@@ -33,7 +35,8 @@ type Reservation struct {
 	// clo and chi bound the committed interval [clo, chi); clo == chi when
 	// nothing is committed.
 	clo, chi  uintptr
-	committed atomic.Uintptr // chi - clo, for readers outside the owner
+	holes     holes          // decommitted ranges inside [clo, chi)
+	committed atomic.Uintptr // chi - clo - holes.bytes, for readers outside the owner
 	released  bool
 }
 
@@ -82,12 +85,13 @@ func reserve(p prims, space string, size uintptr, o Options) (*Reservation, erro
 }
 
 // sizeText renders a requested size for an error message: in units when
-// that is exact, else in bytes, so "4097 B" is not shown as "4.0 KiB".
+// that is exact ("64 KiB"), else in bytes, so that 4097 bytes do not read
+// as "4.0 KiB".
 func sizeText(n uintptr) string {
-	if n < 1024 || n%1024 != 0 {
-		return fmt.Sprintf("%d B", n)
+	if s := units.Size(n); n%1024 == 0 && !strings.Contains(s, ".") {
+		return s
 	}
-	return units.Size(n)
+	return fmt.Sprintf("%d B", n)
 }
 
 // roundUp rounds n up to a multiple of unit (a power of two). Zero and sizes
@@ -99,10 +103,10 @@ func roundUp(n, unit uintptr) (uintptr, error) {
 		return 0, fmt.Errorf("%w: size is zero", ErrInvalidSize)
 	}
 	if n+unit-1 < n {
-		return 0, fmt.Errorf("%w: %d bytes overflows when rounded up to %s", ErrInvalidSize, n, units.Size(unit))
+		return 0, fmt.Errorf("%w: overflows when rounded up to a multiple of %s", ErrInvalidSize, units.Size(unit))
 	}
 	if r := (n + unit - 1) &^ (unit - 1); r > math.MaxInt {
-		return 0, fmt.Errorf("%w: %s is larger than the address space", ErrNoMemory, units.Size(r))
+		return 0, fmt.Errorf("%w: %s is larger than any address space", ErrNoMemory, units.Size(r))
 	}
 	return (n + unit - 1) &^ (unit - 1), nil
 }
@@ -135,11 +139,13 @@ func (r *Reservation) HugePages() bool { return r.huge }
 // VirtualAlloc allocation; elsewhere they are merged by the kernel.
 func (r *Reservation) Pieces() []Range { return append([]Range(nil), r.pieces...) }
 
-// Committed returns the size of the committed interval (the watermark),
-// including decommitted pages inside it. It is safe to call concurrently.
+// Committed returns the number of bytes committed: the committed interval
+// (the watermark) less the holes decommitted inside it. It is safe to call
+// concurrently.
 func (r *Reservation) Committed() uintptr { return r.committed.Load() }
 
-// CommittedRange returns the committed interval.
+// CommittedRange returns the committed interval. Pages inside it may have
+// been decommitted since (see Committed).
 func (r *Reservation) CommittedRange() Range { return Range{r.clo, r.chi - r.clo} }
 
 // Unit returns the unit of Commit and Decommit: the page size, or the huge
@@ -192,7 +198,7 @@ func (r *Reservation) Commit(addr, n uintptr) error {
 			return fail(lo, hi, err)
 		}
 		r.clo, r.chi = lo, hi
-		r.committed.Store(hi - lo)
+		r.store()
 		return nil
 	}
 	if r.caps.RecommitAfterDecommit {
@@ -218,7 +224,8 @@ func (r *Reservation) Commit(addr, n uintptr) error {
 		}
 	}
 	r.clo, r.chi = min(lo, r.clo), max(hi, r.chi)
-	r.committed.Store(r.chi - r.clo)
+	r.holes.cut(lo, hi)
+	r.store()
 	return nil
 }
 
@@ -261,8 +268,9 @@ func (r *Reservation) uncommit(lo, hi uintptr) error {
 // Decommitted: their contents are lost and their physical memory returns to
 // the OS. Partial pages (partial huge pages, for reservations with huge
 // pages) at either end are left alone. Pages outside the committed interval
-// are already uncommitted and are skipped. Where the range reaches an end of
-// the committed interval, the interval shrinks.
+// are already uncommitted and are skipped. Where the range, together with
+// the pages decommitted before next to it, reaches an end of the committed
+// interval, the interval shrinks past them all; Committed drops either way.
 //
 // Decommitted pages inside the interval stay readable and writable and read
 // as zero, unless Caps.RecommitAfterDecommit says they must be committed
@@ -280,27 +288,34 @@ func (r *Reservation) Decommit(addr, n uintptr) error {
 	if err := r.each(lo, hi, r.p.decommit); err != nil {
 		return fmt.Errorf("vmem: %s: decommit %#x-%#x: %w", r.space, lo, hi, err)
 	}
-	// At an end of the interval the watermark moves back, returning the
-	// commit charge. A failed uncommit (ENOMEM when the mapping limit is
-	// reached) leaves the pages decommitted but inside the interval: still
-	// correct, only the charge is not returned.
+	// Where the decommitted pages, with the holes next to them, reach an
+	// end of the interval, the watermark moves back, returning the commit
+	// charge. A failed uncommit (ENOMEM when the mapping limit is reached)
+	// leaves them a hole: still correct, only the charge is not returned.
+	h := r.holes.add(lo, hi)
 	switch {
-	case lo == r.clo && hi == r.chi:
-		if r.uncommit(lo, hi) == nil {
+	case h.Base == r.clo && h.End() == r.chi:
+		if r.uncommit(h.Base, h.End()) == nil {
 			r.chi = r.clo
+			r.holes.reset()
 		}
-	case hi == r.chi:
-		if r.uncommit(lo, hi) == nil {
-			r.chi = lo
+	case h.End() == r.chi:
+		if r.uncommit(h.Base, h.End()) == nil {
+			r.chi = h.Base
+			r.holes.cut(h.Base, h.End())
 		}
-	case lo == r.clo:
-		if r.uncommit(lo, hi) == nil {
-			r.clo = hi
+	case h.Base == r.clo:
+		if r.uncommit(h.Base, h.End()) == nil {
+			r.clo = h.End()
+			r.holes.cut(h.Base, h.End())
 		}
 	}
-	r.committed.Store(r.chi - r.clo)
+	r.store()
 	return nil
 }
+
+// store publishes the committed byte count for Committed and Live.
+func (r *Reservation) store() { r.committed.Store(r.chi - r.clo - r.holes.bytes) }
 
 // each applies f to [lo, hi) split at piece boundaries, because on Windows
 // one call may not span two allocations.
@@ -398,6 +413,7 @@ func (r *Reservation) Release() error {
 	}
 	r.released = true
 	r.clo, r.chi = r.Base(), r.Base()
+	r.holes.reset()
 	r.committed.Store(0)
 	return nil
 }
@@ -421,8 +437,26 @@ func (r *Reservation) validate() error {
 		return fmt.Errorf("committed interval %#x-%#x outside %v", r.clo, r.chi, r.Range())
 	case r.clo%u != 0 || r.chi%u != 0:
 		return fmt.Errorf("committed interval %#x-%#x not aligned to %#x", r.clo, r.chi, u)
-	case r.committed.Load() != r.chi-r.clo:
-		return fmt.Errorf("committed counter %#x, interval holds %#x", r.committed.Load(), r.chi-r.clo)
+	case r.clo == r.chi && len(r.holes.list) != 0:
+		return fmt.Errorf("holes %v in an empty interval", r.holes.list)
+	case r.committed.Load() != r.chi-r.clo-r.holes.bytes:
+		return fmt.Errorf("committed counter %#x, interval %#x less holes %#x",
+			r.committed.Load(), r.chi-r.clo, r.holes.bytes)
+	}
+	var sum uintptr
+	for i, h := range r.holes.list {
+		sum += h.Size
+		switch {
+		case h.Size == 0 || h.Base < r.clo || h.End() > r.chi:
+			return fmt.Errorf("hole %v outside the interval %#x-%#x", h, r.clo, r.chi)
+		case h.Base%u != 0 || h.Size%u != 0:
+			return fmt.Errorf("hole %v not aligned to %#x", h, u)
+		case i > 0 && r.holes.list[i-1].End() >= h.Base:
+			return fmt.Errorf("holes %v and %v overlap, touch or are out of order", r.holes.list[i-1], h)
+		}
+	}
+	if sum != r.holes.bytes {
+		return fmt.Errorf("holes sum to %#x, counter says %#x", sum, r.holes.bytes)
 	}
 	for i := 1; i < len(r.pieces); i++ {
 		if r.pieces[i].Base != r.pieces[i-1].End() {

@@ -55,18 +55,23 @@
 // may hold only vm.max_map_count of them (65530 by default). So a Reservation
 // keeps one committed interval, the watermark: Commit widens it with mprotect,
 // Decommit inside it uses MADV_DONTNEED, and protections are never changed on
-// holes. A reservation therefore costs at most three VMAs (reserved, committed,
-// reserved), whatever is committed, decommitted or extended, and two while
-// the committed interval starts at the base, as it does for a heap that
-// commits upward.
+// holes. Where the watermark falls back, the range is replaced by fresh
+// PROT_NONE memory rather than mprotect'ed: the kernel will not merge a VMA
+// that was ever written with an untouched one, so mprotect would leave a VMA
+// behind at every place the watermark once stood. A reservation therefore
+// spans at most three VMAs (reserved, committed, reserved) whatever is
+// committed, decommitted or extended, and two while the committed interval
+// starts at the base, as it does for a heap that commits upward. (The kernel
+// may also merge a reservation with a neighbouring mapping of the same kind.)
 //
 // # Errors
 //
 // Every error wraps one of the sentinels in errors.go, so callers can test
 // with errors.Is; refusals by the OS also wrap the errno. Messages start with
 // "vmem: " and the space's name once. Nothing in this package panics on bad
-// input, and a failed operation leaves no reservation behind and changes no
-// reservation.
+// input. A failed Reserve leaves nothing mapped and nothing registered; a
+// failed Commit, Extend or Release leaves the reservation as it was (a
+// failed Decommit may have dropped the contents of some of its pages).
 //
 // # Owners
 //
@@ -167,10 +172,13 @@ const (
 )
 
 func (d Direction) String() string {
-	if d == Above {
+	switch d {
+	case Below:
+		return "below"
+	case Above:
 		return "above"
 	}
-	return "below"
+	return fmt.Sprintf("Direction(%d)", uint8(d))
 }
 
 // Options refine a Reserve call. The zero value asks for a plain reservation

@@ -2,6 +2,7 @@ package vmem
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"runtime/debug"
 	"strings"
@@ -17,6 +18,9 @@ const (
 	oneKiB = uintptr(1) << 10
 	oneMiB = uintptr(1) << 20
 )
+
+// raceEnabled is set by race_test.go in -race builds.
+var raceEnabled bool
 
 // reserveT reserves on the host and releases at the end of the test.
 func reserveT(t testing.TB, size uintptr, o Options) *Reservation {
@@ -139,6 +143,11 @@ func TestStrings(t *testing.T) {
 		{"unknown state", State(9).String(), "State(9)"},
 		{"below", Below.String(), "below"},
 		{"above", Above.String(), "above"},
+		{"unknown direction", Direction(7).String(), "Direction(7)"},
+		{"exact size", sizeText(64 * oneKiB), "64 KiB"},
+		{"inexact size", sizeText(oneMiB + 4*oneKiB), "1052672 B"},
+		{"max size", sizeText(^uintptr(0)), fmt.Sprintf("%d B", ^uintptr(0))},
+		{"small size", sizeText(3), "3 B"},
 		{"range", Range{0x1000, 0x2000}.String(), "0x1000-0x3000"},
 	}
 	for _, tt := range tests {
@@ -220,12 +229,15 @@ func TestLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	validT(t, r)
-	if r.Committed() != half {
-		t.Fatalf("a hole must not move the watermark: %v", r.CommittedRange())
+	if r.CommittedRange() != (Range{r.Base(), half}) || r.Committed() != half-c.PageSize {
+		t.Fatalf("a hole must not move the watermark: %v, committed %#x", r.CommittedRange(), r.Committed())
 	}
 	if c.RecommitAfterDecommit {
 		if err := r.Commit(mid, c.PageSize); err != nil {
 			t.Fatal(err)
+		}
+		if r.Committed() != half {
+			t.Fatalf("recommitting the hole: committed %#x", r.Committed())
 		}
 	}
 	off := mid - r.Base()
@@ -242,7 +254,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	validT(t, r)
-	if r.Committed() != half/2 {
+	if r.CommittedRange() != (Range{r.Base(), half / 2}) {
 		t.Fatalf("watermark after decommitting the top: %v", r.CommittedRange())
 	}
 	if !faults(r.Base()+half/2) || faults(r.Base()+half/2-1) {
@@ -287,7 +299,19 @@ func TestWatermark(t *testing.T) {
 			{"commit", 4, 2, 4, 6, 2}, {"commit", 1, 1, 1, 6, 5}, {"commit", 7, 1, 1, 8, 7},
 		}},
 		{"holes keep the interval", []step{
-			{"commit", 0, 8, 0, 8, 8}, {"decommit", 2, 1, 0, 8, 8}, {"decommit", 4, 2, 0, 8, 8},
+			{"commit", 0, 8, 0, 8, 8}, {"decommit", 2, 1, 0, 8, 7}, {"decommit", 4, 2, 0, 8, 5},
+			{"commit", 1, 4, 0, 8, 7}, // refills the first hole and half the second
+		}},
+		{"holes join the top", []step{
+			{"commit", 0, 8, 0, 8, 8}, {"decommit", 2, 2, 0, 8, 6}, {"decommit", 5, 1, 0, 8, 5},
+			{"decommit", 4, 1, 0, 8, 4}, {"decommit", 6, 2, 0, 2, 2},
+		}},
+		{"holes join the bottom", []step{
+			{"commit", 0, 8, 0, 8, 8}, {"decommit", 1, 2, 0, 8, 6}, {"decommit", 0, 1, 3, 8, 5},
+		}},
+		{"middle first, then both ends, empties it", []step{
+			{"commit", 0, 6, 0, 6, 6}, {"decommit", 2, 2, 0, 6, 4}, {"decommit", 0, 2, 4, 6, 2},
+			{"decommit", 4, 2, 0, 0, 0},
 		}},
 		{"ends shrink it", []step{
 			{"commit", 0, 8, 0, 8, 8}, {"decommit", 6, 2, 0, 6, 6}, {"decommit", 0, 2, 2, 6, 4},

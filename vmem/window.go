@@ -16,7 +16,7 @@ package vmem
 // anything up to MaxAlign is a real address aligned the same way.
 // Reservations made in a window are ordinary *Reservation values whose Base
 // and Pointer are real; Window.Emulated translates back, and Regions and
-// NoFitError speak in emulated addresses.
+// the window's error messages speak in emulated addresses.
 //
 // Placement is bookkeeping only: the whole window is reserved (PROT_NONE,
 // MEM_RESERVE) when it is created, and the window's free list — a rangeSet
@@ -332,9 +332,9 @@ func (w *Window) Reserve(size uintptr, o Options) (*Reservation, error) {
 	return r, nil
 }
 
-// Largest returns the size of the largest free block: the largest request
-// that can still succeed with the granularity's alignment, as VMMap's
-// "Largest" on the Free row.
+// Largest returns the size of the largest free block, as VMMap's "Largest"
+// on the Free row. When occupied ranges are multiples of the granularity, as
+// in the presets, it is the largest request that can still succeed.
 func (w *Window) Largest() uintptr {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -25,7 +25,7 @@ func TestFixtures(t *testing.T) {
 	}{
 		{"go", "linux pid 25927 (gobin)", "gobin", []at{
 			{0x400000, Image, "", StateCommitted},
-			{0x5ae000, PrivateData, "", StateCommitted},      // .bss beyond the file
+			{0x5ae000, PrivateData, "", StateCommitted},          // .bss beyond the file
 			{0x1485b0000000, GoHeap, GoHeapOwner, StateReserved}, // randomised arena, reserved below the heap base
 			{0x1485b3800000, GoHeap, GoHeapOwner, StateCommitted},
 			{0x7f7820400000, PrivateData, "", StateCommitted}, // a vmem reservation: unnamed on this kernel
@@ -48,8 +48,8 @@ func TestFixtures(t *testing.T) {
 			{0x7f6115e00000, PrivateData, "", StateCommitted},
 		}},
 		{"spaces", "linux pid 25954 (spaces)", "spaces", []at{
-			{0x7fa7bd0b4000, Shareable, "", StateCommitted}, // memfd
-			{0x7fa7bd2a2000, Shareable, "", StateCommitted}, // /dev/zero (deleted): shared anonymous
+			{0x7fa7bd0b4000, Shareable, "", StateCommitted},  // memfd
+			{0x7fa7bd2a2000, Shareable, "", StateCommitted},  // /dev/zero (deleted): shared anonymous
 			{0x7fa7bd2a6000, MappedFile, "", StateCommitted}, // deleted file
 			{0x7fa7bd2a9000, MappedFile, "", StateCommitted}, // path with spaces
 			{0x55f7e91b6000, Image, "", StateCommitted},      // the executable's read-only head
@@ -65,7 +65,7 @@ func TestFixtures(t *testing.T) {
 			{0x700002600000, Stack, "", StateReserved},
 			{0x700002601000, Stack, "", StateCommitted},
 			{0x700002800000, Shareable, "shared ring", StateCommitted},
-			{0x700002810000, Shareable, "", StateCommitted},  // memfd
+			{0x700002810000, Shareable, "", StateCommitted},   // memfd
 			{0x700002a00000, PrivateData, "", StateCommitted}, // private hugetlb
 			{0x700002c00000, MappedFile, "", StateCommitted},  // path with spaces
 		}},

@@ -11,8 +11,8 @@ import (
 // panic, and whatever they accept must classify into a snapshot that keeps
 // every invariant (Validate). CI runs each for 60 s:
 //
-//	go test ./vmmap -run '^$' -fuzz '^FuzzParseMaps$' -fuzztime 60s
-//	go test ./vmmap -run '^$' -fuzz '^FuzzParseSmaps$' -fuzztime 60s
+//	go test ./vmmap -run '^$' -fuzz '^FuzzParseMaps$' -fuzztime 60s -fuzzminimizetime 5s
+//	go test ./vmmap -run '^$' -fuzz '^FuzzParseSmaps$' -fuzztime 60s -fuzzminimizetime 5s
 
 func addFixtureSeeds(f *testing.F, file string) {
 	for name, pid := range fixtures(f) {

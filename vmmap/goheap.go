@@ -1,20 +1,35 @@
 package vmmap
 
-import "unsafe"
+import (
+	"runtime"
+	"unsafe"
+)
 
 // Recognising the Go runtime's heap.
 //
 // Go 1.25+ names its mappings "[anon: Go: heap]" where the kernel allows
-// (classify_linux.go). Otherwise the heap is found by its layout: the
-// runtime reserves its heap in arenas of 64 MiB (heapArenaBytes on 64-bit
-// targets), aligned to 64 MiB, growing upwards from a hint address. Before
+// (classify_procfs.go). Otherwise the heap is found by its layout: the
+// runtime reserves its heap in arenas (heapArenaBytes: 64 MiB on 64-bit
+// targets but Windows, 4 MiB there and on 32-bit ones), aligned to their
+// size, growing upwards from a hint address. Before
 // Go 1.26 the first hint was fixed (goArenaHints); Go 1.26 randomises it.
 // In the calling process the heap is exactly the arenas around the address
 // of a heap object (markGoHeap); in other processes it is the fixed hints or
 // the shape of a randomised arena (isGoArenaRun).
 
-// goArenaBytes is the runtime's heapArenaBytes on 64-bit targets.
+// goArenaBytes is the runtime's heapArenaBytes on 64-bit Linux, the size
+// and alignment of the arenas recognised in other processes' maps.
 const goArenaBytes = 64 << 20
+
+// selfArenaBytes is heapArenaBytes of the running runtime, which mirrors
+// runtime/malloc.go's own expression: 64 MiB on 64-bit targets, 4 MiB on
+// Windows and on 32-bit targets.
+var selfArenaBytes = func() uint64 {
+	if runtime.GOOS == "windows" || unsafe.Sizeof(uintptr(0)) == 4 {
+		return 4 << 20
+	}
+	return 64 << 20
+}()
 
 var heapSink *[64]byte
 
@@ -29,13 +44,15 @@ func goHeapAddr() uint64 {
 	return a
 }
 
-// markGoHeap marks as Go heap the regions inside the 64 MiB-aligned arenas,
+// markGoHeap marks as Go heap the regions inside the aligned arenas,
 // entirely covered by anonymous private mappings, that are connected to the
 // arena holding addr. Regions that stick out of those arenas are left
 // alone, so that a neighbouring mapping is never swallowed.
 func markGoHeap(rs []Region, addr uint64) {
+	// Private memory without a name: anonymous private mappings on Linux
+	// (shared ones are Shareable), MEM_PRIVATE on Windows.
 	anon := func(r Region) bool {
-		return r.Type != Free && r.Path == "" && (r.Perms == "" || r.Perms[len(r.Perms)-1] == 'p')
+		return (r.Type == PrivateData || r.Type == GoHeap) && r.Path == ""
 	}
 	at := -1
 	for i, r := range rs {
@@ -55,8 +72,8 @@ func markGoHeap(rs []Region, addr uint64) {
 	for j+1 < len(rs) && anon(rs[j+1]) && rs[j+1].Start == rs[j].End {
 		j++
 	}
-	lo := (rs[i].Start + goArenaBytes - 1) &^ (goArenaBytes - 1)
-	hi := rs[j].End &^ (goArenaBytes - 1)
+	lo := (rs[i].Start + selfArenaBytes - 1) &^ (selfArenaBytes - 1)
+	hi := rs[j].End &^ (selfArenaBytes - 1)
 	if lo > addr || hi <= addr {
 		return
 	}

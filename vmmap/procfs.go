@@ -34,7 +34,7 @@ func NewProc(root string) Proc { return Proc{FS: os.DirFS(root)} }
 
 // Snapshot reads the memory map of process pid: a decimal process id, or
 // "self" for the calling process (of a live procfs). Regions are classified
-// as described in classify_linux.go; regions of zebra heaps are named only
+// as described in classify_procfs.go; regions of zebra heaps are named only
 // by [anon:…] names here, use Attribute with vmem.Live for the calling
 // process's own reservations.
 func (p Proc) Snapshot(pid string) (*Snapshot, error) {

@@ -1,7 +1,3 @@
-// Package vmmap takes snapshots of address spaces — a live Linux process, a
-// Windows process, an emulated window — classifies every region the way
-// Sysinternals VMMap does, attributes regions to the zebra heaps that own
-// them, and measures fragmentation.
 package vmmap
 
 import (
@@ -109,7 +105,7 @@ type Region struct {
 	Shared       uint64 // shared clean + shared dirty
 	Swap         uint64
 	AnonHuge     uint64   // AnonHugePages
-	Flags        []string // smaps VmFlags
+	Flags        []string // smaps VmFlags; "guard" on Windows for PAGE_GUARD pages
 }
 
 // Size returns End - Start.

@@ -14,7 +14,8 @@ import (
 // heaps. Reservations made in the window are Heap regions of their owner;
 // a reservation without an owner is Private Data. Decommitted pages are
 // Reserved, as on Windows (MEM_DECOMMIT returns pages to MEM_RESERVE).
-// Committed counts committed bytes; windows have no RSS figures.
+// Committed counts committed bytes; windows have no RSS figures. A closed
+// window has given all its memory back: its snapshot is one free block.
 // Allocations (Region.Base) are the reservations' pieces, found through the
 // registry, and runs of one pre-occupied name.
 func FromWindow(w *vmem.Window) *Snapshot {

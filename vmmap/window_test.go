@@ -100,3 +100,28 @@ func TestFromWindow(t *testing.T) {
 		t.Errorf("%d of heap A's blocks vanished, want 6", vanished)
 	}
 }
+
+// TestFromClosedWindow: a closed window has given everything back; its
+// map is one free block.
+func TestFromClosedWindow(t *testing.T) {
+	w, err := vmem.NewWindow(vmem.WindowConfig{Name: "small", Low: 0x10000, High: 0x1010000, Granularity: 64 << 10})
+	if err != nil {
+		t.Skip(err)
+	}
+	if _, err := w.Reserve(1<<20, vmem.Options{Owner: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if s := FromWindow(w); len(s.Regions) != 2 || s.Regions[0].Owner != "x" || s.Regions[0].Type != Heap {
+		t.Fatalf("open window: %+v", s.Regions)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := FromWindow(w)
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Regions) != 1 || s.Regions[0].Type != Free || s.Regions[0].Size() != 16<<20 {
+		t.Errorf("closed window: %+v", s.Regions)
+	}
+}

@@ -17,9 +17,11 @@ func writeReport(c demoConfig, scenarios []scenario, results []result) (string, 
 	if err := os.MkdirAll(c.out, 0o755); err != nil {
 		return "", err
 	}
+	// The surviving heap gets the first shade, the one nearest VMMap's heap
+	// colour, so the "after" pictures read like the document's.
 	names := make([]string, c.heaps)
 	for i := range names {
-		names[i] = heapName(i)
+		names[i] = heapName(c.heaps - 1 - i)
 	}
 	opts := render.Options{Owners: names}
 	rep := render.Report{

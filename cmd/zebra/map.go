@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -45,10 +46,10 @@ type mapConfig struct {
 var mapOutputs = map[string]func(io.Writer, *vmmap.Snapshot) error{
 	".json": vmmap.WriteJSON,
 	".csv":  vmmap.WriteCSV,
+	".png":  writeMapPNG,
+	".svg":  writeMapSVG,
+	".html": writeMapHTML,
 }
-
-// mapPictures are formats of the renderer (vmmap/render) not wired in yet.
-var mapPictures = map[string]bool{".png": true, ".svg": true, ".html": true}
 
 func runMap(args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseMapArgs(args, stderr)
@@ -82,7 +83,7 @@ func parseMapArgs(args []string, stderr io.Writer) (mapConfig, error) {
 		fs.PrintDefaults()
 	}
 	var rng string
-	fs.StringVar(&cfg.out, "o", "", "write the map to `FILE`: .json or .csv")
+	fs.StringVar(&cfg.out, "o", "", "write the map to `FILE`: .json, .csv, .png, .svg or .html")
 	fs.StringVar(&rng, "range", "", "measure within `LO-HI` (hexadecimal addresses) instead of the lowest to highest mapping")
 	fs.BoolVar(&cfg.diff, "diff", false, "compare two JSON snapshots: what appeared, vanished, grew, shrank or changed")
 	fs.StringVar(&cfg.procRoot, "proc", "", "read processes from the procfs at `DIR` instead of the live system (Linux layout, e.g. captured fixtures)")
@@ -138,17 +139,21 @@ func parseMapArgs(args []string, stderr io.Writer) (mapConfig, error) {
 	}
 	if cfg.out != "" {
 		ext := strings.ToLower(filepath.Ext(cfg.out))
-		if _, ok := mapOutputs[ext]; !ok && !mapPictures[ext] {
-			return cfg, usageErrorf("-o %s: unknown format %q (want .json or .csv)", cfg.out, ext)
+		if _, ok := mapOutputs[ext]; !ok {
+			return cfg, usageErrorf("-o %s: unknown format %q (want .json, .csv, .png, .svg or .html)", cfg.out, ext)
 		}
 	}
 	return cfg, nil
 }
 
+// procFS opens the procfs root of --proc; tests replace it to make reads
+// fail as they do for another user's process.
+var procFS = func(root string) fs.FS { return os.DirFS(root) }
+
 // takeMap reads the snapshot the command line asks for.
 func takeMap(cfg mapConfig) (*vmmap.Snapshot, error) {
 	if cfg.procRoot != "" {
-		return vmmap.NewProc(cfg.procRoot).Snapshot(cfg.target)
+		return vmmap.Proc{FS: procFS(cfg.procRoot)}.Snapshot(cfg.target)
 	}
 	if cfg.target == "self" {
 		return vmmap.Self()
@@ -163,7 +168,7 @@ func writeMapFile(stdout io.Writer, path string, s *vmmap.Snapshot) error {
 	ext := strings.ToLower(filepath.Ext(path))
 	write, ok := mapOutputs[ext]
 	if !ok {
-		return fmt.Errorf("unsupported output %q: pictures (PNG, SVG, HTML) are not available in this build", ext)
+		return fmt.Errorf("unsupported output %q", ext)
 	}
 	f, err := os.Create(path)
 	if err != nil {

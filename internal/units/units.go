@@ -60,6 +60,10 @@ func Parse(s string) (uint64, error) {
 		shift = 30
 	case "t", "tb", "tib":
 		shift = 40
+	case "p", "pb", "pib":
+		shift = 50
+	case "e", "eb", "eib":
+		shift = 60
 	default:
 		return 0, fmt.Errorf("%w: %q: unknown unit %q", ErrSyntax, s, unit)
 	}

@@ -14,6 +14,7 @@ import (
 // show the same content at the same coordinates.
 type geometry struct {
 	snap    *vmmap.Snapshot
+	faces   *faces
 	l       *layout
 	pal     *palette
 	title   string
@@ -56,7 +57,7 @@ func newGeometry(s *vmmap.Snapshot, o Options, f *faces) (*geometry, error) {
 	for i, p := range l.regions {
 		regions[i] = p.Region
 	}
-	g := &geometry{snap: s, l: l, pal: newPalette(o.Owners, regions)}
+	g := &geometry{snap: s, faces: f, l: l, pal: newPalette(o.Owners, regions)}
 	g.title = o.Title
 	if g.title == "" {
 		g.title = s.Source
@@ -83,7 +84,7 @@ func newGeometry(s *vmmap.Snapshot, o Options, f *faces) (*geometry, error) {
 		})
 	}
 	g.legend, g.height = g.layoutLegend(f, g.mapY+l.height()+12)
-	if g.width*g.height > MaxPixels {
+	if int64(g.width)*int64(g.height) > MaxPixels {
 		return nil, fmt.Errorf("%w: %dx%d pixels (max %d); lower RowHeight or raise BytesPerPixel",
 			ErrTooLarge, g.width, g.height, MaxPixels)
 	}
@@ -103,7 +104,10 @@ func caption(s *vmmap.Snapshot, l *layout) string {
 	if len(l.bands) > 0 {
 		parts = append(parts, fmt.Sprintf("%s of free space folded in %d breaks", units.Bytes(l.folded), len(l.bands)))
 	}
-	if l.outside > 0 {
+	switch {
+	case l.outside == 1:
+		parts = append(parts, "1 region outside the span not drawn")
+	case l.outside > 1:
 		parts = append(parts, fmt.Sprintf("%d regions outside the span not drawn", l.outside))
 	}
 	return strings.Join(parts, " · ")
@@ -200,9 +204,9 @@ func (g *geometry) layoutLegend(f *faces, top int) ([]legendItem, int) {
 		if n == 1 {
 			word = "stripe"
 		}
-		add(ownerColor(i), fmt.Sprintf("Heap %s: %d %s", o, n, word))
+		add(ownerColor(i), fmt.Sprintf("%s: %d %s", o, n, word))
 		if ownerReserved[o] {
-			add(tint(ownerColor(i)), "Heap "+o+" (reserved)")
+			add(tint(ownerColor(i)), o+" (reserved)")
 		}
 	}
 	if len(g.l.bands) > 0 {

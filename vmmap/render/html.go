@@ -103,6 +103,17 @@ func newHTMLSection(s Section, o Options, f *faces) (htmlSection, error) {
 		// at that size so that its text stays readable.
 		o.Width = sideBySideWidth
 	}
+	if len(s.Snapshots) > 1 && o.BytesPerPixel == 0 {
+		// Pictures compared side by side share one scale: the coarsest
+		// any of them needs.
+		for _, l := range s.Snapshots {
+			lay, err := newLayout(l.Snapshot, o)
+			if err != nil {
+				return sv, fmt.Errorf("snapshot %q: %w", l.Label, err)
+			}
+			o.BytesPerPixel = max(o.BytesPerPixel, lay.bpp)
+		}
+	}
 	for _, l := range s.Snapshots {
 		col, err := newHTMLSnapshot(l, o, f)
 		if err != nil {

@@ -123,6 +123,19 @@ func TestHTMLSameShade(t *testing.T) {
 	}
 }
 
+// TestHTMLSharedScale checks that pictures side by side use one scale even
+// when their spans differ.
+func TestHTMLSharedScale(t *testing.T) {
+	small := zebraFixture(true)
+	small.Span = vmmap.AddrRange{Start: 0x10000, End: 0x2000_0000}
+	small.Regions = withFree(nil, small.Span.Start, small.Span.End)
+	out := renderHTML(t, Report{Sections: []Section{{Snapshots: []Labelled{{"small", small}, {"large", zebraFixture(false)}}}}})
+	scales := regexp.MustCompile(`1 px = [^ ]+ [^ ]+`).FindAllString(out, -1)
+	if len(scales) != 2 || scales[0] != scales[1] {
+		t.Errorf("scales %q, want two equal ones", scales)
+	}
+}
+
 func TestHTMLBadInput(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -59,7 +59,7 @@ func newLayout(s *vmmap.Snapshot, o Options) (*layout, error) {
 	}
 	l := &layout{width: o.width(), bpp: o.BytesPerPixel, foldAbove: o.FoldGapsAbove, outside: outside}
 	if l.foldAbove == 0 {
-		l.foldAbove = autoFold(s, regions)
+		l.foldAbove = autoFold(regions)
 	}
 	var drawn uint64
 	for _, r := range regions {
@@ -124,9 +124,9 @@ func normalize(s *vmmap.Snapshot) (regions []vmmap.Region, outside int, err erro
 }
 
 // autoFold is the default FoldGapsAbove: nothing when the regions drawn
-// cover 4 GiB or less,
-// else gaps larger than the memory in use, and at least 64 MiB.
-func autoFold(s *vmmap.Snapshot, regions []vmmap.Region) uint64 {
+// cover 4 GiB or less, else gaps larger than a quarter of the memory in use
+// and at least 64 MiB.
+func autoFold(regions []vmmap.Region) uint64 {
 	lo, hi := regions[0].Start, regions[len(regions)-1].End
 	if hi-lo <= gib4 {
 		return NeverFold
@@ -137,7 +137,7 @@ func autoFold(s *vmmap.Snapshot, regions []vmmap.Region) uint64 {
 			used += r.Size()
 		}
 	}
-	return max(used, 64<<20)
+	return max(used/4, 64<<20)
 }
 
 // autoScale returns the smallest power of two that draws `drawn` bytes in at

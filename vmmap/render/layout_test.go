@@ -84,7 +84,7 @@ func TestLayoutClipsToSpan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []vmmap.AddrRange{{0x2000, 0x3000}, {0x3000, 0x5000}, {0x5000, 0x6000}, {0x6000, 0x9000}}
+	want := []vmmap.AddrRange{{Start: 0x2000, End: 0x3000}, {Start: 0x3000, End: 0x5000}, {Start: 0x5000, End: 0x6000}, {Start: 0x6000, End: 0x9000}}
 	if len(l.regions) != len(want) || l.outside != 1 {
 		t.Fatalf("%d regions drawn, %d outside; want %d and 1", len(l.regions), l.outside, len(want))
 	}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 
+	"golang.org/x/image/font"
+
 	"github.com/zebra-heap/zebra/internal/units"
 	"github.com/zebra-heap/zebra/vmmap"
 )
@@ -51,10 +53,10 @@ func (g *geometry) writeSVG(w *bufio.Writer, inline bool) {
 	w.WriteString("</title>\n")
 	fmt.Fprintf(w, `<rect width="%d" height="%d" fill="%s"/>`+"\n", g.width, g.height, hexColor(colBackground))
 	w.WriteString(`<g font-family="Go, 'DejaVu Sans', Arial, sans-serif" font-size="12">` + "\n")
-	g.svgText(w, margin, margin+14, colText, `font-size="15" font-weight="bold"`, g.title)
-	g.svgText(w, margin, margin+titleLine+12, colSubtle, "", g.caption)
+	g.svgText(w, margin, margin+14, colText, `font-size="15" font-weight="bold"`, g.title, g.faces.title)
+	g.svgText(w, margin, margin+titleLine+12, colSubtle, "", g.caption, g.faces.label)
 	for _, a := range g.addrs {
-		g.svgText(w, a.x, a.y, colSubtle, `font-family="monospace" font-size="11"`, a.text)
+		g.svgText(w, a.x, a.y, colSubtle, "", a.text, g.faces.label)
 	}
 
 	w.WriteString(`<g class="regions" shape-rendering="crispEdges">` + "\n")
@@ -80,7 +82,7 @@ func (g *geometry) writeSVG(w *bufio.Writer, inline bool) {
 	for _, it := range g.legend {
 		fmt.Fprintf(w, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s" stroke="%s"/>`,
 			it.x, it.y, swatchW, swatchH, hexColor(it.color), hexColor(colFrame))
-		g.svgText(w, it.x+swatchW+6, it.y+swatchH, colText, "", it.text)
+		g.svgText(w, it.x+swatchW+6, it.y+swatchH, colText, "", it.text, g.faces.label)
 	}
 	w.WriteString("</g>\n</g>\n</svg>\n")
 }
@@ -134,11 +136,17 @@ func (g *geometry) svgBand(w *bufio.Writer, b int) {
 		fmt.Fprintf(w, `<polyline fill="none" stroke="%s" points="%s"/>`, hexColor(colFoldMark), strings.TrimSpace(pts))
 	}
 	t := g.bands[b]
-	g.svgText(w, t.x, t.y, colText, `class="fold-label"`, t.text)
+	tw := textWidth(g.faces.label, t.text)
+	fmt.Fprintf(w, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s"/>`, t.x-6, y+4, tw+12, bandHeight-8, hexColor(colFold))
+	g.svgText(w, t.x, t.y, colText, `class="fold-label"`, t.text, g.faces.label)
 }
 
-func (g *geometry) svgText(w *bufio.Writer, x, y int, c color.RGBA, attrs, text string) {
-	fmt.Fprintf(w, `<text x="%d" y="%d" fill="%s" %s>`, x, y, hexColor(c), attrs)
+// svgText writes a text element stretched or squeezed to the width the Go
+// font gives it, as in the PNG: the viewer's font differs, and the layout
+// (legend flow, ruler, band labels) was measured with the Go font.
+func (g *geometry) svgText(w *bufio.Writer, x, y int, c color.RGBA, attrs, text string, face font.Face) {
+	fmt.Fprintf(w, `<text x="%d" y="%d" fill="%s" textLength="%d" lengthAdjust="spacingAndGlyphs" %s>`,
+		x, y, hexColor(c), max(1, textWidth(face, text)), attrs)
 	esc(w, text)
 	w.WriteString("</text>\n")
 }

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"encoding/xml"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// anonProc is a procfs fixture with two zebra heaps alternating.
+const anonProc = "../../vmmap/testdata/anon/proc"
+
+// TestMapPictures writes every picture format from a captured process and
+// checks each file is what its extension promises.
+func TestMapPictures(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name  string
+		file  string
+		check func(t *testing.T, data []byte)
+	}{
+		{"png", "map.png", func(t *testing.T, data []byte) {
+			img, err := png.Decode(bytes.NewReader(data))
+			if err != nil {
+				t.Fatalf("not a PNG: %v", err)
+			}
+			if b := img.Bounds(); b.Dx() < 1024 || b.Dy() < 200 {
+				t.Errorf("PNG is only %v", b)
+			}
+		}},
+		{"svg", "map.svg", func(t *testing.T, data []byte) {
+			d := xml.NewDecoder(bytes.NewReader(data))
+			for {
+				if _, err := d.Token(); err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatalf("SVG is not XML: %v", err)
+				}
+			}
+			if n := bytes.Count(data, []byte(`<g class="region"`)); n < 20 {
+				t.Errorf("SVG has %d regions", n)
+			}
+		}},
+		{"html", "MAP.HTML", func(t *testing.T, data []byte) {
+			s := string(data)
+			for _, want := range []string{"<caption>Summary</caption>", "heap A", "heap B", "<svg"} {
+				if !strings.Contains(s, want) {
+					t.Errorf("report lacks %q", want)
+				}
+			}
+			if strings.Contains(s, "://") {
+				t.Error("report has a URL")
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, tt.file)
+			var stdout, stderr bytes.Buffer
+			if code := run([]string{"map", "--proc", anonProc, "-o", path, "4242"}, &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), "wrote "+path) {
+				t.Errorf("stdout %q does not name the file", stdout.String())
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, data)
+		})
+	}
+}
+
+// TestMapPicturesLive is what a new user types: the command's own map as
+// HTML, and a process by PID as PNG.
+func TestMapPicturesLive(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("live maps are read from /proc")
+	}
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"map", "self", "-o", filepath.Join(dir, "map.html")},
+		{"map", strconv.Itoa(os.Getpid()), "-o", filepath.Join(dir, "map.png")},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(args, &stdout, &stderr); code != 0 {
+			t.Fatalf("zebra %s: exit %d: %s", strings.Join(args, " "), code, stderr.String())
+		}
+		if fi, err := os.Stat(args[len(args)-1]); err != nil || fi.Size() < 1000 {
+			t.Fatalf("zebra %s wrote %v, %v", strings.Join(args, " "), fi, err)
+		}
+	}
+}
+
+func TestMapPictureErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"unknown extension", []string{"map", "--proc", anonProc, "-o", filepath.Join(dir, "m.gif"), "4242"}, 2, `unknown format ".gif"`},
+		{"missing directory", []string{"map", "--proc", anonProc, "-o", filepath.Join(dir, "no", "m.png"), "4242"}, 1, "m.png"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(tt.args, &stdout, &stderr); code != tt.wantCode || !strings.Contains(stderr.String(), tt.wantErr) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), tt.wantCode, tt.wantErr)
+			}
+		})
+	}
+}

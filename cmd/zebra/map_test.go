@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+const anonFixture = "../../vmmap/testdata/anon/proc"
+
+// denyFS fails every open of an smaps file with EACCES, as procfs does for
+// another user's process.
+type denyFS struct{ fs.FS }
+
+func (d denyFS) Open(name string) (fs.File, error) {
+	if strings.HasSuffix(name, "/smaps") {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.EACCES}
+	}
+	return d.FS.Open(name)
+}
+
+func runMapCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(append([]string{"map"}, args...), &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestMapCommand(t *testing.T) {
+	dir := t.TempDir()
+	jsonA, jsonB := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantOut    []string
+		wantErr    string // the whole of stderr must be this one line, when set
+		wantErrHas string
+	}{
+		{
+			name: "fixture", args: []string{"--proc", anonFixture, "4242"},
+			wantOut: []string{"linux pid 4242 (com.example.z)", "span 0xc000000000-0x7ffff0021000",
+				"28 VMAs of vm.max_map_count 65530", "zebra score 8", "heap A", "Largest free blocks"},
+		},
+		{
+			name: "flags after the pid", args: []string{"--proc", anonFixture, "4242", "--range", "0x700000000000-0x700001000000"},
+			wantOut: []string{"span 0x700000000000-0x700001000000 (16 MiB)", "zebra score 5"},
+		},
+		{name: "json", args: []string{"--proc", anonFixture, "-o", jsonA, "4242"}, wantOut: []string{"wrote " + jsonA, "span 0xc000000000-"}},
+		{name: "json again", args: []string{"--proc", anonFixture, "--range", "0x700000000000-0x700000400000", "-o", jsonB, "4242"}},
+		{name: "csv", args: []string{"--proc", anonFixture, "-o", filepath.Join(dir, "m.CSV"), "4242"}, wantOut: []string{"wrote"}},
+		{name: "diff same", args: []string{"--diff", jsonA, jsonA}, wantOut: []string{"0 changes"}},
+		{name: "diff", args: []string{"--diff", jsonA, jsonB}, wantOut: []string{"vanished", "Heap libc_malloc", "changes"}},
+		{name: "colour", args: []string{"--proc", anonFixture, "--color", "always", "4242"}, wantOut: []string{"\x1b[48;2;255;150;102m"}},
+		{name: "help", args: []string{"-h"}, wantCode: 0},
+
+		{name: "missing process", args: []string{"--proc", anonFixture, "99999"}, wantCode: 1,
+			wantErrHas: "zebra map: pid 99999: no such process"},
+		{name: "not a pid", args: []string{"abc"}, wantCode: 2, wantErr: `zebra map: usage: "abc" is not a process id or "self"`},
+		{name: "zero pid", args: []string{"0"}, wantCode: 2},
+		{name: "two pids", args: []string{"1", "2"}, wantCode: 2},
+		{name: "unknown flag", args: []string{"--frobnicate"}, wantCode: 2},
+		{name: "unknown format", args: []string{"-o", "x.txt"}, wantCode: 2, wantErrHas: "unknown format"},
+		{name: "bad range", args: []string{"--range", "0x2000-0x1000"}, wantCode: 2, wantErrHas: "invalid address range"},
+		{name: "bad colour", args: []string{"--color", "pink"}, wantCode: 2},
+		{name: "diff needs two", args: []string{"--diff", jsonA}, wantCode: 2},
+		{name: "diff missing file", args: []string{"--diff", jsonA, filepath.Join(dir, "none.json")}, wantCode: 1},
+		{name: "diff not json", args: []string{"--diff", jsonA, filepath.Join(anonFixture, "4242", "maps")}, wantCode: 1,
+			wantErrHas: "malformed input"},
+		{name: "unwritable output", args: []string{"--proc", anonFixture, "-o", filepath.Join(dir, "no", "such", "dir.json"), "4242"}, wantCode: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runMapCmd(t, tt.args...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tt.wantCode, errOut)
+			}
+			for _, w := range tt.wantOut {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			if tt.wantErr != "" && errOut != tt.wantErr+"\n" {
+				t.Errorf("stderr %q, want %q", errOut, tt.wantErr+"\n")
+			}
+			if tt.wantErrHas != "" && !strings.Contains(errOut, tt.wantErrHas) {
+				t.Errorf("stderr %q lacks %q", errOut, tt.wantErrHas)
+			}
+			if code == 1 && strings.Count(errOut, "\n") != 1 {
+				t.Errorf("want one error line, got:\n%s", errOut)
+			}
+			if tt.name == "colour" || code != 0 {
+				return
+			}
+			if strings.Contains(out, "\x1b[") {
+				t.Errorf("colour codes written to a buffer")
+			}
+		})
+	}
+}
+
+// TestMapPermissionDenied: another user's process, simulated through the
+// procfs root, is one error line and exit status 1.
+func TestMapPermissionDenied(t *testing.T) {
+	old := procFS
+	procFS = func(root string) fs.FS { return denyFS{os.DirFS(root)} }
+	defer func() { procFS = old }()
+	code, out, errOut := runMapCmd(t, "--proc", anonFixture, "4242")
+	want := "zebra map: pid 4242 (com.example.z): permission denied (open 4242/smaps: permission denied)\n"
+	if code != 1 || out != "" || errOut != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 1, \"\", %q", code, out, errOut, want)
+	}
+}
+
+// TestMapLive maps live processes as a new user would: itself, the process
+// that started the test, and a process that has exited.
+func TestMapLive(t *testing.T) {
+	if runtime.GOOS != "linux" && runtime.GOOS != "windows" {
+		code, _, errOut := runMapCmd(t, "self")
+		if code != 1 || !strings.Contains(errOut, "not supported") {
+			t.Errorf("self on %s: exit %d, %q", runtime.GOOS, code, errOut)
+		}
+		return
+	}
+	code, out, errOut := runMapCmd(t, "self")
+	if code != 0 || !strings.Contains(out, "pid "+strconv.Itoa(os.Getpid())) || !strings.Contains(out, "Go heap") {
+		t.Errorf("map self: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runMapCmd(t, strconv.Itoa(os.Getppid()))
+	switch {
+	case code == 0 && strings.Contains(out, "pid "+strconv.Itoa(os.Getppid())):
+	case code == 1 && strings.Contains(errOut, "permission denied") && strings.Count(errOut, "\n") == 1:
+	default:
+		t.Errorf("map parent: exit %d\n%s%s", code, out, errOut)
+	}
+
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runMapCmd(t, strconv.Itoa(cmd.Process.Pid))
+	if code != 1 || out != "" || !strings.Contains(errOut, "no such process") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("map exited pid: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}

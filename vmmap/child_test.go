@@ -1,0 +1,87 @@
+package vmmap
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/zebra-heap/zebra/vmem"
+)
+
+// The test binary doubles as the child process the live tests map: with
+// ZEBRA_VMMAP_CHILD=run it reserves two owned ranges, grows its Go heap,
+// prints its pid and waits for stdin to close; with ZEBRA_VMMAP_CHILD=exit
+// it exits at once.
+func TestMain(m *testing.M) {
+	switch os.Getenv("ZEBRA_VMMAP_CHILD") {
+	case "run":
+		os.Exit(child())
+	case "exit":
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+var childKeep [][]byte
+
+func child() int {
+	for _, owner := range []string{"child heap A", "child heap B"} {
+		r, err := vmem.OS().Reserve(4<<20, vmem.Options{Owner: owner})
+		if err == nil {
+			err = r.Commit(r.Base(), 1<<20)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		clear(unsafe.Slice((*byte)(r.Pointer()), 512<<10))
+	}
+	for range 64 {
+		childKeep = append(childKeep, make([]byte, 64<<10))
+	}
+	fmt.Println(os.Getpid())
+	bufio.NewReader(os.Stdin).ReadString('\n')
+	return 0
+}
+
+// startChild starts the child, waits until its memory is in place and
+// returns it with a function that ends it.
+func startChild(t *testing.T) (*exec.Cmd, func()) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "ZEBRA_VMMAP_CHILD=run")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != fmt.Sprint(cmd.Process.Pid) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("child said %q, %v", line, err)
+	}
+	return cmd, func() {
+		stdin.Close()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}
+}

@@ -1,0 +1,50 @@
+// Package vmmap takes snapshots of address spaces, classifies every region
+// the way Sysinternals VMMap does, attributes regions to the zebra heaps
+// that own them, and measures fragmentation. Pictures of snapshots live in
+// vmmap/render.
+//
+// # Sources
+//
+//   - A Linux process: [Proc] reads /proc/PID/smaps (or maps), stat and
+//     sys/vm/max_map_count from any procfs root, so tests feed captured
+//     fixtures (testdata/) or failing file systems; [Process] and [Self]
+//     read the live /proc. The library reads the files itself and never
+//     runs another program. Sizes and RSS agree with procps's pmap -X.
+//   - A Windows process: [Process] walks it with VirtualQueryEx, naming
+//     images and mapped files with GetMappedFileNameW (live_windows.go).
+//     Working-set figures are not read there.
+//   - An emulated window of package vmem: [FromWindow].
+//   - A file: [ReadJSON] reads what [WriteJSON] wrote (schema [SchemaV1]).
+//
+// macOS and the BSDs have no live source: Process returns ErrUnsupported.
+//
+// # Classification and attribution
+//
+// Each region gets a [Type] (Image, Mapped File, Shareable, Heap, Go heap,
+// Stack, Private Data, Unusable, Free) and a [State] (reserved or committed).
+// On Linux the kernel's names and the layouts of common allocators decide
+// (the table is in classify_procfs.go); glibc arenas, pthread stacks and Go's
+// arenas are recognised by shape, so a foreign process's private anonymous
+// memory that fits none of them stays Private Data. Region.Owner names the
+// heap a region belongs to: from [anon:NAME] names where the kernel has them
+// (5.17+ with CONFIG_ANON_VMA_NAME), and, for the calling process, from the
+// registry of vmem reservations ([Attribute]); the Go runtime's own heap is
+// "Go heap" ([GoHeapOwner]).
+//
+// # Metrics
+//
+// [Summarize] is VMMap's summary table (Size, Committed, Private, Blocks,
+// Largest per type); [FreeBlocks] lists free space largest first;
+// [Owners] gives each owner's stripes and how they alternate with other
+// owners', [ZebraScore] the owner changes along the address space; the
+// snapshot's VMAs and MaxMapCount compare the mapping count with
+// vm.max_map_count. Free space on a 64-bit space is measured within
+// Snapshot.Span: by default from the lowest to the highest user mapping, or
+// any span given to [Snapshot.WithSpan].
+//
+// # Outputs
+//
+// [Terminal] (coloured or plain), [WriteJSON] / [ReadJSON], [WriteCSV]
+// (VMMap-like columns), [Diff] (VMMap's "Show Changes") and [Strip], the
+// one-line picture of a span.
+package vmmap

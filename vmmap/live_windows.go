@@ -1,0 +1,245 @@
+//go:build windows
+
+package vmmap
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+)
+
+// Process returns a snapshot of the live process pid, walked with
+// VirtualQueryEx from the lowest to the highest application address.
+//
+// Types: MEM_IMAGE regions are Image, MEM_MAPPED ones Mapped File when
+// GetMappedFileNameW names a file and Shareable otherwise, MEM_PRIVATE ones
+// Private Data, except allocations holding a PAGE_GUARD page (thread
+// stacks: Stack) and, in the calling process, the heaps of GetProcessHeaps
+// (Heap, owner "process heap N"), the Go heap and the reservations of the
+// registry (Heap, their owners). The free tail of a 64 KiB allocation
+// granule after an allocation is Unusable, as in VMMap. Committed is the
+// committed size; working-set figures (RSS, PSS) are not read, so they are
+// zero.
+func Process(pid int) (*Snapshot, error) {
+	if pid <= 0 {
+		return nil, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
+	}
+	h, err := windows.OpenProcess(windows.PROCESS_QUERY_INFORMATION|windows.PROCESS_VM_READ, false, uint32(pid))
+	if err != nil {
+		return nil, fmt.Errorf("pid %d: %w", pid, winError(err))
+	}
+	defer windows.CloseHandle(h)
+	s, err := queryProcess(h, pid)
+	if err != nil {
+		return nil, err
+	}
+	if pid == os.Getpid() {
+		markHeaps(s)
+		markGoHeap(s.Regions, goHeapAddr())
+		Attribute(s, ownInfos())
+	}
+	return s, nil
+}
+
+// Self returns a snapshot of the calling process; see Process.
+func Self() (*Snapshot, error) { return Process(os.Getpid()) }
+
+func winError(err error) error {
+	switch {
+	case errors.Is(err, windows.ERROR_INVALID_PARAMETER):
+		return fmt.Errorf("%w (%w)", ErrNoProcess, err)
+	case errors.Is(err, windows.ERROR_ACCESS_DENIED):
+		return fmt.Errorf("%w (%w)", ErrPermission, err)
+	}
+	return err
+}
+
+func queryProcess(h windows.Handle, pid int) (*Snapshot, error) {
+	var si systemInfo
+	procGetSystemInfo.Call(uintptr(unsafe.Pointer(&si)))
+	gran := uint64(si.allocationGranularity)
+	if gran == 0 {
+		gran = 64 << 10
+	}
+	name := imageName(h)
+	what := fmt.Sprintf("pid %d (%s)", pid, name)
+	s := &Snapshot{
+		Source: "windows " + what, PID: pid, Command: name, Taken: time.Now(),
+		Granularity: gran,
+	}
+	var mbi windows.MemoryBasicInformation
+	addr := si.minimumApplicationAddress
+	for addr <= si.maximumApplicationAddress {
+		if err := windows.VirtualQueryEx(h, addr, &mbi, unsafe.Sizeof(mbi)); err != nil {
+			if len(s.Regions) == 0 {
+				return nil, fmt.Errorf("%s: VirtualQueryEx: %w", what, winError(err))
+			}
+			break // the end of the address space
+		}
+		if mbi.RegionSize == 0 {
+			break
+		}
+		start, end := uint64(mbi.BaseAddress), uint64(mbi.BaseAddress)+uint64(mbi.RegionSize)
+		if mbi.State == memFree {
+			// VMMap's Unusable: the rest of the granule an
+			// allocation ended in, which nobody can reserve.
+			if next := (start + gran - 1) &^ (gran - 1); start%gran != 0 && next > start {
+				s.Regions = append(s.Regions, Region{Start: start, End: min(next, end), Type: Unusable, State: StateFree})
+			}
+		} else {
+			s.VMAs++
+			s.Regions = append(s.Regions, winRegion(h, &mbi, start, end))
+		}
+		next := uintptr(end)
+		if next <= addr {
+			break
+		}
+		addr = next
+	}
+	markStacks(s.Regions)
+	s.Span = defaultSpan(s.Regions)
+	s.Regions = fillFree(s.Regions, s.Span)
+	return s, nil
+}
+
+func winRegion(h windows.Handle, mbi *windows.MemoryBasicInformation, start, end uint64) Region {
+	r := Region{Start: start, End: end, Base: uint64(mbi.AllocationBase), Perms: protection(mbi.Protect)}
+	if r.Base == start {
+		r.Base = 0
+	}
+	if mbi.State == windows.MEM_COMMIT {
+		r.State, r.Committed = StateCommitted, end-start
+	} else {
+		r.State = StateReserved
+	}
+	switch mbi.Type {
+	case memImage:
+		r.Type, r.Path = Image, mappedFileName(h, mbi.BaseAddress)
+	case memMapped:
+		r.Path = mappedFileName(h, mbi.BaseAddress)
+		r.Type = MappedFile
+		if r.Path == "" {
+			r.Type = Shareable
+		}
+	default:
+		r.Type = PrivateData
+		r.Private = r.Committed
+		if mbi.Protect&windows.PAGE_GUARD != 0 {
+			r.Flags = []string{"guard"}
+		}
+	}
+	return r
+}
+
+// markStacks marks as Stack every private allocation that holds a guard
+// page: Windows grows thread stacks by faulting on one.
+func markStacks(rs []Region) {
+	stacks := map[uint64]bool{}
+	for _, r := range rs {
+		if r.Type == PrivateData && len(r.Flags) > 0 && r.Flags[0] == "guard" {
+			stacks[r.Block()] = true
+		}
+	}
+	for i := range rs {
+		if rs[i].Type == PrivateData && stacks[rs[i].Block()] {
+			rs[i].Type = Stack
+		}
+	}
+}
+
+// markHeaps marks the calling process's heaps (GetProcessHeaps): the
+// allocation each heap handle (its base address) starts.
+func markHeaps(s *Snapshot) {
+	var hs [256]uintptr
+	n, _, _ := procGetProcessHeaps.Call(uintptr(len(hs)), uintptr(unsafe.Pointer(&hs[0])))
+	names := map[uint64]string{}
+	for i := 0; i < int(n) && i < len(hs); i++ {
+		names[uint64(hs[i])] = fmt.Sprintf("process heap %d", i)
+	}
+	for i := range s.Regions {
+		r := &s.Regions[i]
+		if name, ok := names[r.Block()]; ok && r.Type == PrivateData {
+			r.Type, r.Owner = Heap, name
+		}
+	}
+}
+
+func protection(p uint32) string {
+	var s string
+	switch p &^ (windows.PAGE_GUARD | windows.PAGE_NOCACHE | windows.PAGE_WRITECOMBINE) {
+	case 0:
+		return ""
+	case windows.PAGE_NOACCESS:
+		s = "NA"
+	case windows.PAGE_READONLY:
+		s = "R"
+	case windows.PAGE_READWRITE:
+		s = "RW"
+	case windows.PAGE_WRITECOPY:
+		s = "WC"
+	case windows.PAGE_EXECUTE:
+		s = "X"
+	case windows.PAGE_EXECUTE_READ:
+		s = "RX"
+	case windows.PAGE_EXECUTE_READWRITE:
+		s = "RWX"
+	case windows.PAGE_EXECUTE_WRITECOPY:
+		s = "RWXC"
+	default:
+		s = fmt.Sprintf("%#x", p)
+	}
+	if p&windows.PAGE_GUARD != 0 {
+		s += "+G"
+	}
+	if p&windows.PAGE_NOCACHE != 0 {
+		s += "+NC"
+	}
+	return s
+}
+
+// mappedFileName returns the DOS path of the file mapped at addr, or "".
+func mappedFileName(h windows.Handle, addr uintptr) string {
+	buf := make([]uint16, windows.MAX_LONG_PATH)
+	n, _, _ := procGetMappedFileName.Call(uintptr(h), addr, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+	if n == 0 {
+		return ""
+	}
+	return dosPath(windows.UTF16ToString(buf[:n]))
+}
+
+// dosPath turns "\Device\HarddiskVolume3\Windows\x.dll" into
+// "C:\Windows\x.dll" using the drives' device names, and
+// "\??\C:\Windows\x.dll" into "C:\Windows\x.dll".
+func dosPath(p string) string {
+	if q, ok := strings.CutPrefix(p, `\??\`); ok {
+		return q // an NT path to a DOS name (Wine answers these)
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		drive := string(c) + ":"
+		var target [windows.MAX_PATH]uint16
+		d, _ := windows.UTF16PtrFromString(drive)
+		if n, err := windows.QueryDosDevice(d, &target[0], uint32(len(target))); err != nil || n == 0 {
+			continue
+		}
+		dev := windows.UTF16ToString(target[:])
+		if dev != "" && strings.HasPrefix(strings.ToLower(p), strings.ToLower(dev)+`\`) {
+			return drive + p[len(dev):]
+		}
+	}
+	return p
+}
+
+func imageName(h windows.Handle) string {
+	buf := make([]uint16, windows.MAX_LONG_PATH)
+	n := uint32(len(buf))
+	if err := windows.QueryFullProcessImageName(h, 0, &buf[0], &n); err != nil {
+		return "?"
+	}
+	return filepath.Base(windows.UTF16ToString(buf[:n]))
+}

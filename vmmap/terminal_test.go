@@ -1,0 +1,58 @@
+package vmmap
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestTerminal(t *testing.T) {
+	tests := []struct {
+		name    string
+		snap    *Snapshot
+		opts    TerminalOptions
+		want    []string
+		notWant []string
+	}{
+		{
+			name: "plain",
+			snap: layout(t, "AaBB..A-", 0x100000, 0x10000),
+			opts: TerminalOptions{Width: 8},
+			want: []string{"span 0x100000-0x180000 (512 KiB)", "zebra score 2", "heap A", "HhHH..HP",
+				"Largest free blocks (1 of 1, within the span)", "lower case: mostly reserved"},
+			notWant: []string{"\x1b["},
+		},
+		{
+			name: "colour",
+			snap: layout(t, "AB", 0x100000, 0x10000),
+			opts: TerminalOptions{Color: true, Width: 2},
+			want: []string{"\x1b[48;2;255;150;102m", "\x1b[0m"},
+		},
+		{
+			name: "few ranges listed",
+			snap: layout(t, zebra(12), 0x100000, 0x10000),
+			opts: TerminalOptions{Ranges: 2},
+			want: []string{"… 4 more"},
+		},
+		{name: "empty", snap: &Snapshot{Source: "nothing"}, want: []string{"nothing", "span 0x0-0x0 (0 B)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Terminal(&b, tt.snap, tt.opts); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(out, w) {
+					t.Errorf("output has %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
