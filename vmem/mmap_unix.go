@@ -121,6 +121,22 @@ func mprotectNone(p unsafe.Pointer, n uintptr) error {
 
 func (hostPrims) decommit(p unsafe.Pointer, n uintptr) error { return decommitRange(p, n) }
 
+// remap maps fresh anonymous memory with protection prot over [p, p+n) with
+// MAP_FIXED: atomically, the old pages go back to the OS, the range reads as
+// zero when next touched and no other mapping can land in it in between.
+func remap(p unsafe.Pointer, n uintptr, prot int) error {
+	q, err := unix.MmapPtr(-1, 0, p, n, prot, unix.MAP_PRIVATE|unix.MAP_ANON|unix.MAP_FIXED)
+	if err != nil {
+		return osError("mmap MAP_FIXED", p, n, err)
+	}
+	if q != p { // MAP_FIXED never moves; this would be a kernel bug
+		_ = unix.MunmapPtr(q, n)
+		return &sysError{call: "mmap MAP_FIXED", addr: uintptr(p), size: n, err: unix.EINVAL,
+			hint: "the kernel placed the replacement elsewhere"}
+	}
+	return nil
+}
+
 func (hostPrims) release(p unsafe.Pointer, pieces []Range) error {
 	// The pieces are contiguous; one munmap releases them all without
 	// splitting anything, so it cannot hit the mapping limit.

@@ -51,17 +51,7 @@ func superPageSize() uintptr {
 // contents readable: RSS would not show the decommit.) The replacement is
 // atomic: no other mapping can land in the range in between.
 func decommitRange(p unsafe.Pointer, n uintptr) error {
-	q, err := unix.MmapPtr(-1, 0, p, n, unix.PROT_READ|unix.PROT_WRITE,
-		unix.MAP_PRIVATE|unix.MAP_ANON|unix.MAP_FIXED)
-	if err != nil {
-		return osError("mmap MAP_FIXED", p, n, err)
-	}
-	if q != p {
-		_ = unix.MunmapPtr(q, n)
-		return &sysError{call: "mmap MAP_FIXED", addr: uintptr(p), size: n, err: unix.EINVAL,
-			hint: "the kernel placed the replacement elsewhere"}
-	}
-	return nil
+	return remap(p, n, unix.PROT_READ|unix.PROT_WRITE)
 }
 
 // placeAt reserves exactly [p, p+n) with MAP_FIXED|MAP_EXCL, which refuses

@@ -67,16 +67,7 @@ func decommitRange(p unsafe.Pointer, n uintptr) error {
 // restoring it; the map-count check that makes ENOMEM likely comes before
 // anything is unmapped.)
 func uncommitRange(p unsafe.Pointer, n uintptr) error {
-	q, err := unix.MmapPtr(-1, 0, p, n, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANON|unix.MAP_FIXED)
-	if err != nil {
-		return osError("mmap MAP_FIXED", p, n, err)
-	}
-	if q != p { // MAP_FIXED never moves; this would be a kernel bug
-		_ = unix.MunmapPtr(q, n)
-		return &sysError{call: "mmap MAP_FIXED", addr: uintptr(p), size: n, err: unix.EINVAL,
-			hint: "the kernel placed the replacement elsewhere"}
-	}
-	return nil
+	return remap(p, n, unix.PROT_NONE)
 }
 
 // restore gives a range that uncommitRange replaced its huge-page advice

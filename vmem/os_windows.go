@@ -9,6 +9,8 @@ import (
 
 	"golang.org/x/sys/windows"
 
+	"github.com/zebra-heap/zebra/internal/winapi"
+
 	"github.com/zebra-heap/zebra/internal/units"
 )
 
@@ -37,35 +39,17 @@ type hostPrims struct{}
 
 // sysInfo is read once: page size, allocation granularity and the bounds of
 // the user address space do not change while a process runs.
-var sysInfo = getSystemInfo()
+var sysInfo = winapi.GetSystemInfo()
 
-var pageSize = uintptr(sysInfo.pageSize)
+var pageSize = uintptr(sysInfo.PageSize)
 
 // hugePageSize is 0: see hostPrims.
 const hugePageSize = 0
 
-var procGetSystemInfo = windows.NewLazySystemDLL("kernel32.dll").NewProc("GetSystemInfo")
-
-// getSystemInfo calls GetSystemInfo, which x/sys/windows does not wrap.
-// GetSystemInfo cannot fail; should kernel32 lack it, the values every
-// Windows version has used (4 KiB pages, 64 KiB granularity) stand in.
-func getSystemInfo() systemInfo {
-	var si systemInfo
-	if procGetSystemInfo.Find() == nil {
-		procGetSystemInfo.Call(uintptr(unsafe.Pointer(&si)))
-	}
-	if si.pageSize == 0 || si.allocationGranularity == 0 {
-		si.pageSize, si.allocationGranularity = 4<<10, 64<<10
-		si.minimumApplicationAddress = 64 << 10
-		si.maximumApplicationAddress = ^uintptr(0)
-	}
-	return si
-}
-
 func (hostPrims) caps() Caps {
 	return Caps{
 		PageSize:              pageSize,
-		Granularity:           uintptr(sysInfo.allocationGranularity),
+		Granularity:           uintptr(sysInfo.AllocationGranularity),
 		HugePageSize:          hugePageSize,
 		MaxAlign:              1 << 30,
 		PartialRelease:        false,
@@ -103,7 +87,7 @@ func osError(call string, addr, n uintptr, err error) error {
 // than it can succeed, and Windows reports such sizes as an invalid
 // parameter rather than as a lack of memory.
 func userSpace() uintptr {
-	return sysInfo.maximumApplicationAddress - sysInfo.minimumApplicationAddress + 1
+	return sysInfo.MaximumApplicationAddress - sysInfo.MinimumApplicationAddress + 1
 }
 
 // alignRetries bounds the attempts of reserve to place an aligned range:
@@ -111,7 +95,7 @@ func userSpace() uintptr {
 const alignRetries = 8
 
 func (hostPrims) reserve(size, align uintptr, huge bool) (unsafe.Pointer, error) {
-	gran := uintptr(sysInfo.allocationGranularity)
+	gran := uintptr(sysInfo.AllocationGranularity)
 	span := size
 	if align > gran {
 		span += align - gran
@@ -165,17 +149,17 @@ func (hostPrims) reserve(size, align uintptr, huge bool) (unsafe.Pointer, error)
 
 func (hostPrims) reserveAt(p unsafe.Pointer, size uintptr, huge bool) error {
 	at := uintptr(p)
-	gran := uintptr(sysInfo.allocationGranularity)
+	gran := uintptr(sysInfo.AllocationGranularity)
 	if at%gran != 0 || size%gran != 0 {
 		// VirtualAlloc would round the address down and reserve a
 		// range other than the one asked for.
 		return fmt.Errorf("VirtualAlloc %#x-%#x: %w: not a multiple of the granularity %s",
 			at, at+size, ErrInvalidAlign, units.Size(gran))
 	}
-	if at < sysInfo.minimumApplicationAddress || size == 0 ||
-		size-1 > sysInfo.maximumApplicationAddress-at {
+	if at < sysInfo.MinimumApplicationAddress || size == 0 ||
+		size-1 > sysInfo.MaximumApplicationAddress-at {
 		return fmt.Errorf("VirtualAlloc %#x-%#x: %w: outside the user address space %#x-%#x",
-			at, at+size, ErrAddressTaken, sysInfo.minimumApplicationAddress, sysInfo.maximumApplicationAddress+1)
+			at, at+size, ErrAddressTaken, sysInfo.MinimumApplicationAddress, sysInfo.MaximumApplicationAddress+1)
 	}
 	addr, err := windows.VirtualAlloc(at, size, windows.MEM_RESERVE, windows.PAGE_NOACCESS)
 	if errors.Is(err, windows.ERROR_INVALID_ADDRESS) {
@@ -234,7 +218,7 @@ func (hostPrims) release(p unsafe.Pointer, pieces []Range) error {
 		if err := windows.VirtualQuery(pc.Base, &mbi, unsafe.Sizeof(mbi)); err != nil {
 			return osError("VirtualQuery", pc.Base, pc.Size, err)
 		}
-		if mbi.State == memFree || mbi.AllocationBase != pc.Base {
+		if mbi.State == winapi.MemFree || mbi.AllocationBase != pc.Base {
 			return fmt.Errorf("VirtualFree(MEM_RELEASE) %v: %w: the piece is not a live allocation (state %#x, allocation base %#x)",
 				pc, ErrReleased, mbi.State, mbi.AllocationBase)
 		}

@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/zebra-heap/zebra/internal/winapi"
 )
 
 // These tests check the Windows primitives against what VirtualQuery says
@@ -40,7 +42,7 @@ func winQuery(t *testing.T, addr uintptr) winRegion {
 
 func winStateName(s uint32) string {
 	switch s {
-	case memFree:
+	case winapi.MemFree:
 		return "MEM_FREE"
 	case windows.MEM_RESERVE:
 		return "MEM_RESERVE"
@@ -193,7 +195,7 @@ func TestWindowsLifecycle(t *testing.T) {
 		{
 			name: "release",
 			do:   r.Release,
-			want: []winSpan{{0, 1 * winMiB, memFree}},
+			want: []winSpan{{0, 1 * winMiB, winapi.MemFree}},
 		},
 	}
 	for _, s := range steps {
@@ -315,7 +317,7 @@ func TestWindowsExtend(t *testing.T) {
 			if err := keep.Release(); err != nil {
 				t.Fatal(err)
 			}
-			winStates(t, want.Base, []winSpan{{0, want.Size, memFree}})
+			winStates(t, want.Base, []winSpan{{0, want.Size, winapi.MemFree}})
 			if err := keep.Release(); !errors.Is(err, ErrReleased) {
 				t.Errorf("second Release: %v, want ErrReleased", err)
 			}
@@ -405,7 +407,7 @@ func TestWindowsReserveAtBadInput(t *testing.T) {
 		{"unaligned address", unsafe.Add(r.Pointer(), 4*winKiB), 64 * winKiB, ErrInvalidAlign},
 		{"unaligned size", unsafe.Add(r.Pointer(), 128*winKiB), 4 * winKiB, ErrInvalidAlign},
 		{"page zero", nil, 64 * winKiB, ErrAddressTaken},
-		{"past the top", at(sysInfo.maximumApplicationAddress + 1 - 64*winKiB), 128 * winKiB, ErrAddressTaken},
+		{"past the top", at(sysInfo.MaximumApplicationAddress + 1 - 64*winKiB), 128 * winKiB, ErrAddressTaken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,6 +12,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/zebra-heap/zebra/internal/winapi"
 )
 
 // Process returns a snapshot of the live process pid, walked with
@@ -61,12 +63,8 @@ func winError(err error) error {
 }
 
 func queryProcess(h windows.Handle, pid int) (*Snapshot, error) {
-	var si systemInfo
-	procGetSystemInfo.Call(uintptr(unsafe.Pointer(&si)))
-	gran := uint64(si.allocationGranularity)
-	if gran == 0 {
-		gran = 64 << 10
-	}
+	si := winapi.GetSystemInfo()
+	gran := uint64(si.AllocationGranularity)
 	name := imageName(h)
 	what := fmt.Sprintf("pid %d (%s)", pid, name)
 	s := &Snapshot{
@@ -74,8 +72,8 @@ func queryProcess(h windows.Handle, pid int) (*Snapshot, error) {
 		Granularity: gran,
 	}
 	var mbi windows.MemoryBasicInformation
-	addr := si.minimumApplicationAddress
-	for addr <= si.maximumApplicationAddress {
+	addr := si.MinimumApplicationAddress
+	for addr <= si.MaximumApplicationAddress {
 		if err := windows.VirtualQueryEx(h, addr, &mbi, unsafe.Sizeof(mbi)); err != nil {
 			if len(s.Regions) == 0 {
 				return nil, fmt.Errorf("%s: VirtualQueryEx: %w", what, winError(err))
@@ -86,7 +84,7 @@ func queryProcess(h windows.Handle, pid int) (*Snapshot, error) {
 			break
 		}
 		start, end := uint64(mbi.BaseAddress), uint64(mbi.BaseAddress)+uint64(mbi.RegionSize)
-		if mbi.State == memFree {
+		if mbi.State == winapi.MemFree {
 			// VMMap's Unusable: the rest of the granule an
 			// allocation ended in, which nobody can reserve.
 			if next := (start + gran - 1) &^ (gran - 1); start%gran != 0 && next > start {
@@ -119,9 +117,9 @@ func winRegion(h windows.Handle, mbi *windows.MemoryBasicInformation, start, end
 		r.State = StateReserved
 	}
 	switch mbi.Type {
-	case memImage:
+	case winapi.MemImage:
 		r.Type, r.Path = Image, mappedFileName(h, mbi.BaseAddress)
-	case memMapped:
+	case winapi.MemMapped:
 		r.Path = mappedFileName(h, mbi.BaseAddress)
 		r.Type = MappedFile
 		if r.Path == "" {

@@ -49,7 +49,7 @@ func TestParse(t *testing.T) {
 		{"MiB", 0, true},
 		{"-5", 0, true},
 		{"+5", 0, true},
-		{"1.5", 0, true},   // not a whole number of bytes
+		{"1.5", 0, true},    // not a whole number of bytes
 		{"0.1KiB", 0, true}, // 102.4 bytes
 		{"3 parsecs", 0, true},
 		{"1.2.3", 0, true},
