@@ -13,13 +13,19 @@ import "strings"
 //	[anon: Go: …]                     Go heap: the Go runtime names its mappings (Go 1.25+)
 //	[anon:NAME]                       Heap owned by NAME (zebra heaps and other
 //	                                  allocators name their memory this way), except
-//	                                  names with "stack" (Stack) and ".bss" (Private Data)
-//	[anon_shmem:NAME], memfd:, /dev/shm/, SYSV shm, any shared anonymous mapping
-//	  (also /dev/zero and /anon_hugepage, shared) Shareable
+//	                                  names with "stack" (Stack) and ".bss" (Private
+//	                                  Data, or Image as below)
+//	[anon_shmem:NAME], SYSV shm, any shared anonymous mapping (also
+//	  /dev/zero and /anon_hugepage, shared), memfd: and /dev/shm/ mapped
+//	  shared (p/s bit 's')            Shareable
 //	/anon_hugepage, private           Private Data (MAP_HUGETLB)
 //	a file of which some mapping is executable
-//	                                  Image (all mappings of that file)
-//	any other file                    Mapped File
+//	                                  Image (all mappings of that file; a
+//	                                  memfd holding JIT code mapped private too)
+//	any other file, including memfd: and /dev/shm/ mapped private
+//	                                  Mapped File: a private mapping is a
+//	                                  copy-on-write view of a file, shared
+//	                                  with no one
 //	anonymous, inside Go's first arena hint (0xc000000000 on most 64-bit
 //	  targets, 0x4000000000 on arm64)  Go heap
 //	anonymous, a run of 64 MiB-aligned 64 MiB arenas that starts reserved
@@ -28,6 +34,11 @@ import "strings"
 //	                                  Heap, owner "glibc arena" (a non-main malloc arena)
 //	anonymous rw-p directly above a ---p guard of at most 64 KiB
 //	                                  Stack (a pthread stack and its guard page)
+//	anonymous (or [anon:.bss]) rw-p directly after a writable mapping of an
+//	  image                           Image, in the image's block: the
+//	                                  program's or library's .bss, the part of
+//	                                  its data segment beyond the file, which
+//	                                  VMMap counts in the image
 //	other anonymous memory            Private Data
 //
 // A ---p mapping (no access) is Reserved, any other Committed.
@@ -48,6 +59,9 @@ const glibcHeapMax = 64 << 20
 
 // maxGuard is the largest guard page taken as a pthread stack's.
 const maxGuard = 64 << 10
+
+// brkHeapOwner is the owner name of the brk heap, glibc's main arena.
+const brkHeapOwner = "[heap]"
 
 // GoHeapOwner is the owner name of regions attributed to the Go runtime.
 const GoHeapOwner = "Go heap"
@@ -82,6 +96,9 @@ func classifyLinux(entries []smapsEntry) []Region {
 			r.State = StateReserved
 		}
 		r.Type, r.Owner = classifyPath(e, images)
+		if i > 0 && isBSS(out[i-1], r) {
+			r.Type, r.Base = Image, out[i-1].Block()
+		}
 		// An image's mappings form one block, from its first mapping on;
 		// so do adjacent mappings of one [anon:NAME] (a reservation's
 		// committed and reserved parts) and of the Go runtime.
@@ -97,6 +114,19 @@ func classifyLinux(entries []smapsEntry) []Region {
 	return out
 }
 
+// isBSS reports whether r, classified Private Data so far, is the .bss of
+// the image mapped by prev: anonymous read-write private memory that starts
+// where a writable mapping of an image file ends. The loader maps it there
+// because .bss continues the data segment past the end of the file.
+func isBSS(prev, r Region) bool {
+	if r.Type != PrivateData || r.Perms != "rw-p" || prev.End != r.Start ||
+		prev.Type != Image || !strings.HasPrefix(prev.Path, "/") || prev.Perms[1] != 'w' {
+		return false
+	}
+	name, shm, named := anonName(r.Path)
+	return r.Path == "" || named && !shm && strings.TrimSpace(name) == ".bss"
+}
+
 // classifyPath classifies a mapping by its name, protection and file.
 func classifyPath(e smapsEntry, images map[string]bool) (Type, string) {
 	shared := e.Perms[3] == 's'
@@ -107,7 +137,7 @@ func classifyPath(e smapsEntry, images map[string]bool) (Type, string) {
 		}
 		return PrivateData, ""
 	case "[heap]":
-		return Heap, "[heap]"
+		return Heap, brkHeapOwner
 	case "[stack]":
 		return Stack, ""
 	case "[vdso]", "[vsyscall]":
@@ -137,8 +167,9 @@ func classifyPath(e smapsEntry, images map[string]bool) (Type, string) {
 	}
 	path, _ := deleted(e.Path)
 	switch {
-	case strings.HasPrefix(path, "/memfd:"), strings.HasPrefix(path, "/dev/shm/"),
-		strings.HasPrefix(path, "/SYSV"), shared && (path == "/dev/zero" || path == "/anon_hugepage"):
+	case strings.HasPrefix(path, "/SYSV"),
+		shared && (strings.HasPrefix(path, "/memfd:") || strings.HasPrefix(path, "/dev/shm/") ||
+			path == "/dev/zero" || path == "/anon_hugepage"):
 		return Shareable, ""
 	case path == "/anon_hugepage" && !shared:
 		return PrivateData, "" // private MAP_HUGETLB memory

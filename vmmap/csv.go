@@ -35,10 +35,7 @@ func WriteCSV(w io.Writer, s *Snapshot) error {
 	seen := map[[2]uint64]bool{}
 	for _, r := range s.Regions {
 		blocks := ""
-		k := [2]uint64{uint64(r.Type), r.Block()}
-		if r.Type == Free {
-			k[1] = r.Start
-		}
+		k := r.blockKey()
 		if !seen[k] {
 			seen[k] = true
 			blocks = "1"

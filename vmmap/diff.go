@@ -15,7 +15,7 @@ const (
 	Vanished                       // only in the first snapshot
 	Grew                           // same start, larger
 	Shrank                         // same start, smaller
-	Changed                        // same range and type; owner or committed bytes differ
+	Changed                        // same range and type; owner differs, or committed bytes moved (see Diff)
 )
 
 func (k ChangeKind) String() string {
@@ -56,7 +56,7 @@ func Blocks(s *Snapshot) []Block {
 		if r.Type == Free {
 			continue
 		}
-		k := [2]uint64{uint64(r.Type), r.Block()}
+		k := r.blockKey()
 		if i, ok := at[k]; ok {
 			b := &out[i]
 			b.Start, b.End = min(b.Start, r.Start), max(b.End, r.End)
@@ -94,11 +94,15 @@ func (c Change) String() string {
 		return fmt.Sprintf("%-8s %v %s: %s -> %s", c.Kind, b.AddrRange, what,
 			units.Bytes(c.Before.Size()), units.Bytes(c.After.Size()))
 	case Changed:
-		bt := c.Before.Type.String()
-		if c.Before.Owner != "" {
-			bt += " " + c.Before.Owner
+		// Diff keys blocks by type, so only the owner can differ.
+		if c.Before.Owner != c.After.Owner {
+			bt := c.Before.Type.String()
+			if c.Before.Owner != "" {
+				bt += " " + c.Before.Owner
+			}
+			what += " (was " + bt + ")"
 		}
-		return fmt.Sprintf("%-8s %v %s (was %s), committed %s -> %s", c.Kind, b.AddrRange, what, bt,
+		return fmt.Sprintf("%-8s %v %s, committed %s -> %s", c.Kind, b.AddrRange, what,
 			units.Bytes(c.Before.Committed), units.Bytes(c.After.Committed))
 	}
 	return fmt.Sprintf("%-8s %v %s, %s", c.Kind, b.AddrRange, what, units.Bytes(b.Size()))
@@ -107,7 +111,21 @@ func (c Change) String() string {
 // Diff lists what changed from a to b, like VMMap's "Show Changes": blocks
 // that appeared or vanished, grew or shrank (same start address and type),
 // or changed owner or committed bytes, in address order.
+//
+// A block whose committed bytes alone changed is reported only when they
+// moved by at least one allocation granule (b's Granularity, 4 KiB when
+// unknown) and by at least 10% of the larger of the two figures. On Linux
+// Committed is the resident size, which drifts by a few pages between two
+// reads of an idle process; a committed watermark that moves, or memory
+// that is touched or given back in earnest, passes both thresholds.
 func Diff(a, b *Snapshot) []Change {
+	gran := b.Granularity
+	if gran == 0 {
+		gran = a.Granularity
+	}
+	if gran == 0 {
+		gran = 4096
+	}
 	type key struct {
 		start uint64
 		t     Type
@@ -129,7 +147,7 @@ func Diff(a, b *Snapshot) []Change {
 			out = append(out, Change{Kind: Grew, Before: x, After: y})
 		case y.End < x.End:
 			out = append(out, Change{Kind: Shrank, Before: x, After: y})
-		case x.Owner != y.Owner || x.Committed != y.Committed:
+		case x.Owner != y.Owner || committedMoved(x.Committed, y.Committed, gran):
 			out = append(out, Change{Kind: Changed, Before: x, After: y})
 		}
 	}
@@ -149,4 +167,11 @@ func (c Change) start() uint64 {
 		return c.Before.Start
 	}
 	return c.After.Start
+}
+
+// committedMoved reports whether committed bytes went from x to y by at
+// least gran bytes and at least 10% of the larger figure (see Diff).
+func committedMoved(x, y, gran uint64) bool {
+	d := max(x, y) - min(x, y)
+	return d >= gran && d >= max(x, y)/10
 }

@@ -73,3 +73,57 @@ func TestBlocksMergeWatermark(t *testing.T) {
 		t.Errorf("Diff = %+v", d)
 	}
 }
+
+// TestDiffCommitted checks the thresholds for committed-only changes: RSS
+// that drifts by a few pages is no change, a moved watermark is.
+func TestDiffCommitted(t *testing.T) {
+	const mib = 1 << 20
+	tests := []struct {
+		name          string
+		before, after uint64 // committed bytes of the one block
+		gran          uint64
+		want          string // "" for no change
+	}{
+		{"equal", 5 * mib, 5 * mib, 4096, ""},
+		{"RSS drift of 2%", 5836 << 10, 5734 << 10, 4096, ""},
+		{"below one granule though over 10%", 0x1000, 0x1800, 4096, ""},
+		{"over a granule, under 10%", 100 * mib, 95 * mib, 4096, ""},
+		{"exactly 10% and a granule", 10 * 0x1000, 9 * 0x1000, 4096, "changed  0x10000-0x6410000 Heap h, committed 40 KiB -> 36 KiB"},
+		{"watermark moved", 1 * mib, 3 * mib, 4096, "changed  0x10000-0x6410000 Heap h, committed 1 MiB -> 3 MiB"},
+		{"all given back", 2 * mib, 0, 4096, "changed  0x10000-0x6410000 Heap h, committed 2 MiB -> 0 B"},
+		{"Windows granule", 0, 0x8000, 0x10000, ""},
+		{"unknown granule is 4 KiB", 0, 0x1000, 0, "changed  0x10000-0x6410000 Heap h, committed 0 B -> 4 KiB"},
+	}
+	mk := func(committed, gran uint64) *Snapshot {
+		return &Snapshot{Granularity: gran, Regions: []Region{
+			{Start: 0x10000, End: 0x10000 + 100*mib, Type: Heap, State: StateCommitted, Committed: committed, Owner: "h"},
+		}}
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := Diff(mk(tt.before, tt.gran), mk(tt.after, tt.gran))
+			var got string
+			if len(d) > 1 {
+				t.Fatalf("Diff = %v", d)
+			}
+			if len(d) == 1 {
+				got = d[0].String()
+			}
+			if got != tt.want {
+				t.Errorf("Diff = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestDiffOwnerChanged: a block that changed hands says who held it.
+func TestDiffOwnerChanged(t *testing.T) {
+	mk := func(owner string) *Snapshot {
+		return &Snapshot{Regions: []Region{{Start: 0x10000, End: 0x20000, Type: Heap, State: StateCommitted, Owner: owner}}}
+	}
+	d := Diff(mk("heap A"), mk("heap B"))
+	want := "changed  0x10000-0x20000 Heap heap B (was Heap heap A), committed 0 B -> 0 B"
+	if len(d) != 1 || d[0].String() != want {
+		t.Errorf("Diff = %v, want %q", d, want)
+	}
+}

@@ -41,11 +41,7 @@ func Summarize(s *Snapshot) Summary {
 		sum.Rows[i].Type = t
 		at[t] = i
 	}
-	type key struct {
-		t    Type
-		base uint64
-	}
-	blocks := map[key]uint64{}
+	blocks := map[[2]uint64]uint64{}
 	for _, r := range s.Regions {
 		i, ok := at[r.Type]
 		if !ok {
@@ -55,10 +51,7 @@ func Summarize(s *Snapshot) Summary {
 		row.Size += r.Size()
 		row.Committed += r.Committed
 		row.Private += r.Private
-		k := key{r.Type, r.Block()}
-		if r.Type == Free {
-			k.base = r.Start
-		}
+		k := r.blockKey()
 		if _, seen := blocks[k]; !seen {
 			row.Blocks++
 		}
@@ -97,10 +90,32 @@ func FreeBlocks(s *Snapshot) []Region {
 	return out
 }
 
+// IsSystemOwner reports whether owner is one of the names this package
+// gives to memory of the C library or the Go runtime rather than to a zebra
+// heap: "[heap]" (the brk heap), [GoHeapOwner] and [GlibcArenaOwner]. Those
+// owners stand for many allocations of one allocator, not for a heap a
+// program created, so [ZebraScore] ignores them, they never make another
+// owner's stripes alternate, and renderers give them their type's colour
+// rather than a shade of their own. Zebra heaps must not use these names.
+func IsSystemOwner(owner string) bool {
+	switch owner {
+	case brkHeapOwner, GoHeapOwner, GlibcArenaOwner:
+		return true
+	}
+	return false
+}
+
+// isZebraOwner reports whether a region belongs to a zebra heap: it has an
+// owner and the owner is not a system one.
+func isZebraOwner(r Region) bool {
+	return r.Type != Free && r.Owner != "" && !IsSystemOwner(r.Owner)
+}
+
 // OwnerStats describes the regions of one owner (a zebra heap, the Go heap,
 // a glibc arena…). See Owners for the definitions.
 type OwnerStats struct {
 	Owner     string
+	System    bool        // IsSystemOwner(Owner)
 	Type      Type        // the type holding most of the owner's bytes
 	Ranges    []AddrRange // the owner's stripes, in address order
 	Bytes     uint64      // address space: reserved and committed
@@ -108,7 +123,7 @@ type OwnerStats struct {
 	// Stripes is len(Ranges): the number of separate ranges.
 	Stripes int
 	// Alternation is the number of gaps between consecutive stripes of
-	// this owner that contain a stripe of another owner.
+	// this owner that contain a stripe of a zebra heap.
 	Alternation int
 }
 
@@ -119,11 +134,17 @@ type OwnerStats struct {
 //
 //   - A stripe (one element of Ranges) is a maximal run of regions of the
 //     owner in which each region starts where the previous one ends. Free
-//     space, a region of no owner or of another owner ends a stripe.
+//     space, a region of no owner or of another owner ends a stripe. For a
+//     system owner (IsSystemOwner) a new allocation (Region.Block) also
+//     ends a stripe: two glibc arenas that happen to touch are two arenas,
+//     not one stripe.
 //   - Alternation counts the gaps between two consecutive stripes of the
-//     owner that hold at least one region of another (non-empty) owner. It
-//     lies between 0 (the stripes are separated only by free space or
-//     unowned memory) and Stripes-1 (every gap holds another heap).
+//     owner that hold at least one region of a zebra heap other than the
+//     owner. Memory of system owners never counts: the Go heap or a malloc
+//     arena between two pieces of a heap is no other heap's stripe. It
+//     lies between 0 (the stripes are separated only by free space,
+//     unowned or system memory) and Stripes-1 (every gap holds another
+//     heap).
 //
 // In a layout A B A B … of n stripes alternating between two owners, each
 // owner has n/2 stripes (rounded as the layout dictates) and an alternation
@@ -132,9 +153,11 @@ func Owners(s *Snapshot) []OwnerStats {
 	var out []OwnerStats
 	index := map[string]int{}
 	typeBytes := map[string]map[Type]uint64{}
-	// lastEnd[o] is where o's current stripe ends; foreign[o] records
-	// whether another owner appeared since.
+	// lastEnd[o] and lastBlock[o] are where o's current stripe ends and
+	// the allocation it ends with; foreign[o] records whether a zebra
+	// heap other than o appeared since.
 	lastEnd := map[string]uint64{}
+	lastBlock := map[string]uint64{}
 	foreign := map[string]bool{}
 	for _, r := range s.Regions {
 		if r.Type == Free || r.Owner == "" {
@@ -144,14 +167,17 @@ func Owners(s *Snapshot) []OwnerStats {
 		if !ok {
 			i = len(out)
 			index[r.Owner] = i
-			out = append(out, OwnerStats{Owner: r.Owner})
+			out = append(out, OwnerStats{Owner: r.Owner, System: IsSystemOwner(r.Owner)})
 			typeBytes[r.Owner] = map[Type]uint64{}
 		}
 		o := &out[i]
 		o.Bytes += r.Size()
 		o.Committed += r.Committed
 		typeBytes[r.Owner][r.Type] += r.Size()
-		if n := len(o.Ranges); n > 0 && lastEnd[r.Owner] == r.Start && o.Ranges[n-1].End == r.Start {
+		n := len(o.Ranges)
+		joins := n > 0 && lastEnd[r.Owner] == r.Start && o.Ranges[n-1].End == r.Start &&
+			(!o.System || lastBlock[r.Owner] == r.Block())
+		if joins {
 			o.Ranges[n-1].End = r.End
 		} else {
 			if n > 0 && foreign[r.Owner] {
@@ -159,8 +185,11 @@ func Owners(s *Snapshot) []OwnerStats {
 			}
 			o.Ranges = append(o.Ranges, AddrRange{r.Start, r.End})
 		}
-		lastEnd[r.Owner] = r.End
+		lastEnd[r.Owner], lastBlock[r.Owner] = r.End, r.Block()
 		foreign[r.Owner] = false
+		if o.System {
+			continue
+		}
 		for other := range foreign {
 			if other != r.Owner {
 				foreign[other] = true
@@ -181,13 +210,14 @@ func Owners(s *Snapshot) []OwnerStats {
 }
 
 // ZebraScore is the number of owner changes walking up the address space
-// over the regions that have an owner, ignoring free and unowned memory in
-// between: 0 when every owner's memory is in one place, n-1 for n stripes
-// alternating between owners.
+// over the regions of zebra heaps, ignoring free, unowned and system-owned
+// memory (IsSystemOwner) in between: 0 when every heap's memory is in one
+// place or there are no zebra heaps, n-1 for n stripes alternating between
+// heaps.
 func ZebraScore(s *Snapshot) int {
 	score, prev := 0, ""
 	for _, r := range s.Regions {
-		if r.Type == Free || r.Owner == "" {
+		if !isZebraOwner(r) {
 			continue
 		}
 		if prev != "" && r.Owner != prev {

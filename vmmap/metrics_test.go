@@ -149,6 +149,70 @@ func TestDestroyedZebra(t *testing.T) {
 	}
 }
 
+// TestSystemOwners checks that the brk heap, the Go heap and glibc arenas
+// neither score as zebra heaps nor make zebra heaps alternate, and that
+// touching arenas stay separate stripes.
+func TestSystemOwners(t *testing.T) {
+	const m = 1 << 20
+	reg := func(i int, owner string, base int) Region {
+		r := Region{Start: uint64(i) * m, End: uint64(i+1) * m, Type: Heap, State: StateCommitted, Owner: owner}
+		if base >= 0 {
+			r.Base = uint64(base) * m
+		}
+		return r
+	}
+	type want struct {
+		owner       string
+		system      bool
+		stripes     int
+		alternation int
+	}
+	tests := []struct {
+		name  string
+		input []Region
+		want  []want
+		score int
+	}{
+		{"system owners only", []Region{reg(1, brkHeapOwner, -1), reg(2, GoHeapOwner, -1), reg(4, GlibcArenaOwner, -1)},
+			[]want{{brkHeapOwner, true, 1, 0}, {GoHeapOwner, true, 1, 0}, {GlibcArenaOwner, true, 1, 0}}, 0},
+		{"touching arenas are separate", []Region{reg(4, GlibcArenaOwner, -1), reg(5, GlibcArenaOwner, -1), reg(6, GlibcArenaOwner, 5)},
+			[]want{{GlibcArenaOwner, true, 2, 0}}, 0},
+		{"Go heap between stripes of a zebra heap", []Region{reg(1, "heap A", -1), reg(2, GoHeapOwner, -1), reg(3, "heap A", -1)},
+			[]want{{"heap A", false, 2, 0}, {GoHeapOwner, true, 1, 0}}, 0},
+		{"zebra heaps around an arena", []Region{reg(1, "heap A", -1), reg(2, GlibcArenaOwner, -1), reg(3, "heap B", -1), reg(4, "heap A", -1)},
+			[]want{{"heap A", false, 2, 1}, {GlibcArenaOwner, true, 1, 0}, {"heap B", false, 1, 0}}, 2},
+		// A zebra heap between two arenas makes the arenas alternate.
+		{"heap between arenas", []Region{reg(1, GlibcArenaOwner, -1), reg(2, "heap A", -1), reg(3, GlibcArenaOwner, -1)},
+			[]want{{GlibcArenaOwner, true, 2, 1}, {"heap A", false, 1, 0}}, 0},
+		{"metadata is a zebra owner", []Region{reg(1, "heap A", -1), reg(2, "heap A (metadata)", -1)},
+			[]want{{"heap A", false, 1, 0}, {"heap A (metadata)", false, 1, 0}}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &Snapshot{Span: AddrRange{0, 16 * m}}
+			s.Regions = fillFree(tt.input, s.Span)
+			if err := s.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			var got []want
+			for _, o := range Owners(s) {
+				got = append(got, want{o.Owner, o.System, o.Stripes, o.Alternation})
+			}
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(want{})); diff != "" {
+				t.Errorf("Owners (-want +got):\n%s", diff)
+			}
+			if score := ZebraScore(s); score != tt.score {
+				t.Errorf("ZebraScore = %d, want %d", score, tt.score)
+			}
+		})
+	}
+	for _, name := range []string{"", "heap A", "heap A (metadata)", "Go heap 2", "[heap] "} {
+		if IsSystemOwner(name) {
+			t.Errorf("IsSystemOwner(%q) = true", name)
+		}
+	}
+}
+
 func TestSummarize(t *testing.T) {
 	s := &Snapshot{Span: AddrRange{0x1000, 0x20000}}
 	s.Regions = fillFree([]Region{
@@ -195,6 +259,42 @@ func TestStrip(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := layout(t, tt.input, 0x10000, 0x1000)
+			var got []byte
+			for _, c := range Strip(s, tt.width) {
+				l := c.Type.Letter()
+				if c.Reserved {
+					l |= 0x20
+				}
+				got = append(got, l)
+			}
+			if string(got) != tt.want {
+				t.Errorf("Strip = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestStripWholeSpace draws the whole 64-bit address space, where cell
+// arithmetic that rounds by adding the divisor wraps around.
+func TestStripWholeSpace(t *testing.T) {
+	const top = ^uint64(0)
+	tests := []struct {
+		name  string
+		input []Region
+		width int
+		want  string
+	}{
+		{"low and high mappings", []Region{
+			{Start: 0x10000, End: 0x20000, Type: Heap, State: StateCommitted},
+			{Start: top - 0x1000, End: top, Type: Image, State: StateCommitted},
+		}, 8, "H......I"},
+		{"one cell", []Region{{Start: 1 << 62, End: 1<<62 + 0x1000, Type: Stack, State: StateReserved}}, 1, "t"},
+		{"middle of 3", []Region{{Start: top / 2, End: top/2 + 0x1000, Type: MappedFile, State: StateCommitted}}, 3, ".M."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &Snapshot{Span: AddrRange{0, top}}
+			s.Regions = fillFree(tt.input, s.Span)
 			var got []byte
 			for _, c := range Strip(s, tt.width) {
 				l := c.Type.Letter()

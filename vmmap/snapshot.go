@@ -120,6 +120,17 @@ func (r Region) Block() uint64 {
 	return r.Start
 }
 
+// blockKey identifies the allocation r belongs to, for the Blocks column
+// of the summary and of the CSV export and for Diff: its type and Block().
+// A Free region is a block of its own whatever its Base.
+func (r Region) blockKey() [2]uint64 {
+	b := r.Block()
+	if r.Type == Free {
+		b = r.Start
+	}
+	return [2]uint64{uint64(r.Type), b}
+}
+
 // Snapshot is an address space at one moment: regions in address order,
 // with Free regions filling the gaps inside Span.
 type Snapshot struct {

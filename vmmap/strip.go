@@ -16,6 +16,8 @@ func Strip(s *Snapshot, width int) []Cell {
 	if width < 1 || s.Span.End <= s.Span.Start {
 		return nil
 	}
+	// Both divisions round up without computing size+divisor-1, which
+	// wraps for spans near 2^64 (a --range of 0-ffffffffffffffff).
 	cell := size / uint64(width)
 	if size%uint64(width) != 0 {
 		cell++
@@ -23,7 +25,10 @@ func Strip(s *Snapshot, width int) []Cell {
 	if cell == 0 {
 		cell = 1
 	}
-	n := int((size + cell - 1) / cell)
+	n := int(size / cell)
+	if size%cell != 0 {
+		n++
+	}
 	used := make([][len(typeNames)]uint64, n)
 	reserved := make([][len(typeNames)]uint64, n)
 	for _, r := range s.Regions {
@@ -32,7 +37,13 @@ func Strip(s *Snapshot, width int) []Cell {
 		}
 		lo, hi := max(r.Start, s.Span.Start)-s.Span.Start, min(r.End, s.Span.End)-s.Span.Start
 		for c := lo / cell; c < uint64(n) && c*cell < hi; c++ {
-			a, b := max(lo, c*cell), min(hi, (c+1)*cell)
+			// The cell ends at c*cell+cell, or at size for the last
+			// (shorter) cell, whose end may not fit in 64 bits otherwise.
+			end := size
+			if size-c*cell > cell {
+				end = c*cell + cell
+			}
+			a, b := max(lo, c*cell), min(hi, end)
 			used[c][r.Type] += b - a
 			if r.State == StateReserved {
 				reserved[c][r.Type] += b - a

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -102,7 +103,7 @@ func parseBlock(s string) (lo, hi int, err error) {
 			return 0, 0, err
 		}
 	}
-	const maxBlock = 1 << 40
+	const maxBlock = min(1<<40, math.MaxInt)
 	if n == 0 || m == 0 {
 		return 0, 0, fmt.Errorf("block size must be at least 1 byte")
 	}
@@ -137,6 +138,9 @@ func (c demoConfig) validate() error {
 		return usageErrorf("--heaps %d: at most 64", c.heaps)
 	case c.total == 0:
 		return usageErrorf("--total must be more than 0")
+	case c.total > math.MaxInt || c.reserve > math.MaxInt:
+		return usageErrorf("--total %s or --reserve %s is more than this process can address",
+			units.Bytes(c.total), units.Bytes(c.reserve))
 	case uint64(c.blockMax) > c.total:
 		return usageErrorf("--block %s is larger than --total %s", units.Bytes(uint64(c.blockMax)), units.Bytes(c.total))
 	case c.policy != "nt" && c.policy != "fixed":

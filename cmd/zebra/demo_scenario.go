@@ -44,7 +44,7 @@ type result struct {
 	Scenario string `json:"scenario"`
 	// Span is the address range the heaps occupied before the destroy;
 	// every figure below is measured inside it.
-	Span vmmap.AddrRange `json:"span"`
+	Span hexRange `json:"span"`
 	// Survivor is the heap whose ranges are counted: the last one.
 	Survivor       string `json:"survivor"`
 	SurvivorRanges int    `json:"survivor_ranges"`
@@ -64,6 +64,16 @@ type result struct {
 	before, after *vmmap.Snapshot // whole space, for the report
 	picture       vmmap.AddrRange // what the report's pictures show
 }
+
+// hexRange is an address range that JSON shows in hexadecimal, as the maps
+// package's schema does: numbers above 2^53 lose precision in JSON readers.
+type hexRange vmmap.AddrRange
+
+func (r hexRange) MarshalJSON() ([]byte, error) {
+	return fmt.Appendf(nil, `{"start":"%#x","end":"%#x"}`, r.Start, r.End), nil
+}
+
+func (r hexRange) String() string { return vmmap.AddrRange(r).String() }
 
 // arena is the address space a scenario runs in and how to look at it.
 type arena struct {
@@ -86,7 +96,7 @@ func newArena(c demoConfig, sc scenario) (arena, error) {
 		wc = vmem.WOW64()
 	}
 	wc = wc.WithTypicalProcess()
-	wc.Name = fmt.Sprintf("%s (%s)", wc.Name, sc.key)
+	wc.Name = fmt.Sprintf("%s: %s", wc.Name, sc.title)
 	w, err := vmem.NewWindow(wc)
 	if err != nil {
 		return arena{}, err
@@ -215,7 +225,7 @@ func measure(res *result, names []string, gran uint64) error {
 	if span.End == 0 {
 		return fmt.Errorf("the snapshot shows none of the heaps %v", names)
 	}
-	res.Span = span
+	res.Span = hexRange(span)
 	res.picture = vmmap.AddrRange{Start: min(res.before.Span.Start, span.Start), End: span.End}
 	before, err := res.before.WithSpan(span)
 	if err != nil {

@@ -25,7 +25,7 @@ func defaultDemo(t *testing.T, extra ...string) demoConfig {
 // survivorStats returns the surviving heap's stats in s within span.
 func survivorStats(t *testing.T, r result, s *vmmap.Snapshot) vmmap.OwnerStats {
 	t.Helper()
-	in, err := s.WithSpan(r.Span)
+	in, err := s.WithSpan(vmmap.AddrRange(r.Span))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,12 +142,17 @@ func TestDemoJSON(t *testing.T) {
 	if code := run([]string{"demo", "--json", "--no-report", "--total", "8MiB", "--block", "64-4096", "--seed", "7"}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errOut.String())
 	}
-	var rs []result
+	var rs []struct {
+		Scenario       string
+		SurvivorRanges int `json:"survivor_ranges"`
+		Span           struct{ Start, End string }
+	}
 	if err := json.Unmarshal(out.Bytes(), &rs); err != nil {
 		t.Fatalf("output is not JSON: %v\n%s", err, out.String())
 	}
-	if len(rs) != 3 || rs[0].Scenario != "Windows, no reserve" || rs[2].SurvivorRanges == 0 {
-		t.Errorf("results = %+v", rs)
+	if len(rs) != 3 || rs[0].Scenario != "Windows, no reserve" || rs[2].SurvivorRanges == 0 ||
+		!strings.HasPrefix(rs[0].Span.Start, "0x") || !strings.HasPrefix(rs[0].Span.End, "0x") {
+		t.Errorf("results = %+v\n%s", rs, out.String())
 	}
 }
 

@@ -15,8 +15,9 @@ var ErrSyntax = errors.New("units: invalid size")
 
 var binary = []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
 
-// Bytes renders n with binary units: 512 B, 64 KiB, 1.5 MiB. Whole numbers
-// print without decimals; others with one.
+// Bytes renders n with binary units: 512 B, 64 KiB, 1.5 MiB. A whole number
+// of units prints without decimals; anything else with one, so "512.0 MiB"
+// means about 512 MiB and "512 MiB" exactly that.
 func Bytes(n uint64) string {
 	if n < 1024 {
 		return fmt.Sprintf("%d B", n)
@@ -29,16 +30,21 @@ func Bytes(n uint64) string {
 	if v == math.Trunc(v) {
 		return fmt.Sprintf("%.0f %s", v, binary[i])
 	}
+	if v >= 1023.95 && i < len(binary)-1 { // would print as "1024.0"
+		v /= 1024
+		i++
+	}
 	return fmt.Sprintf("%.1f %s", v, binary[i])
 }
 
 // Size is Bytes for address-sized counts.
 func Size(n uintptr) string { return Bytes(uint64(n)) }
 
-// Parse reads a size such as "300", "150MiB", "1.5 GiB", "64k" or "2GB".
+// Parse reads a size such as "300", "150MiB", "1.5 GiB", "64k" or "2GB": a
+// decimal number (digits, optionally one point and more digits) and a unit.
 // Units are case-insensitive; K, KB and KiB all mean 1024 (as Windows and the
-// user's document use them). It rejects negative, fractional-byte and
-// overflowing sizes.
+// user's document use them). It rejects signs, exponents, fractional bytes
+// and overflowing sizes.
 func Parse(s string) (uint64, error) {
 	t := strings.TrimSpace(s)
 	i := len(t)
@@ -46,7 +52,7 @@ func Parse(s string) (uint64, error) {
 		i--
 	}
 	num, unit := strings.TrimSpace(t[:i]), strings.ToLower(strings.TrimSpace(t[i:]))
-	if num == "" || strings.HasPrefix(num, "-") || strings.HasPrefix(num, "+") {
+	if !decimal(num) {
 		return 0, fmt.Errorf("%w: %q", ErrSyntax, s)
 	}
 	shift := 0
@@ -85,4 +91,19 @@ func Parse(s string) (uint64, error) {
 		return 0, fmt.Errorf("%w: %q is not a whole number of bytes", ErrSyntax, s)
 	}
 	return uint64(v), nil
+}
+
+// decimal reports whether s is digits with at most one decimal point
+// between digits.
+func decimal(s string) bool {
+	whole, frac, hasPoint := strings.Cut(s, ".")
+	digits := func(t string) bool {
+		for _, c := range t {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+		return t != ""
+	}
+	return digits(whole) && (!hasPoint || digits(frac))
 }

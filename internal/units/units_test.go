@@ -20,6 +20,8 @@ func TestBytes(t *testing.T) {
 		{2<<30 - 128<<10, "2.0 GiB"},
 		{1 << 60, "1 EiB"},
 		{^uint64(0), "16 EiB"},
+		{1<<20 - 1, "1.0 MiB"},
+		{536866816, "512.0 MiB"},
 	}
 	for _, tt := range tests {
 		if got := Bytes(tt.in); got != tt.want {
@@ -57,6 +59,11 @@ func TestParse(t *testing.T) {
 		{"16777216TiB", 0, true},
 		{"1e300", 0, true},
 		{"NaN", 0, true},
+		{"1e3", 0, true},
+		{"0x10", 0, true},
+		{"1.", 0, true},
+		{".5k", 0, true},
+		{"1_000", 0, true},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.in)

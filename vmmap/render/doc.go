@@ -42,7 +42,8 @@
 // the addresses it stands for, and the caption the total folded.
 //
 // Colours: each VMMap type has VMMap's colour; every zebra heap (a region of
-// type vmmap.Heap with an Owner) gets its own shade of the heap colour, in
+// type vmmap.Heap with an Owner that is not a system owner such as a glibc
+// arena, see vmmap.IsSystemOwner) gets its own shade of the heap colour, in
 // order of first appearance; reserved (owned but not committed) ranges are
 // drawn as a lighter tint of their committed colour. Shades repeat after
 // eight owners; the legend still lists every owner with its stripe count.

@@ -216,7 +216,7 @@ func ownerTable(s *vmmap.Snapshot, pal *palette) htmlTable {
 			break
 		}
 		sw := hexColor(o.Type.Color())
-		if k, ok := pal.shade[o.Owner]; ok && o.Type == vmmap.Heap {
+		if k, ok := pal.shade[o.Owner]; ok && o.Type == vmmap.Heap && !o.System {
 			sw = hexColor(ownerColor(k))
 		}
 		t.Rows = append(t.Rows, []htmlCell{{Text: o.Owner, Swatch: sw}, {Text: o.Type.String()},
@@ -226,7 +226,7 @@ func ownerTable(s *vmmap.Snapshot, pal *palette) htmlTable {
 	if len(owners) == 0 {
 		t.Note = "No region has a known owner."
 	}
-	t.Note += " A stripe is a separate address range; alternation counts gaps between stripes that hold another owner."
+	t.Note += " A stripe is a separate address range; alternation counts gaps between stripes that hold another zebra heap ([heap], Go heap and glibc arenas never count)."
 	return t
 }
 

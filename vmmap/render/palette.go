@@ -59,7 +59,7 @@ func newPalette(order []string, regions []vmmap.Region) *palette {
 	p := &palette{shade: map[string]int{}}
 	next := 0
 	for _, o := range order {
-		if _, ok := p.shade[o]; !ok && o != "" {
+		if _, ok := p.shade[o]; !ok && o != "" && !vmmap.IsSystemOwner(o) {
 			p.shade[o] = next
 			next++
 		}
@@ -80,8 +80,12 @@ func newPalette(order []string, regions []vmmap.Region) *palette {
 }
 
 // isZebraHeap reports whether r belongs to a named heap, which gets a shade
-// of its own rather than the plain heap colour.
-func isZebraHeap(r vmmap.Region) bool { return r.Type == vmmap.Heap && r.Owner != "" }
+// of its own rather than the plain heap colour. System owners (the brk
+// heap, glibc arenas: vmmap.IsSystemOwner) are many allocations of one
+// allocator, not heaps a program created, and keep the type's colour.
+func isZebraHeap(r vmmap.Region) bool {
+	return r.Type == vmmap.Heap && r.Owner != "" && !vmmap.IsSystemOwner(r.Owner)
+}
 
 // ownerColor is the committed colour of the i-th zebra heap.
 func ownerColor(i int) color.RGBA { return heapShades[i%len(heapShades)] }
