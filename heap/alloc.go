@@ -2,6 +2,7 @@ package heap
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"unsafe"
 )
@@ -26,13 +27,14 @@ func (h *Heap) Alloc(n int) (unsafe.Pointer, error) {
 }
 
 // Calloc returns a zeroed block for count elements of size bytes each. A
-// product that overflows is rejected with ErrInvalidSize.
+// product that overflows an int is rejected with ErrInvalidSize; one that
+// fits an int but exceeds the heap's limit with ErrTooLarge, as Alloc does.
 func (h *Heap) Calloc(count, size int) (unsafe.Pointer, error) {
 	if count < 0 || size < 0 {
 		return nil, fmt.Errorf("heap %q: calloc %d×%d: %w: negative", h.cfg.name, count, size, ErrInvalidSize)
 	}
-	hi, lo := bits.Mul(uint(count), uint(size))
-	if hi != 0 || lo > uint(maxSize) {
+	lo, ok := mulInt(count, size)
+	if !ok {
 		return nil, fmt.Errorf("heap %q: calloc %d×%d: %w: the product overflows", h.cfg.name, count, size, ErrInvalidSize)
 	}
 	if err := h.lock("calloc"); err != nil {
@@ -67,7 +69,7 @@ func (h *Heap) AllocAligned(n, align int) (unsafe.Pointer, error) {
 
 // alloc serves n bytes aligned to align. With zero the block reads as zero.
 func (h *Heap) alloc(op string, n, align uintptr, zero bool) (unsafe.Pointer, error) {
-	if n > maxSize || (h.cfg.fixed && n > h.cfg.reserve) {
+	if n > h.limit() {
 		return nil, fmt.Errorf("heap %q: %s %d bytes: %w: the heap's limit is %d bytes",
 			h.cfg.name, op, n, ErrTooLarge, h.limit())
 	}
@@ -91,8 +93,11 @@ func (h *Heap) alloc(op string, n, align uintptr, zero bool) (unsafe.Pointer, er
 			return p, nil
 		}
 	}
-	k := uint32(max((n+page-1)/page, 1))
-	a := uint32(max(align/page, 1))
+	k, err := h.pages(n)
+	if err != nil {
+		return nil, fmt.Errorf("heap %q: %s %d bytes: %w", h.cfg.name, op, n, err)
+	}
+	a := uint32(max(align/page, 1)) // align <= maxAlign: at most 2^18 pages
 	seg, gp, fresh, err := h.allocPages(k, a)
 	if err != nil {
 		return nil, h.wrap(op, n, err)
@@ -111,9 +116,27 @@ func (h *Heap) alloc(op string, n, align uintptr, zero bool) (unsafe.Pointer, er
 // limit is the largest request the heap could ever serve.
 func (h *Heap) limit() uintptr {
 	if h.cfg.fixed {
-		return h.cfg.reserve
+		return min(h.cfg.reserve, h.cfg.max)
 	}
-	return maxSize
+	return h.cfg.max
+}
+
+// pages returns the number of pages holding n bytes (at least one). It
+// counts in uintptr and fails with ErrTooLarge before narrowing to the page
+// table's 32 bits, so that no size is ever cut to a smaller run.
+func (h *Heap) pages(n uintptr) (uint32, error) {
+	page := h.cfg.page
+	k := max(n/page+min(n%page, 1), 1)
+	if k > maxPages {
+		return 0, fmt.Errorf("%w: %d pages, the page table holds at most %d", ErrTooLarge, k, uint64(maxPages))
+	}
+	return uint32(k), nil
+}
+
+// mulInt returns a×b for non-negative a and b, and whether it fits an int.
+func mulInt(a, b int) (uintptr, bool) {
+	hi, lo := bits.Mul(uint(a), uint(b))
+	return uintptr(lo), hi == 0 && lo <= math.MaxInt
 }
 
 // wrap turns a failure to find or make room into the heap's error.
@@ -144,6 +167,17 @@ func (h *Heap) allocPages(k, a uint32) (seg *segment, gp uint32, fresh bool, err
 		if a > 1 {
 			al := uintptr(a) * page
 			skip = uint32((al - uintptr(h.pageAddr(seg, head))%al) % al / page)
+		}
+		if seg.below {
+			// Carve from the top of the run, next to the pages above
+			// it, so that the reservation's one committed interval
+			// grows downward by what is used and no more.
+			top := head + h.pt.at(head).n - k
+			skip = top - head
+			if a > 1 {
+				al := uintptr(a) * page
+				skip -= uint32(uintptr(h.pageAddr(seg, top)) % al / page)
+			}
 		}
 		gp = head + skip
 		unc := h.takeRun(seg, head, skip, k)
@@ -224,7 +258,7 @@ func (h *Heap) realloc(p unsafe.Pointer, n int, inPlace bool) (unsafe.Pointer, e
 	if err != nil {
 		return nil, err
 	}
-	if uintptr(n) > maxSize || (h.cfg.fixed && uintptr(n) > h.cfg.reserve) {
+	if uintptr(n) > h.limit() {
 		return nil, fmt.Errorf("heap %q: realloc %p to %d bytes: %w: the heap's limit is %d bytes",
 			h.cfg.name, p, n, ErrTooLarge, h.limit())
 	}
@@ -257,7 +291,7 @@ func (h *Heap) resize(b *block, n uintptr) (bool, error) {
 	if n <= b.size {
 		if b.kind == blockLarge {
 			page := h.cfg.page
-			k := uint32(max((n+page-1)/page, 1))
+			k := uint32(max((n+page-1)/page, 1)) // n <= b.size: fits
 			if old := b.d.n; k < old {
 				b.d.n = k
 				h.inUse -= uintptr(old-k) * page
@@ -270,7 +304,10 @@ func (h *Heap) resize(b *block, n uintptr) (bool, error) {
 		return false, nil
 	}
 	page := h.cfg.page
-	k := uint32((n + page - 1) / page)
+	k, err := h.pages(n)
+	if err != nil {
+		return false, err
+	}
 	old := b.d.n
 	next := b.gp + old
 	if next >= b.seg.gp0+b.seg.npages {

@@ -127,6 +127,10 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// pages44 is 2^44 bytes on 64-bit hosts and math.MaxInt on 32-bit ones:
+// above every heap's limit either way.
+var pages44 = int(min(uint64(math.MaxInt), 1<<44))
+
 func TestBadSizes(t *testing.T) {
 	h := mustNew(t, Options{Name: "sizes"})
 	fixed := mustNew(t, Options{Name: "fixed", Maximum: 1 << 20})
@@ -166,6 +170,30 @@ func TestBadSizes(t *testing.T) {
 			return h.ReallocInPlace(a, 100)
 		}, ErrInPlace},
 		{"in place nil", func() error { return h.ReallocInPlace(nil, 100) }, ErrInvalidPointer},
+		// 2^44 bytes are 2^32 pages of 4 KiB: one more than the page table
+		// numbers. Page counts used to be cut to 32 bits, which turned
+		// these into one-page blocks (and Realloc into a wild copy).
+		{"alloc 2^44", func() error { _, err := h.Alloc(pages44); return err }, ErrTooLarge},
+		{"alloc 2^44 + a page", func() error { _, err := h.Alloc(pages44 + 4096); return err }, ErrTooLarge},
+		{"realloc to 2^44", func() error {
+			q, err := h.Alloc(100 << 10)
+			if err != nil {
+				return err
+			}
+			defer h.Free(q)
+			_, err = h.Realloc(q, pages44)
+			return err
+		}, ErrTooLarge},
+		{"realloc to 2^44 + a page", func() error {
+			q, err := h.Alloc(100 << 10)
+			if err != nil {
+				return err
+			}
+			defer h.Free(q)
+			_, err = h.Realloc(q, pages44+4096)
+			return err
+		}, ErrTooLarge},
+		{"calloc above the limit", func() error { _, err := h.Calloc(math.MaxInt/4, 2); return err }, ErrTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

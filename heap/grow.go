@@ -63,21 +63,33 @@ func (h *Heap) growDefault(need uintptr) error {
 }
 
 // extend grows r in place and adds the new range to the heap: above, to the
-// last segment when it holds the last page numbers; else as a new segment.
+// last segment when it holds the last page numbers; else as a new segment,
+// marked below when it lies below r's old base.
+//
+// An extension cannot be undone, so the page table makes room for it first
+// (Extend rounds size up to at most a huge page, or the granularity): once
+// r has grown, adding its pages to the heap cannot fail.
 func (h *Heap) extend(r *vmem.Reservation, dir vmem.Direction, size uintptr) error {
+	unit := max(h.cfg.caps.Granularity, r.Unit())
+	if size > maxSize-unit {
+		return fmt.Errorf("%w: %d bytes", ErrTooLarge, size)
+	}
+	if err := h.pt.ensure(&h.meta, (size+unit-1)&^(unit-1)/h.cfg.page); err != nil {
+		return err
+	}
 	oldBase, oldEnd := r.Base(), r.Base()+r.Size()
 	if err := r.Extend(dir, size); err != nil {
 		return err
 	}
 	added := r.Size() - (oldEnd - oldBase)
 	if dir == vmem.Below {
-		return h.addSegment(r, r.Pointer(), added)
+		return h.addSegment(r, r.Pointer(), added, true)
 	}
 	last := h.byGP[len(h.byGP)-1]
 	if last.res == r && last.addr()+last.size == oldEnd {
 		return h.growSegment(last, added)
 	}
-	return h.addSegment(r, unsafe.Add(r.Pointer(), oldEnd-r.Base()), added)
+	return h.addSegment(r, unsafe.Add(r.Pointer(), oldEnd-r.Base()), added, false)
 }
 
 // newSegment reserves a new range of size bytes as a new segment.
@@ -89,7 +101,7 @@ func (h *Heap) newSegment(size uintptr) error {
 	if err != nil {
 		return err
 	}
-	if err := h.addSegment(r, r.Pointer(), r.Size()); err != nil {
+	if err := h.addSegment(r, r.Pointer(), r.Size(), false); err != nil {
 		h.res = h.res[:len(h.res)-1]
 		r.Release()
 		return err

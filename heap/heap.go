@@ -113,6 +113,11 @@ type segment struct {
 	gp0     uint32 // number of the first page
 	npages  uint32
 	touched uint32 // pages from the start ever handed out: Reset clears their descriptors
+	// below marks a segment that Extend added below its reservation's
+	// base: runs are carved from their top and commits reach downward, so
+	// the reservation's committed interval, which lies above, grows down
+	// only by what is used (see allocPages and commitRun).
+	below bool
 }
 
 func (s *segment) addr() uintptr { return uintptr(s.base) }
@@ -139,13 +144,13 @@ func New(o Options) (*Heap, error) {
 			h.nextSeg = min(2*h.nextSeg, c.segCap)
 		}
 	}
-	err = h.meta.start(first, c.page)
+	err = h.meta.start(c.plan(first), c.page, c.caps.TopDown)
 	var r *vmem.Reservation
 	if err == nil {
 		r, err = h.reserve(first)
 	}
 	if err == nil {
-		err = h.addSegment(r, r.Pointer(), r.Size())
+		err = h.addSegment(r, r.Pointer(), r.Size(), false)
 	}
 	if err == nil && c.commit > 0 {
 		err = h.precommit(h.segs[0], c.commit)
@@ -256,14 +261,14 @@ func (h *Heap) segOfPage(gp uint32) *segment {
 }
 
 // addSegment makes [p, p+size) of r a new segment: one free run whose pages
-// are all uncommitted.
-func (h *Heap) addSegment(r *vmem.Reservation, p unsafe.Pointer, size uintptr) error {
+// are all uncommitted. below marks a range Extend added below r's base.
+func (h *Heap) addSegment(r *vmem.Reservation, p unsafe.Pointer, size uintptr, below bool) error {
 	n := size / h.cfg.page
 	gp, err := h.pt.add(&h.meta, n)
 	if err != nil {
 		return err
 	}
-	s := &segment{res: r, base: p, size: n * h.cfg.page, gp0: gp, npages: uint32(n)}
+	s := &segment{res: r, base: p, size: n * h.cfg.page, gp0: gp, npages: uint32(n), below: below}
 	i, _ := slices.BinarySearchFunc(h.segs, s.addr(), func(t *segment, a uintptr) int {
 		if t.addr() < a {
 			return -1

@@ -17,25 +17,66 @@ import (
 // granule, 4096 page descriptors (16 MiB of heap with 4 KiB pages).
 const metaChunk = 64 << 10
 
-// arena hands out committed, zeroed chunks from reservations that double in
-// size (256 KiB up to 64 MiB), so a heap's metadata takes few ranges.
+// metaPlanMax caps the heap size the arena plans for up front in spaces
+// larger than that (64-bit hosts): 1 TiB of heap, 8.6 GiB of metadata
+// address space with 4 KiB pages, none of it committed until used.
+const metaPlanMax = 1 << 40
+
+// An arena hands out committed, zeroed chunks. Its first reservation is
+// made for the heap's worst case (see plan), address space only, and
+// committed chunk by chunk from its base up, so the metadata of a heap
+// that stays within the plan is one range that never gets in the way of
+// the heap's growth. Past the plan, the arena extends its reservation
+// above (in top-down spaces, the side away from the heap, which grows
+// down) or, failing that, reserves another range twice as large, up to
+// 64 MiB; those ranges may land next to the heap.
 type arena struct {
 	space vmem.Space
 	owner string
+	up    bool // extend above when full (top-down spaces)
 	res   []*vmem.Reservation
 	cur   *vmem.Reservation
 	off   uintptr // next free byte in cur
-	next  uintptr // size of the next reservation
+	next  uintptr // size of the next reservation or extension
 }
 
-// start makes the arena's first reservation, large enough for the metadata
-// of a heap of about heapBytes, growing 4×. Heaps call it before reserving
-// their first segment, so that the metadata lies on the side the space does
-// not grow towards (above the heap where mappings go top-down, below it
-// where they go bottom-up) and leaves the heap room to extend in place.
-func (a *arena) start(heapBytes, page uintptr) error {
-	want := 4*(heapBytes/page*descSize) + 256<<10
-	a.next = min(max(want, 256<<10), 64<<20) &^ (metaChunk - 1)
+// metaBytes returns the metadata address space a heap of plan bytes may
+// need: a page descriptor per page, a slab record per eight pages (a slab
+// spans one page for the smallest classes and up to 16 for larger ones),
+// and two chunks of slack, in whole chunks.
+func metaBytes(plan, page uintptr) uintptr {
+	n := plan/page*(descSize+slabSize/8) + 2*metaChunk
+	return (n + metaChunk - 1) &^ (metaChunk - 1)
+}
+
+// plan returns the heap size the arena is reserved for: the maximum of a
+// fixed heap; for a growable heap with the Default policy, which extends
+// its reservations in place, the whole space (Caps.MaxAddress) up to the
+// heap's limit and metaPlanMax, and at least its first segment. The NT and
+// Fixed policies grow in separate reservations wherever the space puts
+// them, so their metadata starts at four times what the first segment
+// needs and grows as described at arena.
+func (c *config) plan(first uintptr) uintptr {
+	if c.fixed {
+		return c.reserve
+	}
+	if c.policy != Default {
+		return 4 * first
+	}
+	space := c.caps.MaxAddress
+	if space == 0 {
+		space = metaPlanMax
+	}
+	return max(min(space, c.max, metaPlanMax), first)
+}
+
+// start makes the arena's first reservation, for the metadata of a heap of
+// up to plan bytes. Heaps call it before reserving their first segment, so
+// that the metadata lies on the side the space does not grow towards
+// (above the heap where mappings go top-down, below it where they go
+// bottom-up) and leaves the heap room to extend in place.
+func (a *arena) start(plan, page uintptr, topDown bool) error {
+	a.next, a.up = metaBytes(plan, page), topDown
 	_, err := a.chunk()
 	a.off = 0 // the chunk is handed out again, committed, by the first table
 	return err
@@ -43,16 +84,9 @@ func (a *arena) start(heapBytes, page uintptr) error {
 
 func (a *arena) chunk() (unsafe.Pointer, error) {
 	if a.cur == nil || a.off+metaChunk > a.cur.Size() {
-		if a.next == 0 {
-			a.next = 256 << 10
-		}
-		r, err := a.space.Reserve(a.next, vmem.Options{Owner: a.owner})
-		if err != nil {
+		if err := a.more(); err != nil {
 			return nil, err
 		}
-		a.res = append(a.res, r)
-		a.cur, a.off = r, 0
-		a.next = min(2*a.next, 64<<20)
 	}
 	if err := a.cur.Commit(a.cur.Base()+a.off, metaChunk); err != nil {
 		return nil, err
@@ -60,6 +94,26 @@ func (a *arena) chunk() (unsafe.Pointer, error) {
 	p := unsafe.Add(a.cur.Pointer(), a.off)
 	a.off += metaChunk
 	return p, nil
+}
+
+// more makes room for at least one more chunk: it extends the current
+// reservation above, where that is the far side from the heap, else
+// reserves a new one. Chunks handed out stay where they are either way.
+func (a *arena) more() error {
+	if a.next == 0 {
+		a.next = metaBytes(0, 1)
+	}
+	defer func() { a.next = min(2*a.next, max(a.next, 64<<20)) }()
+	if a.cur != nil && a.up && a.cur.Extend(vmem.Above, a.next) == nil {
+		return nil
+	}
+	r, err := a.space.Reserve(a.next, vmem.Options{Owner: a.owner})
+	if err != nil {
+		return err
+	}
+	a.res = append(a.res, r)
+	a.cur, a.off = r, 0
+	return nil
 }
 
 // reserved and committed report the arena's address space and watermark.
@@ -142,19 +196,29 @@ func (t *pageTable) at(gp uint32) *pageDesc {
 
 // add hands out numbers for n more pages, growing the table.
 func (t *pageTable) add(a *arena, n uintptr) (uint32, error) {
-	if uintptr(t.n)+n > 1<<32-1 {
-		return 0, fmt.Errorf("%w: the page table holds at most 2^32-1 pages", ErrTooLarge)
+	if err := t.ensure(a, n); err != nil {
+		return 0, err
 	}
 	first := t.n
-	for uintptr(len(t.chunks))*descsPerChunk < uintptr(first)+n {
+	t.n += uint32(n)
+	return first, nil
+}
+
+// ensure makes room for n more pages without handing out their numbers,
+// so that a caller can make sure add will succeed before it commits to
+// something it cannot undo (an Extend).
+func (t *pageTable) ensure(a *arena, n uintptr) error {
+	if uint64(t.n)+uint64(n) > maxPages {
+		return fmt.Errorf("%w: the page table holds at most 2^32-1 pages", ErrTooLarge)
+	}
+	for uintptr(len(t.chunks))*descsPerChunk < uintptr(t.n)+n {
 		p, err := a.chunk()
 		if err != nil {
-			return 0, err
+			return err
 		}
 		t.chunks = append(t.chunks, p)
 	}
-	t.n += uint32(n)
-	return first, nil
+	return nil
 }
 
 // ---------------------------------------------------------------------------

@@ -26,7 +26,7 @@ const (
 	// segment is a separate reservation of SegmentReserve bytes (1 MiB by
 	// default), which doubles after every segment up to SegmentCap (8 MiB by
 	// default, what the user's document shows), and blocks larger than
-	// HugeBlock (508 KiB on 32-bit hosts, 1016 KiB on 64-bit) get a
+	// HugeBlock (508 KiB in 32-bit spaces, 1016 KiB in 64-bit ones) get a
 	// reservation of their own, as VirtualAlloc blocks do.
 	NT
 	// Fixed grows in separate reservations of SegmentReserve bytes each
@@ -89,8 +89,10 @@ type Options struct {
 	// 8 MiB otherwise. math.MaxInt never decommits (Compact still does).
 	DecommitFreeBlock, DecommitTotalFree int
 	// HugeBlock is the size above which a block gets a reservation of its
-	// own (NT's VirtualMemoryThreshold). Zero means 508 KiB on 32-bit hosts
-	// and 1016 KiB on 64-bit hosts with the NT policy, and never otherwise
+	// own (NT's VirtualMemoryThreshold). Zero means, with the NT policy,
+	// 508 KiB in 32-bit spaces (whose vmem.Caps.MaxAddress is at most
+	// 4 GiB: 32-bit hosts and the Win32 windows) and 1016 KiB in 64-bit
+	// ones, and never otherwise
 	// (math.MaxInt also means never). A fixed heap (Maximum > 0) never
 	// makes such reservations.
 	HugeBlock int
@@ -107,6 +109,7 @@ type config struct {
 	space      vmem.Space
 	caps       vmem.Caps
 	page       uintptr // the space's page size: the unit of the page table
+	max        uintptr // the largest request: limitFor(page)
 	reserve    uintptr // first segment's size (0 = segReserve)
 	commit     uintptr
 	fixed      bool
@@ -123,11 +126,44 @@ type config struct {
 
 var heapSeq atomic.Uint64
 
-// maxSize bounds every size the heap accepts: a request above it can never
-// be satisfied, because the page table counts pages in 32 bits.
-const maxSize = uintptr(math.MaxInt) >> 1
+// maxSize bounds every size the heap accepts on any space: math.MaxInt
+// rounded down to 64 KiB, so that a size up to it, rounded up to a page or
+// padded for an alignment of up to 1 GiB, still fits a uintptr. On 32-bit
+// hosts it is 2 GiB less 64 KiB, so heaps and blocks above 1 GiB fit the
+// 3 and 4 GiB windows. A heap's own limit (config.max) is lower where the
+// page table is: see maxPages.
+const maxSize = uintptr(math.MaxInt) &^ (1<<16 - 1)
+
+// maxPages is the most pages a heap can describe: the page table numbers
+// pages in 32 bits (16 TiB of 4 KiB pages).
+const maxPages = 1<<32 - 1
+
+// limitFor returns the largest request a heap with pages of the given size
+// can ever serve: maxSize, or maxPages pages when that is less.
+func limitFor(page uintptr) uintptr {
+	if uint64(maxSize)/uint64(page) > maxPages {
+		return uintptr(uint64(maxPages) * uint64(page))
+	}
+	return maxSize
+}
 
 const is32bit = unsafe.Sizeof(uintptr(0)) == 4
+
+// ntHugeBlock is NT's default VirtualMemoryThreshold for the process a
+// space stands for: 508 KiB when its user space ends at or below 4 GiB (a
+// 32-bit process, also when a window emulates one on a 64-bit host), else
+// 1016 KiB. Spaces that do not report Caps.MaxAddress go by the host's
+// word size.
+func ntHugeBlock(c vmem.Caps) uintptr {
+	small := is32bit
+	if c.MaxAddress != 0 {
+		small = uint64(c.MaxAddress) <= 1<<32
+	}
+	if small {
+		return 508 << 10
+	}
+	return 1016 << 10
+}
 
 func (o Options) config() (config, error) {
 	c := config{name: o.Name, space: o.Space, policy: o.Policy, zero: o.Zero, hugePages: o.HugePages}
@@ -139,9 +175,10 @@ func (o Options) config() (config, error) {
 	}
 	c.caps = c.space.Caps()
 	c.page = c.caps.PageSize
-	if c.page == 0 || c.page&(c.page-1) != 0 {
+	if c.page == 0 || c.page&(c.page-1) != 0 || c.page > 1<<16 {
 		return c, fmt.Errorf("heap %q: %w: space %s has page size %d", c.name, ErrInvalidSize, c.space.Name(), c.page)
 	}
+	c.max = limitFor(c.page)
 	for _, f := range []struct {
 		name string
 		v    int
@@ -177,11 +214,7 @@ func (o Options) config() (config, error) {
 		c.segCap = pick(o.SegmentCap, 8<<20)
 		c.decFree = pick(o.DecommitFreeBlock, c.page)
 		c.decTotal = pick(o.DecommitTotalFree, 64<<10)
-		def := uintptr(1016 << 10)
-		if is32bit {
-			def = 508 << 10
-		}
-		c.huge = pick(o.HugeBlock, def)
+		c.huge = pick(o.HugeBlock, ntHugeBlock(c.caps))
 	} else {
 		c.segCommit = pick(o.SegmentCommit, 64<<10)
 		c.segCap = pick(o.SegmentCap, maxSize)

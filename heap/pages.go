@@ -154,7 +154,11 @@ func (h *Heap) commitRun(s *segment, gp, n uint32, uncommitted bool) (fresh bool
 	page := h.cfg.page
 	lo := uintptr(first-s.gp0) * page
 	hi := uintptr(gp+n-s.gp0) * page
-	hi = min(max(hi, lo+h.cfg.segCommit), s.size)
+	if s.below {
+		lo -= min(lo, h.cfg.segCommit-min(h.cfg.segCommit, hi-lo))
+	} else {
+		hi = min(max(hi, lo+h.cfg.segCommit), s.size)
+	}
 	if err := s.res.Commit(s.addr()+lo, hi-lo); err != nil {
 		return false, err
 	}

@@ -2,7 +2,6 @@ package heap
 
 import (
 	"fmt"
-	"math/bits"
 	"reflect"
 	"sync"
 	"unsafe"
@@ -108,8 +107,8 @@ func MakeSlice[T any](h *Heap, n, c int) ([]T, error) {
 	}
 	var zero T
 	size := unsafe.Sizeof(zero)
-	hi, lo := bits.Mul(uint(c), uint(size))
-	if hi != 0 || lo > uint(maxSize) {
+	lo, ok := mulInt(c, int(size))
+	if !ok {
 		return nil, fmt.Errorf("heap %q: make slice of %d × %d bytes: %w: overflows", h.Name(), c, size, ErrInvalidSize)
 	}
 	p, err := h.alignedCalloc(int(lo), int(max(unsafe.Alignof(zero), minAlign)))
@@ -149,8 +148,8 @@ func Grow[T any](h *Heap, s []T, n int) ([]T, error) {
 	var zero T
 	size := unsafe.Sizeof(zero)
 	want := max(len(s)+n, 2*cap(s))
-	hi, lo := bits.Mul(uint(want), uint(size))
-	if hi != 0 || lo > uint(maxSize) || len(s)+n < len(s) {
+	lo, ok := mulInt(want, int(size))
+	if !ok || len(s)+n < len(s) {
 		return s, fmt.Errorf("heap %q: grow to %d × %d bytes: %w: overflows", h.Name(), want, size, ErrInvalidSize)
 	}
 	old := cap(s)

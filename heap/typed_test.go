@@ -116,6 +116,27 @@ func TestTypedHelpers(t *testing.T) {
 		{"cap below len", func() error { _, err := MakeSlice[byte](h, 5, 4); return err }, ErrInvalidSize},
 		{"overflowing cap", func() error { _, err := MakeSlice[[1 << 20]byte](h, 0, math.MaxInt/2); return err }, ErrInvalidSize},
 		{"negative grow", func() error { _, err := Grow[byte](h, nil, -1); return err }, ErrInvalidSize},
+		// Products that fit an int but exceed the heap's limit are too
+		// large, as in Alloc, not invalid.
+		{"cap above the limit", func() error { _, err := MakeSlice[[2]byte](h, 0, math.MaxInt/2); return err }, ErrTooLarge},
+		{"grow above the limit", func() error {
+			s, err := MakeSlice[byte](h, 1, 1)
+			if err != nil {
+				return err
+			}
+			defer FreeSlice(h, s)
+			_, err = Grow(h, s, math.MaxInt-1)
+			return err
+		}, ErrTooLarge},
+		{"grow overflows", func() error {
+			s, err := MakeSlice[[4]byte](h, 1, 1)
+			if err != nil {
+				return err
+			}
+			defer FreeSlice(h, s)
+			_, err = Grow(h, s, math.MaxInt/2)
+			return err
+		}, ErrInvalidSize},
 		{"grow a Go slice", func() error { _, err := Grow(h, make([]byte, 1, 1), 10); return err }, ErrInvalidPointer},
 		{"negative bytes", func() error { _, err := Bytes(h, -1); return err }, ErrInvalidSize},
 	}

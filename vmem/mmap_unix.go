@@ -38,8 +38,21 @@ func (hostPrims) caps() Caps {
 		PartialRelease: true,
 		ExactPlacement: true,
 		TopDown:        topDown,
+		MaxAddress:     unixMaxAddress,
 	}
 }
+
+// unixMaxAddress is the top of the user address space in the usual layout
+// (see Caps.MaxAddress): 2^47 with 64-bit pointers, the 3 GiB split with
+// 32-bit ones. It is chosen by word size so one file serves every
+// architecture.
+var unixMaxAddress = func() uintptr {
+	if unsafe.Sizeof(uintptr(0)) == 4 {
+		return 3 << 30
+	}
+	top := uint64(1) << 47 // a variable: the constant overflows 32-bit uintptr
+	return uintptr(top)
+}()
 
 func bytesAt(p unsafe.Pointer, n uintptr) []byte { return unsafe.Slice((*byte)(p), n) }
 

@@ -56,6 +56,7 @@ func (hostPrims) caps() Caps {
 		RecommitAfterDecommit: true,
 		ExactPlacement:        true,
 		TopDown:               false,
+		MaxAddress:            sysInfo.MaximumApplicationAddress + 1,
 	}
 }
 

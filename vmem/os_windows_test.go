@@ -86,6 +86,7 @@ func TestWindowsCaps(t *testing.T) {
 		RecommitAfterDecommit: true,
 		ExactPlacement:        true,
 		TopDown:               false,
+		MaxAddress:            sysInfo.MaximumApplicationAddress + 1,
 	}
 	if c != want {
 		t.Errorf("Caps() = %+v\nwant %+v", c, want)

@@ -143,6 +143,15 @@ type Caps struct {
 	// TopDown reports whether new reservations are placed below earlier
 	// ones (Linux mmap) rather than at the lowest free address (Windows).
 	TopDown bool
+	// MaxAddress is the top of the user address space: no reservation
+	// ends above it. Users size defaults from it, such as the heap's
+	// HugeBlock (the emulated process's word size shows here, not the
+	// host's) and its metadata. Windows reports it exactly
+	// (GetSystemInfo); for a window it is High; on Linux, macOS and
+	// FreeBSD it is the usual layout's value: 2^47 on 64-bit hosts and
+	// 3 GiB on 32-bit ones, which kernels with other layouts (5-level
+	// page tables, a 4 GiB compat space) may exceed.
+	MaxAddress uintptr
 }
 
 // Range is a half-open range of addresses [Base, Base+Size).

@@ -191,6 +191,7 @@ func NewWindow(c WindowConfig) (*Window, error) {
 			RecommitAfterDecommit: hc.RecommitAfterDecommit,
 			ExactPlacement:        true,
 			TopDown:               c.Placement == TopDown,
+			MaxAddress:            c.High,
 		},
 		host:     host,
 		hostBase: host.Base(),

@@ -28,8 +28,10 @@ import "strings"
 //	                                  with no one
 //	anonymous, inside Go's first arena hint (0xc000000000 on most 64-bit
 //	  targets, 0x4000000000 on arm64)  Go heap
-//	anonymous, a run of 64 MiB-aligned 64 MiB arenas that starts reserved
-//	  (---p)                          Go heap: Go 1.26's randomised arena (goheap.go)
+//	anonymous, a run of contiguous mappings that starts reserved (---p) at
+//	  a 64 MiB-aligned address, holds a committed one and covers a whole
+//	  number of 64 MiB arenas         Go heap: Go 1.26's randomised arena
+//	                                  (a heuristic, see goheap.go)
 //	anonymous, 64 MiB-aligned rw-p followed by ---p up to the next 64 MiB
 //	                                  Heap, owner "glibc arena" (a non-main malloc arena)
 //	anonymous rw-p directly above a ---p guard of at most 64 KiB
@@ -179,12 +181,33 @@ func classifyPath(e smapsEntry, images map[string]bool) (Type, string) {
 	return MappedFile, ""
 }
 
+// isAnonPrivate reports whether r is private memory without a name that no
+// rule has claimed yet: an anonymous private mapping on Linux (shared
+// anonymous mappings are Shareable already, so the p/s bit need not be
+// looked at again), MEM_PRIVATE memory on Windows.
+func isAnonPrivate(r Region) bool { return r.Type == PrivateData && r.Path == "" }
+
+// goArenaRun reports whether the reserved, arena-aligned mapping rs[i]
+// starts what looks like Go's randomised heap in another process, and
+// returns the index of the run's last mapping. The run is every anonymous
+// private mapping contiguous with rs[i] upwards; it must be more than one
+// mapping, hold a committed one (Go commits its heap at the heap base) and
+// cover a whole number of arenas: its start is aligned, so its end must be
+// too.
+func goArenaRun(rs []Region, i int, anon func(int) bool) (int, bool) {
+	j, committed := i, false
+	for anon(j+1) && rs[j+1].Start == rs[j].End {
+		j++
+		committed = committed || rs[j].State == StateCommitted
+	}
+	whole := (rs[j].End-rs[i].Start)%goArenaBytes == 0
+	return j, j > i && committed && whole
+}
+
 // recogniseLayouts finds Go's arena, glibc arenas and pthread stacks among
 // the anonymous private mappings left as Private Data.
 func recogniseLayouts(rs []Region) {
-	anon := func(i int) bool {
-		return i >= 0 && i < len(rs) && rs[i].Type == PrivateData && rs[i].Path == "" && rs[i].Perms[3] == 'p'
-	}
+	anon := func(i int) bool { return i >= 0 && i < len(rs) && isAnonPrivate(rs[i]) }
 	for i := range rs {
 		if !anon(i) {
 			continue
@@ -199,11 +222,10 @@ func recogniseLayouts(rs []Region) {
 			// Go 1.26 places its heap at a random 64 MiB-aligned
 			// address and leaves the pages below a random offset in
 			// the first arena reserved: glibc arenas start committed.
-			j := i
-			for anon(j+1) && rs[j+1].Start == rs[j].End {
-				j++
-			}
-			if j > i && rs[j].End%goArenaBytes == 0 {
+			// A heuristic (see goheap.go): the whole run of
+			// contiguous anonymous private mappings must be whole
+			// arenas with some memory committed.
+			if j, ok := goArenaRun(rs, i, anon); ok {
 				for k := i; k <= j; k++ {
 					rs[k].Type, rs[k].Owner, rs[k].Base = GoHeap, GoHeapOwner, r.Start
 				}

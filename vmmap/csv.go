@@ -18,9 +18,10 @@ var CSVHeader = []string{
 // WriteCSV writes the snapshot as VMMap exports it: a few "Key,Value"
 // lines naming the source, the time and the span the free space was
 // measured in, an empty line, then CSVHeader and one row per region in
-// address order. Counters are rounded down to whole KiB. Blocks is 1 on
-// the first region of an allocation and empty on the others, so summing
-// the column counts allocations as the summary does.
+// address order, including regions outside the span. Counters are rounded
+// down to whole KiB. Blocks is 1 on the first region of an allocation and
+// empty on the others and on regions outside the span, so summing the
+// column counts allocations as the summary does.
 func WriteCSV(w io.Writer, s *Snapshot) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"Source", s.Source})
@@ -36,7 +37,7 @@ func WriteCSV(w io.Writer, s *Snapshot) error {
 	for _, r := range s.Regions {
 		blocks := ""
 		k := r.blockKey()
-		if !seen[k] {
+		if !seen[k] && s.inSpan(r) {
 			seen[k] = true
 			blocks = "1"
 		}

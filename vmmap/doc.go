@@ -21,26 +21,36 @@
 // # Classification and attribution
 //
 // Each region gets a [Type] (Image, Mapped File, Shareable, Heap, Go heap,
-// Stack, Private Data, Unusable, Free) and a [State] (reserved or committed).
-// On Linux the kernel's names and the layouts of common allocators decide
-// (the table is in classify_procfs.go); glibc arenas, pthread stacks and Go's
-// arenas are recognised by shape, so a foreign process's private anonymous
-// memory that fits none of them stays Private Data. Region.Owner names the
-// heap a region belongs to: from [anon:NAME] names where the kernel has them
-// (5.17+ with CONFIG_ANON_VMA_NAME), and, for the calling process, from the
-// registry of vmem reservations ([Attribute]); the Go runtime's own heap is
-// "Go heap" ([GoHeapOwner]).
+// Stack, Private Data, Unusable, Free) and a [State] (reserved or
+// committed). On Linux the kernel's names and the layouts of common
+// allocators decide (the table is in classify_procfs.go); glibc arenas,
+// pthread stacks and Go's arenas are recognised by shape, so a foreign
+// process's private anonymous memory that fits none of them stays Private
+// Data. Shapes are heuristics: in another process, Go 1.26's randomised heap
+// is recognised only as a run of anonymous mappings that starts reserved on
+// a 64 MiB boundary, commits some of it and covers whole 64 MiB arenas, and
+// another program's memory of that shape is taken for a Go heap too, while a
+// Go heap whose random base falls on an arena boundary starts committed and
+// is taken for a glibc arena. In the calling process the Go heap is found
+// from the address of a heap object: the whole arenas around it.
+// Region.Owner names the heap a region belongs to: from [anon:NAME] names
+// where the kernel has them (5.17+ with CONFIG_ANON_VMA_NAME), and, for the
+// calling process, from the registry of vmem reservations ([Attribute]); the
+// Go runtime's own heap is "Go heap" ([GoHeapOwner]).
 //
 // # Metrics
 //
 // [Summarize] is VMMap's summary table (Size, Committed, Private, Blocks,
-// Largest per type); [FreeBlocks] lists free space largest first;
-// [Owners] gives each owner's stripes and how they alternate with other
-// owners', [ZebraScore] the owner changes along the address space; the
-// snapshot's VMAs and MaxMapCount compare the mapping count with
-// vm.max_map_count. Free space on a 64-bit space is measured within
-// Snapshot.Span: by default from the lowest to the highest user mapping, or
-// any span given to [Snapshot.WithSpan].
+// Largest per type); [FreeBlocks] lists free space largest first; [Owners]
+// gives each owner's stripes and how they alternate with zebra heaps,
+// [ZebraScore] the changes between zebra heaps along the address space. The
+// brk heap, the Go heap and glibc arenas are system owners
+// ([IsSystemOwner]): listed by Owners, but never counted as a zebra heap in
+// either figure. The snapshot's VMAs and MaxMapCount compare the mapping
+// count with vm.max_map_count. The summary and the free space are measured
+// within Snapshot.Span: by default from the lowest to the highest user
+// mapping, or any span given to [Snapshot.WithSpan]; regions outside it (a
+// Linux process's [vsyscall]) stay in Snapshot.Regions but are not counted.
 //
 // # Outputs
 //

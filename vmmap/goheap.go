@@ -15,15 +15,23 @@ import (
 // Go 1.26 the first hint was fixed (goArenaHints); Go 1.26 randomises it.
 // In the calling process the heap is exactly the arenas around the address
 // of a heap object (markGoHeap); in other processes it is the fixed hints or
-// the shape of a randomised arena (isGoArenaRun).
+// the shape of a randomised arena (goArenaRun in classify_procfs.go). That
+// shape is a heuristic: any program that reserves 64 MiB-aligned address
+// space and commits part of it above the start looks the same.
+
+// Two arena sizes, because the process read and the process reading may
+// differ: a 32-bit or Windows build of this package reading a 64-bit Linux
+// process's maps must look for that process's arenas, not its own.
 
 // goArenaBytes is the runtime's heapArenaBytes on 64-bit Linux, the size
-// and alignment of the arenas recognised in other processes' maps.
+// and alignment of the arenas recognised in other processes' maps (the
+// only maps read without knowing the reader's runtime).
 const goArenaBytes = 64 << 20
 
 // selfArenaBytes is heapArenaBytes of the running runtime, which mirrors
 // runtime/malloc.go's own expression: 64 MiB on 64-bit targets, 4 MiB on
-// Windows and on 32-bit targets.
+// Windows and on 32-bit targets. markGoHeap uses it on the calling
+// process's own snapshot, on Linux and Windows alike.
 var selfArenaBytes = func() uint64 {
 	if runtime.GOOS == "windows" || unsafe.Sizeof(uintptr(0)) == 4 {
 		return 4 << 20
@@ -49,10 +57,13 @@ func goHeapAddr() uint64 {
 // arena holding addr. Regions that stick out of those arenas are left
 // alone, so that a neighbouring mapping is never swallowed.
 func markGoHeap(rs []Region, addr uint64) {
-	// Private memory without a name: anonymous private mappings on Linux
-	// (shared ones are Shareable), MEM_PRIVATE on Windows.
+	// Unclaimed private memory, or memory the Linux rules took for the Go
+	// heap, or for a glibc arena, by its address or shape
+	// (classify_procfs.go): a Go heap whose random base falls on a 64 MiB
+	// boundary starts committed and looks exactly like a glibc arena.
+	// Here the address of a live heap object settles it.
 	anon := func(r Region) bool {
-		return (r.Type == PrivateData || r.Type == GoHeap) && r.Path == ""
+		return isAnonPrivate(r) || (r.Type == GoHeap || r.Owner == GlibcArenaOwner) && r.Path == ""
 	}
 	at := -1
 	for i, r := range rs {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 	"unsafe"
 
@@ -71,6 +70,7 @@ func queryProcess(h windows.Handle, pid int) (*Snapshot, error) {
 		Source: "windows " + what, PID: pid, Command: name, Taken: time.Now(),
 		Granularity: gran,
 	}
+	files := newFileNamer(h)
 	var mbi windows.MemoryBasicInformation
 	addr := si.MinimumApplicationAddress
 	for addr <= si.MaximumApplicationAddress {
@@ -92,7 +92,7 @@ func queryProcess(h windows.Handle, pid int) (*Snapshot, error) {
 			}
 		} else {
 			s.VMAs++
-			s.Regions = append(s.Regions, winRegion(h, &mbi, start, end))
+			s.Regions = append(s.Regions, winRegion(files, &mbi, start, end))
 		}
 		next := uintptr(end)
 		if next <= addr {
@@ -106,7 +106,7 @@ func queryProcess(h windows.Handle, pid int) (*Snapshot, error) {
 	return s, nil
 }
 
-func winRegion(h windows.Handle, mbi *windows.MemoryBasicInformation, start, end uint64) Region {
+func winRegion(files *fileNamer, mbi *windows.MemoryBasicInformation, start, end uint64) Region {
 	r := Region{Start: start, End: end, Base: uint64(mbi.AllocationBase), Perms: protection(mbi.Protect)}
 	if r.Base == start {
 		r.Base = 0
@@ -118,9 +118,9 @@ func winRegion(h windows.Handle, mbi *windows.MemoryBasicInformation, start, end
 	}
 	switch mbi.Type {
 	case winapi.MemImage:
-		r.Type, r.Path = Image, mappedFileName(h, mbi.BaseAddress)
+		r.Type, r.Path = Image, files.name(mbi.AllocationBase)
 	case winapi.MemMapped:
-		r.Path = mappedFileName(h, mbi.BaseAddress)
+		r.Path = files.name(mbi.AllocationBase)
 		r.Type = MappedFile
 		if r.Path == "" {
 			r.Type = Shareable
@@ -201,35 +201,49 @@ func protection(p uint32) string {
 	return s
 }
 
-// mappedFileName returns the DOS path of the file mapped at addr, or "".
-func mappedFileName(h windows.Handle, addr uintptr) string {
-	buf := make([]uint16, windows.MAX_LONG_PATH)
-	n, _, _ := procGetMappedFileName.Call(uintptr(h), addr, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
-	if n == 0 {
-		return ""
-	}
-	return dosPath(windows.UTF16ToString(buf[:n]))
+// fileNamer names the files mapped into one process for one snapshot. It
+// asks GetMappedFileNameW once per allocation (every region of an image or
+// a view shares its AllocationBase and its file) into one buffer, and
+// builds the table of drive devices once, querying only the drives
+// GetLogicalDrives reports.
+type fileNamer struct {
+	h      windows.Handle
+	buf    []uint16
+	drives driveTable
+	names  map[uintptr]string // by AllocationBase
 }
 
-// dosPath turns "\Device\HarddiskVolume3\Windows\x.dll" into
-// "C:\Windows\x.dll" using the drives' device names, and
-// "\??\C:\Windows\x.dll" into "C:\Windows\x.dll".
-func dosPath(p string) string {
-	if q, ok := strings.CutPrefix(p, `\??\`); ok {
-		return q // an NT path to a DOS name (Wine answers these)
-	}
-	for c := 'A'; c <= 'Z'; c++ {
-		drive := string(c) + ":"
-		var target [windows.MAX_PATH]uint16
+func newFileNamer(h windows.Handle) *fileNamer {
+	f := &fileNamer{h: h, buf: make([]uint16, windows.MAX_LONG_PATH), names: map[uintptr]string{}}
+	mask, _ := windows.GetLogicalDrives()
+	var target [windows.MAX_PATH]uint16
+	for i := 0; i < 26; i++ {
+		if mask&(1<<i) == 0 {
+			continue
+		}
+		drive := string(rune('A'+i)) + ":"
 		d, _ := windows.UTF16PtrFromString(drive)
 		if n, err := windows.QueryDosDevice(d, &target[0], uint32(len(target))); err != nil || n == 0 {
 			continue
 		}
-		dev := windows.UTF16ToString(target[:])
-		if dev != "" && strings.HasPrefix(strings.ToLower(p), strings.ToLower(dev)+`\`) {
-			return drive + p[len(dev):]
-		}
+		// The answer is a list of strings; the first is the device.
+		f.drives = append(f.drives, driveDevice{drive, windows.UTF16ToString(target[:])})
 	}
+	return f
+}
+
+// name returns the DOS path of the file mapped in the allocation at base,
+// or "".
+func (f *fileNamer) name(base uintptr) string {
+	if p, ok := f.names[base]; ok {
+		return p
+	}
+	var p string
+	n, _, _ := procGetMappedFileName.Call(uintptr(f.h), base, uintptr(unsafe.Pointer(&f.buf[0])), uintptr(len(f.buf)))
+	if n != 0 {
+		p = f.drives.dosPath(windows.UTF16ToString(f.buf[:n]))
+	}
+	f.names[base] = p
 	return p
 }
 

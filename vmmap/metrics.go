@@ -33,7 +33,13 @@ func (s Summary) Row(t Type) Row {
 
 // Summarize computes the summary table. A block is a run of regions of one
 // type with the same Block() (an allocation with its reserved and committed
-// parts); Free regions are blocks of their own, measured within the span.
+// parts); Free regions are blocks of their own.
+//
+// Everything is measured within the snapshot's span: regions outside it
+// (such as [vsyscall] above a Linux process's default span) are left out,
+// and a region that straddles an end of the span counts only the part
+// inside, with its counters scaled as WithSpan does. A snapshot with an
+// empty span is summarised whole.
 func Summarize(s *Snapshot) Summary {
 	sum := Summary{Span: s.Span, Rows: make([]Row, len(Types))}
 	at := map[Type]int{}
@@ -44,8 +50,11 @@ func Summarize(s *Snapshot) Summary {
 	blocks := map[[2]uint64]uint64{}
 	for _, r := range s.Regions {
 		i, ok := at[r.Type]
-		if !ok {
+		if !ok || !s.inSpan(r) {
 			continue
+		}
+		if s.Span.Start < s.Span.End {
+			r = clip(r, max(r.Start, s.Span.Start), min(r.End, s.Span.End))
 		}
 		row := &sum.Rows[i]
 		row.Size += r.Size()

@@ -244,6 +244,42 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
+// TestSummarizeWithinSpan: regions outside the span, like [vsyscall], are
+// not counted, and a region straddling the span counts the part inside.
+func TestSummarizeWithinSpan(t *testing.T) {
+	const vsyscall = 0xffffffffff600000
+	tests := []struct {
+		name  string
+		span  AddrRange
+		input []Region
+		want  Row // the Image row
+	}{
+		{"vsyscall outside", AddrRange{0x10000, 0x20000}, []Region{
+			{Start: 0x10000, End: 0x12000, Type: Image, State: StateCommitted, Committed: 0x2000, Path: "/bin/x"},
+			{Start: vsyscall, End: vsyscall + 0x1000, Type: Image, State: StateCommitted, Committed: 0x1000, Path: "[vsyscall]"},
+		}, Row{Type: Image, Size: 0x2000, Committed: 0x2000, Blocks: 1, Largest: 0x2000}},
+		{"straddling the start", AddrRange{0x14000, 0x20000}, []Region{
+			{Start: 0x10000, End: 0x18000, Type: Image, State: StateCommitted, Committed: 0x8000, Private: 0x4000},
+		}, Row{Type: Image, Size: 0x4000, Committed: 0x4000, Private: 0x2000, Blocks: 1, Largest: 0x4000}},
+		{"empty span counts everything", AddrRange{}, []Region{
+			{Start: 0x10000, End: 0x12000, Type: Image, State: StateCommitted},
+			{Start: vsyscall, End: vsyscall + 0x1000, Type: Image, State: StateCommitted},
+		}, Row{Type: Image, Size: 0x3000, Blocks: 2, Largest: 0x2000}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &Snapshot{Span: tt.span, Regions: tt.input}
+			got := Summarize(s)
+			if diff := cmp.Diff(tt.want, got.Row(Image)); diff != "" {
+				t.Errorf("Image row (-want +got):\n%s", diff)
+			}
+			if got.Total.Size != tt.want.Size {
+				t.Errorf("total size %#x, want %#x", got.Total.Size, tt.want.Size)
+			}
+		})
+	}
+}
+
 func TestStrip(t *testing.T) {
 	tests := []struct {
 		name  string

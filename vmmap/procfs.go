@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,13 +25,28 @@ type Proc struct {
 	// FS is rooted at a procfs mount. Tests use a directory of captured
 	// files, or a file system that fails on purpose.
 	FS fs.FS
+	// Root is where FS is mounted ("/proc"), used only to name files in
+	// errors: paths in FS are relative to it ("42/smaps"). Empty leaves
+	// the relative names.
+	Root string
 	// Now returns the time stamped on snapshots; time.Now when nil.
 	Now func() time.Time
 }
 
 // NewProc returns a Proc reading the procfs mounted at root ("/proc" on a
 // live Linux system; a directory of fixtures in tests).
-func NewProc(root string) Proc { return Proc{FS: os.DirFS(root)} }
+func NewProc(root string) Proc { return Proc{FS: os.DirFS(root), Root: root} }
+
+// readFile reads name from p.FS; a failure names the file by its full
+// path, Root joined with name.
+func (p Proc) readFile(name string) ([]byte, error) {
+	b, err := fs.ReadFile(p.FS, name)
+	var pe *fs.PathError
+	if err != nil && p.Root != "" && errors.As(err, &pe) && !filepath.IsAbs(pe.Path) {
+		pe.Path = filepath.Join(p.Root, filepath.FromSlash(pe.Path))
+	}
+	return b, err
+}
 
 // Snapshot reads the memory map of process pid: a decimal process id, or
 // "self" for the calling process (of a live procfs). Regions are classified
@@ -49,10 +65,10 @@ func (p Proc) Snapshot(pid string) (*Snapshot, error) {
 	}
 	what := fmt.Sprintf("pid %d (%s)", st.pid, st.comm)
 	var entries []smapsEntry
-	text, err := fs.ReadFile(p.FS, pid+"/smaps")
+	text, err := p.readFile(pid + "/smaps")
 	if errors.Is(err, fs.ErrNotExist) && p.exists(pid) {
 		// No smaps on this kernel: maps still has every mapping.
-		text, err = fs.ReadFile(p.FS, pid+"/maps")
+		text, err = p.readFile(pid + "/maps")
 		if err == nil {
 			var ms []mapping
 			ms, err = parseMaps(bytes.NewReader(text))
@@ -112,7 +128,7 @@ type procStat struct {
 // contain spaces and parentheses, so it ends at the last ')'.
 func (p Proc) stat(pid string) (procStat, error) {
 	var st procStat
-	text, err := fs.ReadFile(p.FS, pid+"/stat")
+	text, err := p.readFile(pid + "/stat")
 	if err != nil {
 		return st, fmt.Errorf("pid %s: %w", pid, procError(err))
 	}

@@ -12,9 +12,7 @@ import (
 type mapping struct {
 	Start, End uint64
 	Perms      string // "rwxp": read, write, execute, private (p) or shared (s)
-	Offset     uint64
-	Dev        string // "major:minor" in hexadecimal
-	Inode      uint64
+	Inode      uint64 // the file's inode; 0 for anonymous memory
 	Path       string // file, "[heap]", "[anon:name]", "" for anonymous memory
 }
 
@@ -86,13 +84,14 @@ func parseMapping(line string) (mapping, error) {
 		return m, fmt.Errorf("%w: permissions %q", ErrParse, perms)
 	}
 	m.Perms = perms
-	if m.Offset, err = strconv.ParseUint(off, 16, 64); err != nil {
+	// The offset and the device are checked, so that a line that is not
+	// a maps line fails, but not kept: classification does not use them.
+	if _, err = strconv.ParseUint(off, 16, 64); err != nil {
 		return m, fmt.Errorf("%w: offset %q", ErrParse, off)
 	}
 	if maj, min, ok := strings.Cut(dev, ":"); !ok || !isHex(maj) || !isHex(min) {
 		return m, fmt.Errorf("%w: device %q", ErrParse, dev)
 	}
-	m.Dev = dev
 	if m.Inode, err = strconv.ParseUint(inode, 10, 64); err != nil {
 		return m, fmt.Errorf("%w: inode %q", ErrParse, inode)
 	}

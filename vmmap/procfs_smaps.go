@@ -14,7 +14,7 @@ type smapsEntry struct {
 	Size, RSS, PSS             uint64
 	SharedClean, SharedDirty   uint64
 	PrivateClean, PrivateDirty uint64
-	Swap, AnonHuge, Anonymous  uint64
+	Swap, AnonHuge             uint64
 	Flags                      []string // VmFlags: "rd", "wr", "gd" (grows down), "ht" (huge TLB)…
 }
 
@@ -97,8 +97,6 @@ func (e *smapsEntry) counter(key string) *uint64 {
 		return &e.Swap
 	case "AnonHugePages":
 		return &e.AnonHuge
-	case "Anonymous":
-		return &e.Anonymous
 	}
 	return nil
 }

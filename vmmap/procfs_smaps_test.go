@@ -34,7 +34,7 @@ VmFlags: rd wr mr mw me ac hg
 			input: entry,
 			wantN: 1,
 			want: smapsEntry{
-				mapping: mapping{0x7f0000000000, 0x7f0000200000, "rw-p", 0, "00:00", 0, ""},
+				mapping: mapping{0x7f0000000000, 0x7f0000200000, "rw-p", 0, ""},
 				Size:    2048 << 10, RSS: 1028 << 10, PSS: 900 << 10, SharedClean: 4 << 10,
 				PrivateClean: 8 << 10, PrivateDirty: 1016 << 10, AnonHuge: 1024 << 10, Swap: 12 << 10,
 				Flags: []string{"rd", "wr", "mr", "mw", "me", "ac", "hg"},

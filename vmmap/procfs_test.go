@@ -2,9 +2,11 @@ package vmmap
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -141,5 +143,31 @@ func TestProcMapsFallback(t *testing.T) {
 	}
 	if s.Regions[1].Type != Free || s.Regions[2].State != StateReserved {
 		t.Errorf("regions %+v", s.Regions)
+	}
+}
+
+// TestProcErrorPaths: errors name files by their full path under the
+// procfs root, not relative to it.
+func TestProcErrorPaths(t *testing.T) {
+	root := filepath.Join("testdata", "arenas", "proc")
+	tests := []struct {
+		name    string
+		p       Proc
+		pid     string
+		wantErr error
+		wantMsg string
+	}{
+		{"NewProc", NewProc(root), "999999", ErrNoProcess, filepath.Join(root, "999999", "stat")},
+		{"Root set by hand", Proc{FS: os.DirFS(root), Root: "/somewhere"}, "999999", ErrNoProcess,
+			filepath.Join("/somewhere", "999999", "stat")},
+		{"no Root", Proc{FS: os.DirFS(root)}, "999999", ErrNoProcess, "open 999999/stat"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.p.Snapshot(tt.pid)
+			if !errors.Is(err, tt.wantErr) || !strings.Contains(fmt.Sprint(err), tt.wantMsg) {
+				t.Errorf("Snapshot(%q) = %v, want %v naming %q", tt.pid, err, tt.wantErr, tt.wantMsg)
+			}
+		})
 	}
 }

@@ -131,6 +131,12 @@ func (r Region) blockKey() [2]uint64 {
 	return [2]uint64{uint64(r.Type), b}
 }
 
+// inSpan reports whether r overlaps the snapshot's span, or the span is
+// empty (unknown), in which case every region counts.
+func (s *Snapshot) inSpan(r Region) bool {
+	return s.Span.Start >= s.Span.End || r.End > s.Span.Start && r.Start < s.Span.End
+}
+
 // Snapshot is an address space at one moment: regions in address order,
 // with Free regions filling the gaps inside Span.
 type Snapshot struct {
@@ -146,7 +152,12 @@ type Snapshot struct {
 	Granularity uint64 // allocation granularity: 4 KiB on Linux, 64 KiB on Windows
 	MaxMapCount int    // vm.max_map_count, or 0 when not applicable
 	VMAs        int    // number of kernel mappings (lines of the maps file)
-	Regions     []Region
+	// Regions lists every region read, in address order. Used regions
+	// may lie outside Span, such as [vsyscall] in the kernel's half
+	// above a Linux process's default span: they are part of the
+	// address space, but Summarize and FreeBlocks measure only within
+	// Span, and WithSpan drops them. Free regions lie only within Span.
+	Regions []Region
 }
 
 // AddrRange is a half-open range of addresses.

@@ -98,6 +98,42 @@ func (s *Snapshot) WithSpan(span AddrRange) (*Snapshot, error) {
 	return &c, nil
 }
 
+// Normalized returns a copy of the snapshot in the form pictures draw:
+// regions checked to be non-empty, in address order and not overlapping
+// (an error wrapping ErrParse names the first that is not), clipped to the
+// span as WithSpan does, with a Free region in every gap. Used regions
+// outside the span are dropped; OutsideSpan counts them. When the span is
+// empty the range from the first region's start to the last one's end
+// stands for it (and becomes the copy's Span); a snapshot with neither
+// regions nor span comes back as it is.
+func (s *Snapshot) Normalized() (*Snapshot, error) {
+	if err := s.checkRegionOrder(); err != nil {
+		return nil, err
+	}
+	span := s.Span
+	if span.Start >= span.End {
+		if len(s.Regions) == 0 {
+			c := *s
+			return &c, nil
+		}
+		span = AddrRange{s.Regions[0].Start, s.Regions[len(s.Regions)-1].End}
+	}
+	return s.WithSpan(span)
+}
+
+// OutsideSpan returns the number of used (non-Free) regions that lie
+// wholly outside a non-empty span, and so are left out of the metrics, of
+// WithSpan and of pictures.
+func (s *Snapshot) OutsideSpan() int {
+	n := 0
+	for _, r := range s.Regions {
+		if r.Type != Free && !s.inSpan(r) {
+			n++
+		}
+	}
+	return n
+}
+
 // clip returns the part [start, end) of r with its counters scaled to it.
 func clip(r Region, start, end uint64) Region {
 	if start == r.Start && end == r.End {

@@ -2,6 +2,7 @@ package vmmap
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -95,5 +96,55 @@ func TestMulDiv(t *testing.T) {
 		if got := mulDiv(tt.v, tt.n, tt.d); got != tt.want {
 			t.Errorf("mulDiv(%#x, %#x, %#x) = %#x, want %#x", tt.v, tt.n, tt.d, got, tt.want)
 		}
+	}
+}
+
+func TestNormalized(t *testing.T) {
+	img := func(start, end uint64) Region {
+		return Region{Start: start, End: end, Type: Image, State: StateCommitted}
+	}
+	tests := []struct {
+		name        string
+		input       Snapshot
+		want        []AddrRange // regions of the result
+		wantTypes   string      // Type.Letter of each
+		wantSpan    AddrRange
+		wantOutside int
+		wantErr     error
+	}{
+		{"clip, drop and fill", Snapshot{Span: AddrRange{0x2000, 0x9000}, Regions: []Region{
+			img(0x1000, 0x3000), img(0x5000, 0x6000), img(0xa000, 0xb000)}},
+			[]AddrRange{{0x2000, 0x3000}, {0x3000, 0x5000}, {0x5000, 0x6000}, {0x6000, 0x9000}}, "I.I.",
+			AddrRange{0x2000, 0x9000}, 1, nil},
+		{"empty span: the regions' own range", Snapshot{Regions: []Region{img(0x1000, 0x2000), img(0x4000, 0x5000)}},
+			[]AddrRange{{0x1000, 0x2000}, {0x2000, 0x4000}, {0x4000, 0x5000}}, "I.I", AddrRange{0x1000, 0x5000}, 0, nil},
+		{"span only", Snapshot{Span: AddrRange{0x1000, 0x2000}}, []AddrRange{{0x1000, 0x2000}}, ".", AddrRange{0x1000, 0x2000}, 0, nil},
+		{"nothing", Snapshot{}, nil, "", AddrRange{}, 0, nil},
+		{"empty region", Snapshot{Regions: []Region{img(0x1000, 0x1000)}}, nil, "", AddrRange{}, 0, ErrParse},
+		{"overlap", Snapshot{Regions: []Region{img(0x1000, 0x3000), img(0x2000, 0x4000)}}, nil, "", AddrRange{}, 0, ErrParse},
+		{"out of order", Snapshot{Regions: []Region{img(0x5000, 0x6000), img(0x1000, 0x2000)}}, nil, "", AddrRange{}, 0, ErrParse},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if n := tt.input.OutsideSpan(); n != tt.wantOutside {
+				t.Errorf("OutsideSpan = %d, want %d", n, tt.wantOutside)
+			}
+			got, err := tt.input.Normalized()
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err %v, want %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			var rs []AddrRange
+			var types []byte
+			for _, r := range got.Regions {
+				rs = append(rs, AddrRange{r.Start, r.End})
+				types = append(types, r.Type.Letter())
+			}
+			if fmt.Sprint(rs) != fmt.Sprint(tt.want) || string(types) != tt.wantTypes || got.Span != tt.wantSpan {
+				t.Errorf("Normalized = %v %q span %v, want %v %q span %v", rs, types, got.Span, tt.want, tt.wantTypes, tt.wantSpan)
+			}
+		})
 	}
 }

@@ -9,14 +9,11 @@ import "fmt"
 // region breaking them. Tests run it after every constructor; ReadJSON runs
 // it on every document.
 func (s *Snapshot) Validate() error {
-	var prevEnd uint64
+	if err := s.checkRegionOrder(); err != nil {
+		return err
+	}
 	for i, r := range s.Regions {
 		switch {
-		case r.Start >= r.End:
-			return fmt.Errorf("%w: region %d %#x-%#x is empty", ErrParse, i, r.Start, r.End)
-		case i > 0 && r.Start < prevEnd:
-			return fmt.Errorf("%w: region %d %#x-%#x overlaps or precedes the one before (ending %#x)",
-				ErrParse, i, r.Start, r.End, prevEnd)
 		case int(r.Type) >= len(typeNames):
 			return fmt.Errorf("%w: region %d has unknown type %d", ErrParse, i, r.Type)
 		case r.State > StateCommitted:
@@ -27,7 +24,21 @@ func (s *Snapshot) Validate() error {
 		case r.Type == Free && (r.Start < s.Span.Start || r.End > s.Span.End):
 			return fmt.Errorf("%w: free region %d %#x-%#x lies outside the span %v", ErrParse, i, r.Start, r.End, s.Span)
 		}
-		prevEnd = r.End
+	}
+	return nil
+}
+
+// checkRegionOrder checks the part of Validate that every consumer relies
+// on: regions are non-empty, in address order and do not overlap.
+func (s *Snapshot) checkRegionOrder() error {
+	for i, r := range s.Regions {
+		switch {
+		case r.Start >= r.End:
+			return fmt.Errorf("%w: region %d %#x-%#x is empty", ErrParse, i, r.Start, r.End)
+		case i > 0 && r.Start < s.Regions[i-1].End:
+			return fmt.Errorf("%w: region %d %#x-%#x overlaps or precedes the one before (ending %#x)",
+				ErrParse, i, r.Start, r.End, s.Regions[i-1].End)
+		}
 	}
 	return nil
 }

@@ -108,6 +108,13 @@ func parseMapArgs(args []string, stderr io.Writer) (mapConfig, error) {
 	default:
 		return cfg, usageErrorf("--color %q: want auto, always or never", cfg.color)
 	}
+	if cfg.procRoot != "" {
+		// Checked here so that a mistyped root is a usage error naming
+		// it, not "no such process" for every pid.
+		if fi, err := os.Stat(cfg.procRoot); err != nil || !fi.IsDir() {
+			return cfg, usageErrorf("--proc %s: not a directory", cfg.procRoot)
+		}
+	}
 	if rng != "" {
 		r, err := vmmap.ParseRange(rng)
 		if err != nil {
@@ -153,7 +160,7 @@ var procFS = func(root string) fs.FS { return os.DirFS(root) }
 // takeMap reads the snapshot the command line asks for.
 func takeMap(cfg mapConfig) (*vmmap.Snapshot, error) {
 	if cfg.procRoot != "" {
-		return vmmap.Proc{FS: procFS(cfg.procRoot)}.Snapshot(cfg.target)
+		return vmmap.Proc{FS: procFS(cfg.procRoot), Root: cfg.procRoot}.Snapshot(cfg.target)
 	}
 	if cfg.target == "self" {
 		return vmmap.Self()
@@ -163,25 +170,47 @@ func takeMap(cfg mapConfig) (*vmmap.Snapshot, error) {
 }
 
 // writeMapFile writes s to path in the format of its extension and says so
-// on stdout, with the span the numbers refer to.
+// on stdout, with the span the numbers refer to. It writes a temporary file
+// in the same directory and renames it to path only when the whole output
+// was written, so a failed render never leaves a truncated file (or
+// destroys an older map) at path.
 func writeMapFile(stdout io.Writer, path string, s *vmmap.Snapshot) error {
 	ext := strings.ToLower(filepath.Ext(path))
 	write, ok := mapOutputs[ext]
 	if !ok {
 		return fmt.Errorf("unsupported output %q", ext)
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f, s); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
+	if err := writeAtomically(path, func(w io.Writer) error { return write(w, s) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s, %d regions, span %v\n", path, s.Source, len(s.Regions), s.Span)
+	return nil
+}
+
+// writeAtomically calls write on a temporary file next to path and renames
+// it to path when write and the close succeed; otherwise it removes the
+// temporary file and returns an error naming path.
+func writeAtomically(path string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	tmp := f.Name()
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		// CreateTemp makes the file 0600; a map is an ordinary output.
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("%s: %w", path, err)
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/xml"
+	"image/color"
 	"image/png"
 	"io"
 	"os"
@@ -11,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/zebra-heap/zebra/vmmap"
+	"github.com/zebra-heap/zebra/vmmap/render"
 )
 
 // anonProc is a procfs fixture with two zebra heaps alternating.
@@ -79,23 +83,89 @@ func TestMapPictures(t *testing.T) {
 }
 
 // TestMapPicturesLive is what a new user types: the command's own map as
-// HTML, and a process by PID as PNG.
+// HTML and SVG, and a process by PID as PNG. Each file is decoded and
+// checked for what any live Go process shows.
 func TestMapPicturesLive(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("live maps are read from /proc")
 	}
 	dir := t.TempDir()
-	for _, args := range [][]string{
-		{"map", "self", "-o", filepath.Join(dir, "map.html")},
-		{"map", strconv.Itoa(os.Getpid()), "-o", filepath.Join(dir, "map.png")},
-	} {
-		var stdout, stderr bytes.Buffer
-		if code := run(args, &stdout, &stderr); code != 0 {
-			t.Fatalf("zebra %s: exit %d: %s", strings.Join(args, " "), code, stderr.String())
-		}
-		if fi, err := os.Stat(args[len(args)-1]); err != nil || fi.Size() < 1000 {
-			t.Fatalf("zebra %s wrote %v, %v", strings.Join(args, " "), fi, err)
-		}
+	tests := []struct {
+		name  string
+		args  []string
+		check func(t *testing.T, data []byte)
+	}{
+		{"html of self", []string{"map", "self", "-o", filepath.Join(dir, "map.html")}, func(t *testing.T, data []byte) {
+			s := string(data)
+			for _, want := range []string{"<caption>Summary</caption>", "</span>Image</td>", "Go heap", "<svg", "</html>"} {
+				if !strings.Contains(s, want) {
+					t.Errorf("report lacks %q", want)
+				}
+			}
+		}},
+		{"svg of self", []string{"map", "self", "-o", filepath.Join(dir, "map.svg")}, func(t *testing.T, data []byte) {
+			d := xml.NewDecoder(bytes.NewReader(data))
+			root := ""
+			for {
+				tok, err := d.Token()
+				if err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatalf("SVG is not XML: %v", err)
+				}
+				if se, ok := tok.(xml.StartElement); ok && root == "" {
+					root = se.Name.Local
+				}
+			}
+			if root != "svg" {
+				t.Errorf("root element %q, want svg", root)
+			}
+			if n := bytes.Count(data, []byte(`<g class="region"`)); n < 5 {
+				t.Errorf("SVG has %d regions", n)
+			}
+		}},
+		{"png by pid", []string{"map", strconv.Itoa(os.Getpid()), "-o", filepath.Join(dir, "map.png")}, func(t *testing.T, data []byte) {
+			img, err := png.Decode(bytes.NewReader(data))
+			if err != nil {
+				t.Fatalf("not a PNG: %v", err)
+			}
+			// The default is 1024 cells a row, plus the address gutter
+			// and margins.
+			b := img.Bounds()
+			if b.Dx() <= render.DefaultWidth || b.Dx() > render.DefaultWidth+400 || b.Dy() < 100 {
+				t.Errorf("PNG is %v, want a little over %d wide and at least 100 high", b, render.DefaultWidth)
+			}
+			// The test binary and libc are committed images: some
+			// pixels must have the Image colour.
+			want := color.RGBAModel.Convert(vmmap.Image.Color())
+			images, white := 0, 0
+			for y := b.Min.Y; y < b.Max.Y; y++ {
+				for x := b.Min.X; x < b.Max.X; x++ {
+					switch color.RGBAModel.Convert(img.At(x, y)) {
+					case want:
+						images++
+					case color.RGBA{0xFF, 0xFF, 0xFF, 0xFF}:
+						white++
+					}
+				}
+			}
+			if images == 0 || white == b.Dx()*b.Dy() {
+				t.Errorf("%d pixels of the Image colour %v, %d white of %d", images, want, white, b.Dx()*b.Dy())
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(tt.args, &stdout, &stderr); code != 0 {
+				t.Fatalf("zebra %s: exit %d: %s", strings.Join(tt.args, " "), code, stderr.String())
+			}
+			data, err := os.ReadFile(tt.args[len(tt.args)-1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, data)
+		})
 	}
 }
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -11,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/zebra-heap/zebra/vmmap"
 )
 
 const anonFixture = "../../vmmap/testdata/anon/proc"
@@ -47,7 +51,7 @@ func TestMapCommand(t *testing.T) {
 		{
 			name: "fixture", args: []string{"--proc", anonFixture, "4242"},
 			wantOut: []string{"linux pid 4242 (com.example.z)", "span 0xc000000000-0x7ffff0021000",
-				"28 VMAs of vm.max_map_count 65530", "zebra score 8", "heap A", "Largest free blocks"},
+				"28 VMAs of vm.max_map_count 65530", "zebra score 7", "heap A", "Largest free blocks"},
 		},
 		{
 			name: "flags after the pid", args: []string{"--proc", anonFixture, "4242", "--range", "0x700000000000-0x700001000000"},
@@ -62,7 +66,11 @@ func TestMapCommand(t *testing.T) {
 		{name: "help", args: []string{"-h"}, wantCode: 0},
 
 		{name: "missing process", args: []string{"--proc", anonFixture, "99999"}, wantCode: 1,
-			wantErrHas: "zebra map: pid 99999: no such process"},
+			wantErrHas: "zebra map: pid 99999: no such process (open " + filepath.Join(anonFixture, "99999", "stat")},
+		{name: "missing procfs root", args: []string{"--proc", filepath.Join(dir, "nonexistent"), "1"}, wantCode: 2,
+			wantErr: "zebra map: usage: --proc " + filepath.Join(dir, "nonexistent") + ": not a directory"},
+		{name: "procfs root is a file", args: []string{"--proc", filepath.Join(anonFixture, "4242", "maps"), "4242"}, wantCode: 2,
+			wantErrHas: "not a directory"},
 		{name: "not a pid", args: []string{"abc"}, wantCode: 2, wantErr: `zebra map: usage: "abc" is not a process id or "self"`},
 		{name: "zero pid", args: []string{"0"}, wantCode: 2},
 		{name: "two pids", args: []string{"1", "2"}, wantCode: 2},
@@ -113,7 +121,8 @@ func TestMapPermissionDenied(t *testing.T) {
 	procFS = func(root string) fs.FS { return denyFS{os.DirFS(root)} }
 	defer func() { procFS = old }()
 	code, out, errOut := runMapCmd(t, "--proc", anonFixture, "4242")
-	want := "zebra map: pid 4242 (com.example.z): permission denied (open 4242/smaps: permission denied)\n"
+	want := "zebra map: pid 4242 (com.example.z): permission denied (open " +
+		filepath.Join(anonFixture, "4242", "smaps") + ": permission denied)\n"
 	if code != 1 || out != "" || errOut != want {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 1, \"\", %q", code, out, errOut, want)
 	}
@@ -148,5 +157,61 @@ func TestMapLive(t *testing.T) {
 	code, out, errOut = runMapCmd(t, strconv.Itoa(cmd.Process.Pid))
 	if code != 1 || out != "" || !strings.Contains(errOut, "no such process") || strings.Count(errOut, "\n") != 1 {
 		t.Errorf("map exited pid: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// TestMapFileAtomic: a render that fails half-way leaves neither a
+// truncated file nor a temporary one, and an older map at the same path
+// survives; a good render replaces it.
+func TestMapFileAtomic(t *testing.T) {
+	mapOutputs[".fail"] = func(w io.Writer, s *vmmap.Snapshot) error {
+		io.WriteString(w, "half a picture")
+		return errors.New("renderer gave up")
+	}
+	defer delete(mapOutputs, ".fail")
+	dir := t.TempDir()
+	tests := []struct {
+		name     string
+		file     string
+		old      string // content at the path before, "" for none
+		wantCode int
+		want     string // content after, "" for no file
+	}{
+		{"failed render, no file before", "new.fail", "", 1, ""},
+		{"failed render keeps the old file", "old.fail", "old map", 1, "old map"},
+		{"good render replaces the old file", "m.csv", "old map", 0, "Source,linux pid 4242"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, tt.file)
+			if tt.old != "" {
+				if err := os.WriteFile(path, []byte(tt.old), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, _, errOut := runMapCmd(t, "--proc", anonFixture, "-o", path, "4242")
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d: %s", code, tt.wantCode, errOut)
+			}
+			if code != 0 && !strings.Contains(errOut, path+": renderer gave up") {
+				t.Errorf("stderr %q does not name the file and the cause", errOut)
+			}
+			data, err := os.ReadFile(path)
+			switch {
+			case tt.want == "" && !errors.Is(err, fs.ErrNotExist):
+				t.Errorf("file left at %s: %q, %v", path, data, err)
+			case tt.want != "" && !strings.HasPrefix(string(data), tt.want):
+				t.Errorf("file holds %.40q, want %q…", data, tt.want)
+			}
+			ents, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range ents {
+				if strings.HasSuffix(e.Name(), ".tmp") {
+					t.Errorf("temporary file %s left behind", e.Name())
+				}
+			}
+		})
 	}
 }

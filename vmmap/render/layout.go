@@ -84,43 +84,20 @@ func newLayout(s *vmmap.Snapshot, o Options) (*layout, error) {
 	return l, nil
 }
 
-// normalize returns the regions to draw: those inside the snapshot's span
-// (clipped to it; all of them when the span is empty), in address order,
-// with every gap filled by a Free region. It rejects malformed input and
-// counts the regions left out.
+// normalize returns the regions to draw: vmmap's Normalized form (checked,
+// clipped to the span, gaps filled with Free; the span of the regions
+// themselves when the snapshot's is empty) and the number of regions left
+// out, which the caption reports. Nothing to draw at all is an error here,
+// unlike in vmmap.
 func normalize(s *vmmap.Snapshot) (regions []vmmap.Region, outside int, err error) {
-	span := s.Span
-	clip := span.End > span.Start
-	if len(s.Regions) == 0 && !clip {
+	if len(s.Regions) == 0 && s.Span.Start >= s.Span.End {
 		return nil, 0, fmt.Errorf("%w: %s has no regions", ErrEmptySnapshot, s.Source)
 	}
-	out := make([]vmmap.Region, 0, len(s.Regions)+8)
-	at, started := span.Start, clip
-	for i, r := range s.Regions {
-		if r.End <= r.Start {
-			return nil, 0, fmt.Errorf("%w: region %d [%#x, %#x) is empty", ErrBadSnapshot, i, r.Start, r.End)
-		}
-		if i > 0 && r.Start < s.Regions[i-1].End {
-			return nil, 0, fmt.Errorf("%w: region %d at %#x overlaps or precedes region %d ending at %#x",
-				ErrBadSnapshot, i, r.Start, i-1, s.Regions[i-1].End)
-		}
-		if clip {
-			if r.End <= span.Start || r.Start >= span.End {
-				outside++
-				continue
-			}
-			r.Start, r.End = max(r.Start, span.Start), min(r.End, span.End)
-		}
-		if started && r.Start > at {
-			out = append(out, vmmap.Region{Start: at, End: r.Start, Type: vmmap.Free, State: vmmap.StateFree})
-		}
-		out = append(out, r)
-		at, started = r.End, true
+	n, err := s.Normalized()
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %w", ErrBadSnapshot, err)
 	}
-	if clip && at < span.End {
-		out = append(out, vmmap.Region{Start: at, End: span.End, Type: vmmap.Free, State: vmmap.StateFree})
-	}
-	return out, outside, nil
+	return n.Regions, s.OutsideSpan(), nil
 }
 
 // autoFold is the default FoldGapsAbove: nothing when the regions drawn
