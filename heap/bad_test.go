@@ -267,3 +267,38 @@ func TestDestroyed(t *testing.T) {
 		t.Error("segments after Destroy")
 	}
 }
+
+// TestLimits checks the largest request per page size, and that 32-bit
+// hosts accept heaps and blocks above 1 GiB (for the 3 and 4 GiB windows).
+func TestLimits(t *testing.T) {
+	pageLimit := func(page uint64) uintptr { return uintptr(min(uint64(maxSize), (1<<32-1)*page)) }
+	tests := []struct {
+		name string
+		page uintptr
+		want uintptr
+	}{
+		{"4 KiB pages", 4 << 10, pageLimit(4 << 10)},
+		{"16 KiB pages", 16 << 10, pageLimit(16 << 10)},
+		{"64 KiB pages", 64 << 10, pageLimit(64 << 10)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := limitFor(tt.page)
+			if got != tt.want || got > maxSize || uint64(got)/uint64(tt.page) > maxPages {
+				t.Errorf("limitFor(%d) = %d, want %d", tt.page, got, tt.want)
+			}
+		})
+	}
+	if is32bit && limitFor(4<<10) != maxSize {
+		t.Errorf("32-bit limit %d, want maxSize %d", limitFor(4<<10), maxSize)
+	}
+	if maxSize < 3<<29 {
+		t.Errorf("maxSize %d is below 1.5 GiB", maxSize)
+	}
+	big := 3 << 29 // 1.5 GiB: a heap for a 3 GiB window
+	for _, o := range []Options{{Reserve: big}, {Maximum: big}, {Reserve: big, Commit: 1 << 20}} {
+		if c, err := o.config(); err != nil || c.reserve != uintptr(big) {
+			t.Errorf("config(%+v) = reserve %d, %v; want 1.5 GiB accepted", o, c.reserve, err)
+		}
+	}
+}

@@ -71,23 +71,31 @@ func (b liveBlock) zero() error {
 
 // fuzzHeaps are the heaps each input drives: growable, NT with tiny
 // segments and huge blocks, fixed, eager decommit with zeroing, and a
-// growable heap in an emulated bottom-up window, which extends above.
+// growable heap in an emulated bottom-up window, which extends above, and
+// one in a top-down window, which extends below (segments carved from the
+// top).
 func fuzzHeaps(t *testing.T) []*model {
-	w, err := vmem.NewWindow(vmem.WindowConfig{Name: "fuzz-window", Low: 1 << 20, High: 1 << 30, Granularity: 64 << 10, Placement: vmem.BottomUp})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := w.Close(); err != nil {
-			t.Error(err)
+	var ws [2]*vmem.Window
+	for i, p := range []vmem.Placement{vmem.BottomUp, vmem.TopDown} {
+		w, err := vmem.NewWindow(vmem.WindowConfig{Name: "fuzz-window-" + p.String(), Low: 1 << 20, High: 1 << 30, Granularity: 64 << 10, Placement: p})
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
+		t.Cleanup(func() {
+			if err := w.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+		ws[i] = w
+	}
+	w := ws[0]
 	opts := []Options{
 		{Name: "fuzz-default"},
 		{Name: "fuzz-nt", Policy: NT, SegmentReserve: 64 << 10, SegmentCap: 256 << 10, HugeBlock: 128 << 10},
 		{Name: "fuzz-fixed", Maximum: 4 << 20},
 		{Name: "fuzz-decommit", Policy: Fixed, SegmentReserve: 256 << 10, DecommitFreeBlock: 1, DecommitTotalFree: 1, Zero: true, Commit: 100 << 10},
 		{Name: "fuzz-window", Space: w, SegmentReserve: 64 << 10, SegmentCap: 4 << 20, DecommitFreeBlock: 128 << 10, DecommitTotalFree: 1 << 20},
+		{Name: "fuzz-top-down", Space: ws[1], SegmentReserve: 64 << 10, SegmentCommit: 128 << 10, DecommitFreeBlock: 64 << 10, DecommitTotalFree: 256 << 10},
 	}
 	var ms []*model
 	for _, o := range opts {

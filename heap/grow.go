@@ -42,7 +42,9 @@ func (h *Heap) growDefault(need uintptr) error {
 	for _, r := range h.res {
 		total += r.Size()
 	}
-	size := max(min(total, h.cfg.segCap), need)
+	// maxSize: on 32-bit hosts a heap past 2 GiB (in a 4 GiB window) must
+	// not ask for more than any reservation can be.
+	size := max(min(total, h.cfg.segCap, maxSize), need)
 	r := h.res[len(h.res)-1]
 	dirs := [2]vmem.Direction{vmem.Above, vmem.Below}
 	if h.cfg.caps.TopDown {

@@ -10,14 +10,17 @@ package heap
 // slice sorted by address; Free finds a pointer's segment by binary search.
 //
 // Everything else is out of band and off the Go heap, in the heap's own
-// metadata reservations (meta.go): a page table with one 16-byte descriptor
+// metadata reservation (meta.go): a page table with one 16-byte descriptor
 // per page, numbered globally per heap, and a table of slab records. Nothing
 // the heap needs lives in the blocks it hands out, so an overflow in user
 // data cannot corrupt it, and a million live blocks cost the Go heap
-// nothing: the garbage collector has nothing to scan. The first metadata
+// nothing: the garbage collector has nothing to scan. The metadata
 // reservation is made before the first segment, so that it lies on the side
-// the space does not grow towards and the heap can extend in place. The
-// tables are chunked and addressed by index, so they grow without moving.
+// the space does not grow towards, and, for the Default policy, large
+// enough for a heap filling the space (up to 64 GiB; about 35 bytes of
+// address space per page, committed as used), so that no later metadata
+// reservation lands where the heap extends in place. The tables are chunked
+// and addressed by index, so they grow without moving.
 //
 // Back end (pages.go). Free pages form runs; only a run's head and tail
 // descriptors carry its length (boundary tags out of band), every other page
@@ -39,7 +42,10 @@ package heap
 //
 // Commit (pages.go). Pages are committed when a run is handed out (at least
 // SegmentCommit at a time) through the reservation's watermark, so on Linux a
-// heap costs at most two mappings per reservation. Each descriptor remembers
+// heap costs at most two mappings per reservation. The watermark is one
+// interval, so a segment added below a reservation hands out its runs from
+// the top and commits downward, next to the interval; from the bottom, the
+// interval would cover the whole new segment at its first use. Each descriptor remembers
 // whether its page has been committed since it was last decommitted; a page
 // that has not reads as zero, which spares zeroing fresh memory. A freed run
 // of at least DecommitFreeBlock bytes is decommitted while more than
@@ -51,13 +57,16 @@ package heap
 // ranges: logarithmic in the heap's size); NT reserves segments of 1, 2, 4,
 // 8, 8… MiB and gives blocks above HugeBlock a reservation of their own
 // (huge.go), exactly what makes the zebra of the user's document; Fixed
-// reserves equal segments. A fixed heap (Maximum) never grows. Limits: a
-// range added below is a separate segment, so a free run never spans the
-// boundary (Largest is per segment), and page numbers are 32-bit (16 TiB of
-// 4 KiB pages per heap).
+// reserves equal segments. A fixed heap (Maximum) never grows. Growth in
+// place makes room in the page table before it extends, since an extension
+// cannot be undone. Limits: a range added below is a separate segment, so a
+// free run never spans the boundary (Largest is per segment), and page
+// numbers are 32-bit, so a heap holds at most 2^32-1 pages (16 TiB of 4 KiB
+// pages) and larger requests fail with ErrTooLarge.
 //
 // Concurrency: one mutex per heap, nothing shared between heaps on Alloc or
-// Free (vmem's registry lock is taken only to reserve and release).
+// Free. vmem's registry lock is taken only when the heap's address space
+// changes: to reserve, to extend in place and to release.
 
 import (
 	"errors"
@@ -69,6 +78,10 @@ import (
 
 	"github.com/zebra-heap/zebra/vmem"
 )
+
+// MetadataOwner is the owner name of the reservations that hold the
+// bookkeeping of the heap named name, as maps and vmem.Live show them.
+func MetadataOwner(name string) string { return name + " (metadata)" }
 
 // A Heap is a private heap outside the Go garbage-collected heap. It is safe
 // for concurrent use. See the package documentation for the rules of
@@ -136,7 +149,7 @@ func New(o Options) (*Heap, error) {
 		return nil, err
 	}
 	h := &Heap{cfg: c, nextSeg: c.segReserve, classes: makeClasses(c.page)}
-	h.meta = arena{space: c.space, owner: c.name + " (metadata)"}
+	h.meta = arena{space: c.space, owner: MetadataOwner(c.name)}
 	first := c.reserve
 	if first == 0 {
 		first = max(c.segReserve, c.commit)

@@ -18,9 +18,10 @@ import (
 const metaChunk = 64 << 10
 
 // metaPlanMax caps the heap size the arena plans for up front in spaces
-// larger than that (64-bit hosts): 1 TiB of heap, 8.6 GiB of metadata
-// address space with 4 KiB pages, none of it committed until used.
-const metaPlanMax = 1 << 40
+// larger than that (64-bit hosts): 64 GiB of heap, 560 MiB of metadata
+// address space with 4 KiB pages, none of it committed until used. A
+// larger cap would make every heap show a huge reserved range in maps.
+const metaPlanMax uint64 = 64 << 30
 
 // An arena hands out committed, zeroed chunks. Its first reservation is
 // made for the heap's worst case (see plan), address space only, and
@@ -61,13 +62,13 @@ func (c *config) plan(first uintptr) uintptr {
 		return c.reserve
 	}
 	if c.policy != Default {
-		return 4 * first
+		return min(first, maxSize/4) * 4
 	}
-	space := c.caps.MaxAddress
+	space := uint64(c.caps.MaxAddress)
 	if space == 0 {
 		space = metaPlanMax
 	}
-	return max(min(space, c.max, metaPlanMax), first)
+	return max(uintptr(min(space, uint64(c.max), metaPlanMax)), first)
 }
 
 // start makes the arena's first reservation, for the metadata of a heap of

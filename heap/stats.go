@@ -14,8 +14,9 @@ type Stats struct {
 	// Reserved is the address space of the heap's segments and huge
 	// blocks (not its metadata).
 	Reserved uint64
-	// Committed is the sum of those reservations' committed intervals
-	// (the watermarks), including decommitted holes inside them.
+	// Committed is the sum of what those reservations have committed:
+	// each one's committed interval (the watermark) less the holes
+	// decommitted inside it (vmem.Reservation.Committed).
 	Committed uint64
 	// Resident is how much of Committed is in physical memory: measured
 	// with mincore on Linux and FreeBSD and QueryWorkingSetEx on Windows;

@@ -19,6 +19,18 @@ type faultPrims struct {
 	fail   string
 	failAt int
 	calls  map[string]int
+	// recommit makes caps report RecommitAfterDecommit, so Reservation
+	// behaves as on Windows; commits then records every commit that
+	// succeeded, and decommits every decommit.
+	recommit  bool
+	commits   []Range
+	decommits []Range
+}
+
+func (f *faultPrims) caps() Caps {
+	c := f.prims.caps()
+	c.RecommitAfterDecommit = c.RecommitAfterDecommit || f.recommit
+	return c
 }
 
 func (f *faultPrims) hit(call string, p unsafe.Pointer, n uintptr) error {
@@ -47,7 +59,11 @@ func (f *faultPrims) commit(p unsafe.Pointer, n uintptr) error {
 	if err := f.hit("commit", p, n); err != nil {
 		return err
 	}
-	return f.prims.commit(p, n)
+	if err := f.prims.commit(p, n); err != nil {
+		return err
+	}
+	f.commits = append(f.commits, Range{uintptr(p), n})
+	return nil
 }
 
 func (f *faultPrims) uncommit(p unsafe.Pointer, n uintptr) error {
@@ -61,7 +77,11 @@ func (f *faultPrims) decommit(p unsafe.Pointer, n uintptr) error {
 	if err := f.hit("decommit", p, n); err != nil {
 		return err
 	}
-	return f.prims.decommit(p, n)
+	if err := f.prims.decommit(p, n); err != nil {
+		return err
+	}
+	f.decommits = append(f.decommits, Range{uintptr(p), n})
+	return nil
 }
 
 func (f *faultPrims) release(p unsafe.Pointer, pieces []Range) error {
@@ -162,6 +182,75 @@ func TestFaultCommit(t *testing.T) {
 			for _, u := range tt.untouched {
 				mem(r)[u.Base*g] = 1 // committed now: must not fault
 			}
+		})
+	}
+}
+
+// TestFaultRecommit fails each commit of a Commit that must also commit a
+// hole again (Windows semantics, emulated with Caps.RecommitAfterDecommit):
+// whichever fails, the hole must end up decommitted, as it is still
+// recorded, and the watermark must not move. The recommit used to come
+// first, so a failed widening left the hole committed.
+func TestFaultRecommit(t *testing.T) {
+	g := pageSize
+	hole := Range{5, 1} // in pages: committed [4, 8), decommitted [5, 6)
+	tests := []struct {
+		name   string
+		commit Range // pages
+		failAt int
+	}{
+		{"lower widening fails", Range{1, 10}, 1},
+		{"upper widening fails", Range{1, 10}, 2},
+		{"recommit fails", Range{1, 10}, 3},
+		{"only the recommit, which fails", Range{5, 1}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFault("", 0)
+			f.recommit = true
+			r, err := reserve(f, "faulty", 16*g, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer releaseT(t, r)
+			if err := r.Commit(r.Base()+4*g, 4*g); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Decommit(r.Base()+hole.Base*g, hole.Size*g); err != nil {
+				t.Fatal(err)
+			}
+			before, committed := r.CommittedRange(), r.Committed()
+			f.fail, f.failAt, f.calls = "commit", tt.failAt, map[string]int{}
+			f.commits, f.decommits = nil, nil
+			wantENOMEM(t, r.Commit(r.Base()+tt.commit.Base*g, tt.commit.Size*g))
+			if r.CommittedRange() != before || r.Committed() != committed {
+				t.Fatalf("interval %v (%d bytes) → %v (%d bytes)", before, committed, r.CommittedRange(), r.Committed())
+			}
+			validT(t, r)
+			// The hole's state: committed by a successful call and not
+			// decommitted since means it is committed while recorded as
+			// a hole.
+			h := Range{r.Base() + hole.Base*g, hole.Size * g}
+			committedLast := false
+			for _, c := range f.commits {
+				if c.Base < h.End() && h.Base < c.End() {
+					committedLast = true
+				}
+			}
+			for _, d := range f.decommits {
+				if d.Base <= h.Base && h.End() <= d.End() {
+					committedLast = false
+				}
+			}
+			if committedLast {
+				t.Fatalf("the hole %v was committed again (commits %v, decommits %v) by a Commit that failed", h, f.commits, f.decommits)
+			}
+			// A retry works and fills the hole.
+			f.fail = ""
+			if err := r.Commit(r.Base()+tt.commit.Base*g, tt.commit.Size*g); err != nil {
+				t.Fatal(err)
+			}
+			validT(t, r)
 		})
 	}
 }

@@ -201,15 +201,6 @@ func (r *Reservation) Commit(addr, n uintptr) error {
 		r.store()
 		return nil
 	}
-	if r.caps.RecommitAfterDecommit {
-		// Decommitted pages inside the interval need committing again;
-		// committing committed pages is harmless.
-		if a, b := max(lo, r.clo), min(hi, r.chi); a < b {
-			if err := r.each(a, b, r.p.commit); err != nil {
-				return fail(a, b, err)
-			}
-		}
-	}
 	if lo < r.clo {
 		if err := r.commitRange(lo, r.clo); err != nil {
 			return fail(lo, r.clo, err)
@@ -223,9 +214,58 @@ func (r *Reservation) Commit(addr, n uintptr) error {
 			return fail(r.chi, hi, err)
 		}
 	}
+	// The holes inside the request are committed again last, after the
+	// widenings: a failed widening then leaves the holes decommitted, as
+	// they are recorded, and a failed recommit undoes the widenings and
+	// decommits the holes again, so a failed Commit never leaves a page
+	// committed that is still recorded as a hole.
+	if err := r.fillHoles(lo, hi); err != nil {
+		if lo < r.clo {
+			r.rollback(lo, r.clo)
+		}
+		if hi > r.chi {
+			r.rollback(r.chi, hi)
+		}
+		return fail(max(lo, r.clo), min(hi, r.chi), err)
+	}
 	r.clo, r.chi = min(lo, r.clo), max(hi, r.chi)
 	r.holes.cut(lo, hi)
 	r.store()
+	return nil
+}
+
+// fillHoles makes the holes inside [lo, hi) usable again before Commit
+// forgets them. Where Caps.RecommitAfterDecommit says decommitted pages
+// need it, it commits the part of [lo, hi) inside the committed interval
+// (committing committed pages is harmless), and if that fails decommits the
+// holes again, best effort. Elsewhere the holes are usable already and it
+// only tells primitives that track them (see holeTracker).
+func (r *Reservation) fillHoles(lo, hi uintptr) error {
+	a, b := max(lo, r.clo), min(hi, r.chi)
+	if a >= b {
+		return nil
+	}
+	if r.caps.RecommitAfterDecommit {
+		if err := r.each(a, b, r.p.commit); err != nil {
+			for _, h := range r.holes.list {
+				if c, d := max(a, h.Base), min(b, h.End()); c < d {
+					_ = r.each(c, d, r.p.decommit)
+				}
+			}
+			return err
+		}
+		return nil
+	}
+	if t, ok := r.p.(holeTracker); ok {
+		for _, h := range r.holes.list {
+			if c, d := max(a, h.Base), min(b, h.End()); c < d {
+				_ = r.each(c, d, func(p unsafe.Pointer, n uintptr) error {
+					t.filled(p, n)
+					return nil
+				})
+			}
+		}
+	}
 	return nil
 }
 
@@ -383,7 +423,10 @@ func (r *Reservation) Extend(dir Direction, n uintptr) error {
 		r.p.name(at, n, r.owner)
 	}
 	piece := Range{uintptr(at), n}
-	registry.mu.Lock() // Live reads ptr, size and pieces
+	// Live reads the reservation under the registry's lock: it lists
+	// pieces (and id, owner, space, huge and the atomic counter), so the
+	// pieces and the range they make up change under it.
+	registry.mu.Lock()
 	if dir == Below {
 		r.ptr = at
 		r.pieces = append([]Range{piece}, r.pieces...)

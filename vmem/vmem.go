@@ -253,6 +253,15 @@ type prims interface {
 	name(p unsafe.Pointer, n uintptr, owner string)
 }
 
+// holeTracker is implemented by primitives that record decommitted pages
+// themselves (the window, for Regions). Where decommitted pages need no
+// commit to be used again (Caps.RecommitAfterDecommit false), Reservation
+// does not call commit for them, so it calls filled instead when Commit
+// takes pages [p, p+n) out of the holes.
+type holeTracker interface {
+	filled(p unsafe.Pointer, n uintptr)
+}
+
 // restorer is implemented by primitives whose uncommit replaces the range
 // and so loses its attributes (Linux: the huge-page advice and the name).
 // Reservation calls restore after every successful uncommit.

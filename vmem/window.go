@@ -29,7 +29,9 @@ package vmem
 // that records its pieces and its committed and decommitted pages under the
 // window's mutex, so Regions can draw the window while owners work. The mutex
 // is taken by Reserve, Extend and Release, and briefly after each Commit or
-// Decommit has made its system call.
+// Decommit has made its system call (or, for a Commit that only fills
+// decommitted holes on hosts that need no system call for that, when it
+// forgets them).
 //
 // Limits. On Linux each committed reservation splits the host mapping, so a
 // window costs about two VMAs per reservation (vm.max_map_count is 65530 by

@@ -21,6 +21,10 @@ import (
 //	           range back to the free list, merging it with its neighbours
 //	name       records the owner for Regions; the host mapping is not
 //	           renamed, which would split it
+//	filled     (holeTracker) forgets decommitted pages that Commit made
+//	           usable again without calling commit (hosts whose
+//	           decommitted pages stay accessible), so the Reservation's
+//	           holes and Regions agree
 //
 // Its fields are guarded by the window's mutex. Ranges are emulated.
 type windowAlloc struct {
@@ -108,6 +112,16 @@ func (a *windowAlloc) commit(p unsafe.Pointer, n uintptr) error {
 	a.decommitted.remove(r)
 	a.w.mu.Unlock()
 	return nil
+}
+
+// filled implements holeTracker: Commit made decommitted pages committed
+// again without calling commit, as hosts whose decommitted pages stay
+// accessible allow.
+func (a *windowAlloc) filled(p unsafe.Pointer, n uintptr) {
+	r := a.span(p, n)
+	a.w.mu.Lock()
+	a.decommitted.remove(r)
+	a.w.mu.Unlock()
 }
 
 func (a *windowAlloc) uncommit(p unsafe.Pointer, n uintptr) error {

@@ -658,6 +658,61 @@ func TestWindowRegions(t *testing.T) {
 	}
 }
 
+// TestWindowRegionsAfterRecommit decommits pages inside the committed
+// interval and commits them again: Regions must agree with the
+// Reservation, which on Linux, macOS and FreeBSD commits nothing for them
+// (the pages stay accessible) and so used to leave them Decommitted in the
+// window's picture.
+func TestWindowRegionsAfterRecommit(t *testing.T) {
+	g := 64 * wkib
+	tests := []struct {
+		name     string
+		decommit []Range // offsets in the reservation
+		commit   Range
+	}{
+		{"one hole, all of it", []Range{{2 * g, g}}, Range{2 * g, g}},
+		{"one hole, part of it", []Range{{2 * g, 2 * g}}, Range{3 * g, g}},
+		{"two holes, one commit", []Range{{g, g}, {3 * g, g}}, Range{0, 6 * g}},
+		{"hole and a widening", []Range{{4 * g, g}}, Range{4 * g, 4 * g}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := testWindow(t, BottomUp)
+			r, err := w.Reserve(1*wmib, Options{Owner: "h"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Commit(r.Base(), 6*g); err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range tt.decommit {
+				if err := r.Decommit(r.Base()+d.Base, d.Size); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := r.Commit(r.Base()+tt.commit.Base, tt.commit.Size); err != nil {
+				t.Fatal(err)
+			}
+			checkWindow(t, w)
+			var committed, decommitted uintptr
+			for _, rg := range w.Regions() {
+				switch {
+				case rg.Owner != "h":
+				case rg.State == Committed:
+					committed += rg.Range.Size
+				case rg.State == Decommitted:
+					decommitted += rg.Range.Size
+				}
+			}
+			cr := r.CommittedRange()
+			if committed != r.Committed() || committed+decommitted != cr.Size {
+				t.Errorf("Regions: %d committed + %d decommitted; Reservation: %d committed in an interval of %d",
+					committed, decommitted, r.Committed(), cr.Size)
+			}
+		})
+	}
+}
+
 func TestWindowPresets(t *testing.T) {
 	tests := []struct {
 		name      string

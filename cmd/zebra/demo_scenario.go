@@ -48,7 +48,8 @@ type result struct {
 	// Survivor is the heap whose ranges are counted: the last one.
 	Survivor       string `json:"survivor"`
 	SurvivorRanges int    `json:"survivor_ranges"`
-	// Freed is the address space the destroyed heap held.
+	// Freed is the address space the destroyed heap held in the span,
+	// its bookkeeping included.
 	Freed uint64 `json:"freed_bytes"`
 	// FreeBlocks and LargestFree describe the free space in the span
 	// after the destroy.
@@ -237,8 +238,8 @@ func measure(res *result, names []string, gran uint64) error {
 	}
 	res.ZebraScore = vmmap.ZebraScore(before)
 	for _, o := range vmmap.Owners(before) {
-		if o.Owner == names[0] {
-			res.Freed = o.Bytes
+		if o.Owner == names[0] || o.Owner == heap.MetadataOwner(names[0]) {
+			res.Freed += o.Bytes
 		}
 	}
 	for _, o := range vmmap.Owners(after) {
