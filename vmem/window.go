@@ -41,6 +41,7 @@ package vmem
 // smaller window there.
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -201,7 +202,7 @@ func NewWindow(c WindowConfig) (*Window, error) {
 		occupied: slices.Clone(c.Occupied),
 		allocs:   make(map[*windowAlloc]struct{}),
 	}
-	slices.SortFunc(w.occupied, func(a, b Occupied) int { return cmpAddr(a.Range.Base, b.Range.Base) })
+	slices.SortFunc(w.occupied, func(a, b Occupied) int { return cmp.Compare(a.Range.Base, b.Range.Base) })
 	w.free.add(Range{c.Low, c.High - c.Low})
 	for _, o := range w.occupied {
 		w.free.remove(o.Range)
@@ -214,16 +215,6 @@ func NewWindow(c WindowConfig) (*Window, error) {
 		}
 	}
 	return w, nil
-}
-
-func cmpAddr(a, b uintptr) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // validate checks the layout against itself and the host's page size.
@@ -249,7 +240,7 @@ func (c *WindowConfig) validate(hc Caps) error {
 		return bad("bounds %#x-%#x are not multiples of the granularity %s", c.Low, c.High, units.Size(g))
 	}
 	sorted := slices.Clone(c.Occupied)
-	slices.SortFunc(sorted, func(a, b Occupied) int { return cmpAddr(a.Range.Base, b.Range.Base) })
+	slices.SortFunc(sorted, func(a, b Occupied) int { return cmp.Compare(a.Range.Base, b.Range.Base) })
 	for i, o := range sorted {
 		r := o.Range
 		switch {
@@ -370,7 +361,7 @@ func (w *Window) Close() error {
 		list = append(list, a)
 	}
 	w.mu.Unlock()
-	slices.SortFunc(list, func(a, b *windowAlloc) int { return cmpAddr(a.rng.Base, b.rng.Base) })
+	slices.SortFunc(list, func(a, b *windowAlloc) int { return cmp.Compare(a.rng.Base, b.rng.Base) })
 	var errs []error
 	for _, a := range list {
 		if err := a.res.Release(); err != nil {

@@ -1,6 +1,7 @@
 package vmem
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 )
@@ -34,7 +35,7 @@ func (w *Window) Regions() []WindowRegion {
 	for a := range w.allocs {
 		out = a.regions(out)
 	}
-	slices.SortFunc(out, func(a, b WindowRegion) int { return cmpAddr(a.Range.Base, b.Range.Base) })
+	slices.SortFunc(out, func(a, b WindowRegion) int { return cmp.Compare(a.Range.Base, b.Range.Base) })
 	return out
 }
 
@@ -137,7 +138,7 @@ func (w *Window) check() error {
 		}
 		parts = append(parts, part{a.rng, "reservation " + a.owner})
 	}
-	slices.SortFunc(parts, func(a, b part) int { return cmpAddr(a.r.Base, b.r.Base) })
+	slices.SortFunc(parts, func(a, b part) int { return cmp.Compare(a.r.Base, b.r.Base) })
 	at := w.cfg.Low
 	for _, p := range parts {
 		if p.r.Base != at {

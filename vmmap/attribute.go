@@ -1,6 +1,7 @@
 package vmmap
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -36,7 +37,7 @@ func Attribute(s *Snapshot, infos []vmem.Info) {
 	if len(pieces) == 0 {
 		return
 	}
-	slices.SortFunc(pieces, func(a, b piece) int { return cmpU64(a.Start, b.Start) })
+	slices.SortFunc(pieces, func(a, b piece) int { return cmp.Compare(a.Start, b.Start) })
 	var out []Region
 	for _, r := range s.Regions {
 		if r.Type == Free {

@@ -1,6 +1,7 @@
 package vmmap
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -67,7 +68,7 @@ func Blocks(s *Snapshot) []Block {
 		at[k] = len(out)
 		out = append(out, Block{AddrRange{r.Start, r.End}, r.Type, r.Owner, r.Path, r.Committed, 1})
 	}
-	slices.SortStableFunc(out, func(a, b Block) int { return cmpU64(a.Start, b.Start) })
+	slices.SortStableFunc(out, func(a, b Block) int { return cmp.Compare(a.Start, b.Start) })
 	return out
 }
 
@@ -157,7 +158,7 @@ func Diff(a, b *Snapshot) []Change {
 		}
 	}
 	slices.SortStableFunc(out, func(p, q Change) int {
-		return cmpU64(p.start(), q.start())
+		return cmp.Compare(p.start(), q.start())
 	})
 	return out
 }

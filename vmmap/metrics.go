@@ -1,6 +1,9 @@
 package vmmap
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // Row is one line of VMMap's summary table: the regions of one type.
 type Row struct {
@@ -91,10 +94,10 @@ func FreeBlocks(s *Snapshot) []Region {
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Region) int {
-		if c := cmpU64(b.Size(), a.Size()); c != 0 {
+		if c := cmp.Compare(b.Size(), a.Size()); c != 0 {
 			return c
 		}
-		return cmpU64(a.Start, b.Start)
+		return cmp.Compare(a.Start, b.Start)
 	})
 	return out
 }

@@ -1,6 +1,7 @@
 package vmmap
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -44,7 +45,7 @@ func fillFree(regions []Region, span AddrRange) []Region {
 			used = append(used, r)
 		}
 	}
-	slices.SortStableFunc(used, func(a, b Region) int { return cmpU64(a.Start, b.Start) })
+	slices.SortStableFunc(used, func(a, b Region) int { return cmp.Compare(a.Start, b.Start) })
 	out := make([]Region, 0, 2*len(used)+1)
 	at := span.Start
 	for _, r := range used {
@@ -64,16 +65,6 @@ func fillFree(regions []Region, span AddrRange) []Region {
 
 func freeRegion(start, end uint64) Region {
 	return Region{Start: start, End: end, Type: Free, State: StateFree}
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // WithSpan returns a copy of the snapshot restricted to span: regions that
