@@ -1,8 +1,8 @@
 package main
 
 import (
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -55,8 +55,8 @@ func writeReport(c demoConfig, scenarios []scenario, results []result) (string, 
 		}{{"before", before}, {"after", after}} {
 			o := opts
 			o.Title = fmt.Sprintf("%s, %s", sc.title, s.name)
-			if err := writeFile(filepath.Join(c.out, sc.key+"-"+s.name+".png"), func(f *os.File) error {
-				return render.PNG(f, s.snap, o)
+			if err := writeAtomically(filepath.Join(c.out, sc.key+"-"+s.name+".png"), func(w io.Writer) error {
+				return render.PNG(w, s.snap, o)
 			}); err != nil {
 				return "", err
 			}
@@ -67,7 +67,7 @@ func writeReport(c demoConfig, scenarios []scenario, results []result) (string, 
 		Tables:  []render.Table{resultsTable(c, results)},
 	})
 	path := filepath.Join(c.out, "report.html")
-	if err := writeFile(path, func(f *os.File) error { return render.HTML(f, rep) }); err != nil {
+	if err := writeAtomically(path, func(w io.Writer) error { return render.HTML(w, rep) }); err != nil {
 		return "", err
 	}
 	return path, nil
@@ -84,13 +84,4 @@ func resultsTable(c demoConfig, results []result) render.Table {
 			units.Bytes(r.LargestFree), percent(r.LargestFree, r.Freed), units.Bytes(r.Allocatable), r.Span.String()})
 	}
 	return t
-}
-
-// writeFile creates path and lets write fill it, closing it either way.
-func writeFile(path string, write func(*os.File) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	return errors.Join(write(f), f.Close())
 }

@@ -57,7 +57,7 @@ func runMap(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if cfg.diff {
-		return mapDiff(stdout, cfg.files[0], cfg.files[1])
+		return mapDiff(stdout, cfg.files[0], cfg.files[1], cfg.out)
 	}
 	s, err := takeMap(cfg)
 	if err != nil {
@@ -126,8 +126,11 @@ func parseMapArgs(args []string, stderr io.Writer) (mapConfig, error) {
 		if len(pos) != 2 {
 			return cfg, usageErrorf("--diff needs two JSON files, got %d arguments", len(pos))
 		}
-		if cfg.out != "" || cfg.hasSpan {
-			return cfg, usageErrorf("--diff takes no -o or --range")
+		if cfg.hasSpan {
+			return cfg, usageErrorf("--diff takes no --range")
+		}
+		if cfg.out != "" && strings.ToLower(filepath.Ext(cfg.out)) != ".html" {
+			return cfg, usageErrorf("--diff writes only an .html report, not %q", cfg.out)
 		}
 		cfg.files = pos
 		return cfg, nil
@@ -214,8 +217,9 @@ func writeAtomically(path string, write func(io.Writer) error) error {
 	return nil
 }
 
-// mapDiff prints what changed from snapshot file a to snapshot file b.
-func mapDiff(stdout io.Writer, a, b string) error {
+// mapDiff prints what changed from snapshot file a to snapshot file b, or
+// writes it to out as an HTML report with both pictures side by side.
+func mapDiff(stdout io.Writer, a, b, out string) error {
 	read := func(path string) (*vmmap.Snapshot, error) {
 		f, err := os.Open(path)
 		if err != nil {
@@ -235,6 +239,13 @@ func mapDiff(stdout io.Writer, a, b string) error {
 	sb, err := read(b)
 	if err != nil {
 		return err
+	}
+	if out != "" {
+		if err := writeAtomically(out, func(w io.Writer) error { return writeDiffHTML(w, a, sa, b, sb) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s: %s compared with %s\n", out, b, a)
+		return nil
 	}
 	changes := vmmap.Diff(sa, sb)
 	fmt.Fprintf(stdout, "from %s (%s, %s)\n  to %s (%s, %s)\n", a, sa.Source, sa.Taken.Format("15:04:05"),

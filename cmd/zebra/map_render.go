@@ -22,3 +22,15 @@ func writeMapHTML(w io.Writer, s *vmmap.Snapshot) error {
 		Sections: []render.Section{{Snapshots: []render.Labelled{{Snapshot: s}}}},
 	})
 }
+
+// writeDiffHTML writes a report with snapshots a and b side by side, their
+// comparison and the list of changes (render.HTML adds those for a section
+// of two snapshots).
+func writeDiffHTML(w io.Writer, aName string, a *vmmap.Snapshot, bName string, b *vmmap.Snapshot) error {
+	return render.HTML(w, render.Report{
+		Title: "zebra map --diff: " + aName + " → " + bName,
+		Sections: []render.Section{{Snapshots: []render.Labelled{
+			{Label: aName, Snapshot: a}, {Label: bName, Snapshot: b},
+		}}},
+	})
+}

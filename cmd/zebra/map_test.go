@@ -62,6 +62,7 @@ func TestMapCommand(t *testing.T) {
 		{name: "csv", args: []string{"--proc", anonFixture, "-o", filepath.Join(dir, "m.CSV"), "4242"}, wantOut: []string{"wrote"}},
 		{name: "diff same", args: []string{"--diff", jsonA, jsonA}, wantOut: []string{"0 changes"}},
 		{name: "diff", args: []string{"--diff", jsonA, jsonB}, wantOut: []string{"vanished", "Heap libc_malloc", "changes"}},
+		{name: "diff report", args: []string{"--diff", "-o", filepath.Join(dir, "diff.html"), jsonA, jsonB}, wantOut: []string{"wrote " + filepath.Join(dir, "diff.html")}},
 		{name: "colour", args: []string{"--proc", anonFixture, "--color", "always", "4242"}, wantOut: []string{"\x1b[48;2;255;150;102m"}},
 		{name: "help", args: []string{"-h"}, wantCode: 0},
 
@@ -79,6 +80,8 @@ func TestMapCommand(t *testing.T) {
 		{name: "bad range", args: []string{"--range", "0x2000-0x1000"}, wantCode: 2, wantErrHas: "invalid address range"},
 		{name: "bad colour", args: []string{"--color", "pink"}, wantCode: 2},
 		{name: "diff needs two", args: []string{"--diff", jsonA}, wantCode: 2},
+		{name: "diff to png", args: []string{"--diff", "-o", "x.png", jsonA, jsonB}, wantCode: 2, wantErrHas: "only an .html report"},
+		{name: "diff with range", args: []string{"--diff", "--range", "0x1000-0x2000", jsonA, jsonB}, wantCode: 2},
 		{name: "diff missing file", args: []string{"--diff", jsonA, filepath.Join(dir, "none.json")}, wantCode: 1},
 		{name: "diff not json", args: []string{"--diff", jsonA, filepath.Join(anonFixture, "4242", "maps")}, wantCode: 1,
 			wantErrHas: "malformed input"},
@@ -213,5 +216,30 @@ func TestMapFileAtomic(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMapDiffReport checks the HTML that --diff -o writes: both snapshots,
+// their labels and the changes between them.
+func TestMapDiffReport(t *testing.T) {
+	dir := t.TempDir()
+	a, b, out := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json"), filepath.Join(dir, "d.html")
+	for _, args := range [][]string{
+		{"--proc", anonFixture, "-o", a, "4242"},
+		{"--proc", anonFixture, "--range", "0x700000000000-0x700000400000", "-o", b, "4242"},
+		{"--diff", "-o", out, a, b},
+	} {
+		if code, _, errOut := runMapCmd(t, args...); code != 0 {
+			t.Fatalf("zebra map %v: exit %d: %s", args, code, errOut)
+		}
+	}
+	html, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{a, b, "vanished", "<svg"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("diff report lacks %q", want)
+		}
 	}
 }
