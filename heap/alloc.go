@@ -16,14 +16,13 @@ import (
 // unique minimum-size block, like HeapAlloc and malloc. Memory is zeroed only
 // with Options.Zero; use Calloc otherwise.
 func (h *Heap) Alloc(n int) (unsafe.Pointer, error) {
+	if uint(n) <= uint(h.smallLimit) {
+		return h.allocClass("alloc", uintptr(n), classOf(uintptr(n)), h.cfg.zero)
+	}
 	if n < 0 {
 		return nil, fmt.Errorf("heap %q: alloc %d bytes: %w: negative", h.cfg.name, n, ErrInvalidSize)
 	}
-	if err := h.lock("alloc"); err != nil {
-		return nil, err
-	}
-	defer h.mu.Unlock()
-	return h.alloc("alloc", uintptr(n), minAlign, h.cfg.zero)
+	return h.allocate("alloc", uintptr(n), minAlign, h.cfg.zero)
 }
 
 // Calloc returns a zeroed block for count elements of size bytes each. A
@@ -37,11 +36,7 @@ func (h *Heap) Calloc(count, size int) (unsafe.Pointer, error) {
 	if !ok {
 		return nil, fmt.Errorf("heap %q: calloc %d×%d: %w: the product overflows", h.cfg.name, count, size, ErrInvalidSize)
 	}
-	if err := h.lock("calloc"); err != nil {
-		return nil, err
-	}
-	defer h.mu.Unlock()
-	return h.alloc("calloc", uintptr(lo), minAlign, true)
+	return h.allocate("calloc", lo, minAlign, true)
 }
 
 // maxAlign is the largest alignment AllocAligned accepts (vmem's limit).
@@ -60,14 +55,53 @@ func (h *Heap) AllocAligned(n, align int) (unsafe.Pointer, error) {
 		return nil, fmt.Errorf("heap %q: alloc %d bytes aligned to %d: %w: alignment must be a power of two up to 1 GiB",
 			h.cfg.name, n, align, ErrInvalidSize)
 	}
-	if err := h.lock("alloc"); err != nil {
-		return nil, err
-	}
-	defer h.mu.Unlock()
-	return h.alloc("alloc", uintptr(n), max(uintptr(align), minAlign), h.cfg.zero)
+	return h.allocate("alloc", uintptr(n), max(uintptr(align), minAlign), h.cfg.zero)
 }
 
-// alloc serves n bytes aligned to align. With zero the block reads as zero.
+// allocate serves n bytes aligned to align: from a size class when one
+// fits, else as pages under the heap's lock. With zero the block reads as
+// zero.
+func (h *Heap) allocate(op string, n, align uintptr, zero bool) (unsafe.Pointer, error) {
+	if n <= h.smallLimit && align <= h.cfg.page {
+		c := classOf(n)
+		for c < numClasses && h.classes[c].size%align != 0 {
+			c++
+		}
+		if c < numClasses {
+			return h.allocClass(op, n, c, zero)
+		}
+	}
+	if err := h.lock(op); err != nil {
+		return nil, err
+	}
+	defer h.unlockHeap()
+	return h.alloc(op, n, align, zero)
+}
+
+// allocClass serves a request of n bytes from size class c, in the shard
+// of the caller's P: the fast path, which takes no lock but the shard's.
+func (h *Heap) allocClass(op string, n uintptr, c int, zero bool) (unsafe.Pointer, error) {
+	sh := h.shardHere()
+	h.lockShard(sh)
+	if h.destroyed.Load() {
+		h.unlockShard(sh)
+		return nil, h.destroyedErr(op)
+	}
+	p, err := h.allocSmall(sh, c)
+	h.unlockShard(sh)
+	if err != nil {
+		h.lockHeap()
+		defer h.unlockHeap()
+		return nil, h.wrap(op, n, err)
+	}
+	if zero {
+		clear(unsafe.Slice((*byte)(p), h.classes[c].size))
+	}
+	return p, nil
+}
+
+// alloc serves n bytes aligned to align as pages (or a huge block). The
+// caller holds the heap's lock. With zero the block reads as zero.
 func (h *Heap) alloc(op string, n, align uintptr, zero bool) (unsafe.Pointer, error) {
 	if n > h.limit() {
 		return nil, fmt.Errorf("heap %q: %s %d bytes: %w: the heap's limit is %d bytes",
@@ -77,22 +111,6 @@ func (h *Heap) alloc(op string, n, align uintptr, zero bool) (unsafe.Pointer, er
 		return h.allocHuge(op, n, align)
 	}
 	page := h.cfg.page
-	if n <= smallMax && align <= page {
-		c := classOf(n)
-		for c < numClasses && h.classes[c].size%align != 0 {
-			c++
-		}
-		if c < numClasses {
-			p, err := h.allocSmall(c)
-			if err != nil {
-				return nil, h.wrap(op, n, err)
-			}
-			if zero {
-				clear(unsafe.Slice((*byte)(p), h.classes[c].size))
-			}
-			return p, nil
-		}
-	}
 	k, err := h.pages(n)
 	if err != nil {
 		return nil, fmt.Errorf("heap %q: %s %d bytes: %w", h.cfg.name, op, n, err)
@@ -101,6 +119,9 @@ func (h *Heap) alloc(op string, n, align uintptr, zero bool) (unsafe.Pointer, er
 	seg, gp, fresh, err := h.allocPages(k, a)
 	if err != nil {
 		return nil, h.wrap(op, n, err)
+	}
+	for g := gp; g < gp+k; g++ {
+		h.pt.at(g).flags &^= flagFreed
 	}
 	d := h.pt.at(gp)
 	d.kind, d.n = kindLarge, k
@@ -198,29 +219,62 @@ func (h *Heap) Free(p unsafe.Pointer) error {
 	if p == nil {
 		return nil
 	}
-	if err := h.lock("free"); err != nil {
+	for {
+		sh, id, s, ok := h.lockSlab(p)
+		if ok {
+			idx, err := h.slabIndex("free", p, s)
+			if err == nil {
+				h.freeSmall(sh, id, s, idx)
+			}
+			h.unlockShard(sh)
+			return err
+		}
+		if err := h.lock("free"); err != nil {
+			return err
+		}
+		b, err := h.find("free", p)
+		if err == nil && b.kind == blockSmall {
+			// A slab appeared where the lookup saw none: take its lock.
+			h.unlockHeap()
+			continue
+		}
+		if err == nil {
+			err = h.release(b)
+		}
+		h.unlockHeap()
 		return err
 	}
-	defer h.mu.Unlock()
-	b, err := h.find("free", p)
-	if err != nil {
-		return err
-	}
-	return h.release(b)
 }
 
 // Size returns the usable size of a block: at least what was asked, the
 // size class for small blocks and whole pages for large ones.
-func (h *Heap) Size(p unsafe.Pointer) (int, error) {
-	if err := h.lock("size"); err != nil {
-		return 0, err
+func (h *Heap) Size(p unsafe.Pointer) (int, error) { return h.size("size", p) }
+
+func (h *Heap) size(op string, p unsafe.Pointer) (int, error) {
+	for {
+		sh, _, s, ok := h.lockSlab(p)
+		if ok {
+			_, err := h.slabIndex(op, p, s)
+			size := h.classes[s.class].size
+			h.unlockShard(sh)
+			if err != nil {
+				return 0, err
+			}
+			return int(size), nil
+		}
+		if err := h.lock(op); err != nil {
+			return 0, err
+		}
+		b, err := h.find(op, p)
+		h.unlockHeap()
+		if err == nil && b.kind == blockSmall {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		return int(b.size), nil
 	}
-	defer h.mu.Unlock()
-	b, err := h.find("size", p)
-	if err != nil {
-		return 0, err
-	}
-	return int(b.size), nil
 }
 
 // Realloc resizes a block to at least n bytes and returns its address: the
@@ -250,11 +304,7 @@ func (h *Heap) realloc(p unsafe.Pointer, n int, inPlace bool) (unsafe.Pointer, e
 	if p == nil {
 		return h.Alloc(n)
 	}
-	if err := h.lock("realloc"); err != nil {
-		return nil, err
-	}
-	defer h.mu.Unlock()
-	b, err := h.find("realloc", p)
+	size, err := h.size("realloc", p)
 	if err != nil {
 		return nil, err
 	}
@@ -262,45 +312,72 @@ func (h *Heap) realloc(p unsafe.Pointer, n int, inPlace bool) (unsafe.Pointer, e
 		return nil, fmt.Errorf("heap %q: realloc %p to %d bytes: %w: the heap's limit is %d bytes",
 			h.cfg.name, p, n, ErrTooLarge, h.limit())
 	}
-	ok, err := h.resize(&b, uintptr(n))
-	if err != nil {
-		return nil, h.wrap("realloc", uintptr(n), err)
+	if n <= size && !h.isLarge(p) {
+		return p, nil // a small or huge block keeps its size
 	}
-	if ok {
-		return p, nil
+	if h.isLarge(p) {
+		if ok, err := h.resizeLarge(p, uintptr(n)); err != nil || ok {
+			if err != nil {
+				return nil, err
+			}
+			return p, nil
+		}
 	}
 	if inPlace {
-		return nil, fmt.Errorf("heap %q: realloc %p from %d to %d bytes: %w", h.cfg.name, p, b.size, n, ErrInPlace)
+		return nil, fmt.Errorf("heap %q: realloc %p from %d to %d bytes: %w", h.cfg.name, p, size, n, ErrInPlace)
 	}
-	q, err := h.alloc("realloc", uintptr(n), minAlign, h.cfg.zero)
+	q, err := h.allocate("realloc", uintptr(n), minAlign, h.cfg.zero)
 	if err != nil {
 		return nil, err
 	}
-	copy(unsafe.Slice((*byte)(q), n), unsafe.Slice((*byte)(p), b.size))
-	if err := h.release(b); err != nil {
-		if nb, e := h.find("realloc", q); e == nil {
-			h.release(nb)
-		}
+	copy(unsafe.Slice((*byte)(q), n), unsafe.Slice((*byte)(p), size))
+	if err := h.Free(p); err != nil {
+		h.Free(q)
 		return nil, err
 	}
 	return q, nil
 }
 
-// resize tries to make block b hold n bytes without moving it.
+// isLarge reports whether p lies in a run of pages (a large block).
+func (h *Heap) isLarge(p unsafe.Pointer) bool {
+	seg, gp := h.lookup(uintptr(p))
+	return seg != nil && h.pt.at(gp).kind == kindLarge
+}
+
+// resizeLarge resizes the large block at p in place, under the heap's
+// lock.
+func (h *Heap) resizeLarge(p unsafe.Pointer, n uintptr) (bool, error) {
+	if err := h.lock("realloc"); err != nil {
+		return false, err
+	}
+	defer h.unlockHeap()
+	b, err := h.find("realloc", p)
+	if err != nil {
+		return false, err
+	}
+	if b.kind != blockLarge {
+		return false, nil
+	}
+	ok, err := h.resize(&b, n)
+	if err != nil {
+		return false, h.wrap("realloc", n, err)
+	}
+	return ok, nil
+}
+
+// resize tries to make large block b hold n bytes without moving it.
 func (h *Heap) resize(b *block, n uintptr) (bool, error) {
 	if n <= b.size {
-		if b.kind == blockLarge {
-			page := h.cfg.page
-			k := uint32(max((n+page-1)/page, 1)) // n <= b.size: fits
-			if old := b.d.n; k < old {
-				b.d.n = k
-				h.inUse -= uintptr(old-k) * page
-				h.freeRun(b.seg, b.gp+k, old-k, false)
-			}
+		page := h.cfg.page
+		k := uint32(max((n+page-1)/page, 1)) // n <= b.size: fits
+		if old := b.d.n; k < old {
+			b.d.n = k
+			h.inUse -= uintptr(old-k) * page
+			h.freeRun(b.seg, b.gp+k, old-k, false)
 		}
 		return true, nil
 	}
-	if b.kind != blockLarge || n > h.cfg.huge {
+	if n > h.cfg.huge {
 		return false, nil
 	}
 	page := h.cfg.page

@@ -102,7 +102,7 @@ func TestBadInput(t *testing.T) {
 		{"freed small", freedSmall, ErrDoubleFree},
 		{"freed large", freedLarge, ErrDoubleFree},
 		{"freed huge", freedHuge, ErrDoubleFree},
-		{"free space far in the segment", unsafe.Add(large, 512<<10), ErrDoubleFree},
+		{"never-allocated page in free space", unsafe.Add(large, 512<<10), ErrInvalidPointer},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,31 +18,39 @@ var benchSizes = []int{16, 300, 4 << 10, 64 << 10, 1 << 20}
 const benchLive = 1024
 
 func BenchmarkAllocFree(b *testing.B) {
-	for _, n := range benchSizes {
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			h, err := New(Options{Name: "bench"})
-			if err != nil {
+	for _, ns := range []bool{false, true} {
+		for _, n := range benchSizes {
+			name := fmt.Sprint(n)
+			if ns {
+				name += "/noserialize"
+			}
+			b.Run(name, func(b *testing.B) { benchAllocFree(b, n, Options{Name: "bench", NoSerialize: ns}) })
+		}
+	}
+}
+
+func benchAllocFree(b *testing.B, n int, o Options) {
+	h, err := New(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Destroy()
+	var live [benchLive]unsafe.Pointer
+	b.SetBytes(int64(n))
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		k := i % benchLive
+		if live[k] != nil {
+			if err := h.Free(live[k]); err != nil {
 				b.Fatal(err)
 			}
-			defer h.Destroy()
-			var live [benchLive]unsafe.Pointer
-			b.SetBytes(int64(n))
-			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
-				k := i % benchLive
-				if live[k] != nil {
-					if err := h.Free(live[k]); err != nil {
-						b.Fatal(err)
-					}
-				}
-				p, err := h.Alloc(n)
-				if err != nil {
-					b.Fatal(err)
-				}
-				*(*byte)(p) = 1
-				live[k] = p
-			}
-		})
+		}
+		p, err := h.Alloc(n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		*(*byte)(p) = 1
+		live[k] = p
 	}
 }
 
@@ -151,4 +159,74 @@ func BenchmarkGoDestroy(b *testing.B) {
 		b.StartTimer()
 		runtime.GC()
 	}
+}
+
+// The churn workload of the benchmark suite (bench/), in small: churnLive
+// live blocks, each op frees a random slot and allocates a random size of
+// 8..1024 bytes in it, writing its first byte. The trace is made once.
+const churnLive = 100_000
+
+type churnOp struct {
+	slot uint32
+	size uint32
+}
+
+var churnTrace = func() []churnOp {
+	ops := make([]churnOp, 1<<20)
+	x := uint64(0x9e3779b97f4a7c15)
+	for i := range ops {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		ops[i] = churnOp{slot: uint32(x % churnLive), size: uint32(8 + (x>>32)%1017)}
+	}
+	return ops
+}()
+
+func benchChurn(b *testing.B, o Options) {
+	h, err := New(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Destroy()
+	live := make([]unsafe.Pointer, churnLive)
+	for i := range live {
+		if live[i], err = h.Alloc(8 + i%1017); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		op := churnTrace[i&(len(churnTrace)-1)]
+		if err := h.Free(live[op.slot]); err != nil {
+			b.Fatal(err)
+		}
+		p, err := h.Alloc(int(op.size))
+		if err != nil {
+			b.Fatal(err)
+		}
+		*(*byte)(p) = 1
+		live[op.slot] = p
+	}
+}
+
+func BenchmarkChurn(b *testing.B) { benchChurn(b, Options{Name: "churn"}) }
+
+func BenchmarkGoChurn(b *testing.B) {
+	live := make([][]byte, churnLive)
+	for i := range live {
+		live[i] = make([]byte, 8+i%1017)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		op := churnTrace[i&(len(churnTrace)-1)]
+		s := make([]byte, op.size)
+		s[0] = 1
+		live[op.slot] = s
+	}
+	runtime.KeepAlive(live)
+}
+
+func BenchmarkChurnNoSerialize(b *testing.B) {
+	benchChurn(b, Options{Name: "churn", NoSerialize: true})
 }

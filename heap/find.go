@@ -24,9 +24,6 @@ type block struct {
 	seg  *segment
 	gp   uint32    // large: head page
 	d    *pageDesc // large: head descriptor
-	id   uint32    // small: slab id
-	s    *slabRec  // small: slab record
-	idx  uintptr   // small: index in the slab
 	hb   *hugeBlock
 }
 
@@ -34,7 +31,53 @@ type block struct {
 // happen unless the bookkeeping is broken, and Validate would say where.
 var errNoRun = errors.New("no free run fits after growth")
 
-// find returns the busy block that starts at p, or the reason there is none.
+// lockSlab finds the slab holding p without the heap's lock and locks
+// its owner's shard. ok is false when p is not in a slab (or the heap is
+// destroyed): the caller takes the heap's lock and asks find. The
+// descriptors read before the lock are only a guess; the slab cannot change
+// hands while its owner's lock is held, so they are checked again under it.
+func (h *Heap) lockSlab(p unsafe.Pointer) (sh *shard, id uint32, s *slabRec, ok bool) {
+	for {
+		seg, gp := h.lookup(uintptr(p))
+		if seg == nil || h.destroyed.Load() {
+			return nil, 0, nil, false
+		}
+		d := h.pt.at(gp)
+		id = d.a
+		if d.kind != kindSlab {
+			return nil, 0, nil, false
+		}
+		if s = h.st.lookup(id); s == nil {
+			return nil, 0, nil, false
+		}
+		sh = h.shardOf(s)
+		h.lockShard(sh)
+		if d.kind == kindSlab && d.a == id && h.shardOf(s) == sh && s.npages != 0 && !h.destroyed.Load() {
+			return sh, id, s, true
+		}
+		h.unlockShard(sh)
+	}
+}
+
+// slabIndex returns the index of the busy block of slab s that starts at
+// p, or the reason there is none.
+func (h *Heap) slabIndex(op string, p unsafe.Pointer, s *slabRec) (uintptr, error) {
+	ci := &h.classes[s.class]
+	o := uintptr(p) - uintptr(s.base)
+	idx := ci.div(o)
+	if idx*ci.size != o || idx >= uintptr(s.nobj) {
+		return 0, h.bad(op, p, ErrInvalidPointer, "not the start of a %d-byte block", ci.size)
+	}
+	if s.bits[idx/64]&(1<<(idx%64)) == 0 {
+		return 0, h.bad(op, p, ErrDoubleFree, "%d-byte block is free", ci.size)
+	}
+	return idx, nil
+}
+
+// find returns the busy large or huge block that starts at p, or the
+// reason there is none. The caller holds the heap's lock. A pointer into a
+// slab is reported as a small block with no other field set: the caller
+// must look it up again under its shard's lock (lockSlab).
 func (h *Heap) find(op string, p unsafe.Pointer) (block, error) {
 	addr := uintptr(p)
 	seg := h.segOf(addr)
@@ -60,47 +103,23 @@ func (h *Heap) find(op string, p unsafe.Pointer) (block, error) {
 	d := h.pt.at(gp)
 	switch d.kind {
 	case kindSlab:
-		id := d.a
-		s := h.st.at(id)
-		ci := &h.classes[s.class]
-		o := addr - seg.addr() - uintptr(s.gp-seg.gp0)*page
-		idx := ci.div(o)
-		if idx*ci.size != o || idx >= uintptr(s.nobj) {
-			return block{}, h.bad(op, p, ErrInvalidPointer, "not the start of a %d-byte block", ci.size)
-		}
-		if s.bits[idx/64]&(1<<(idx%64)) == 0 {
-			return block{}, h.bad(op, p, ErrDoubleFree, "%d-byte block is free", ci.size)
-		}
-		return block{kind: blockSmall, p: p, size: ci.size, seg: seg, id: id, s: s, idx: idx}, nil
+		return block{kind: blockSmall}, nil
 	case kindLarge:
 		if off%page != 0 {
 			return block{}, h.bad(op, p, ErrInvalidPointer, "inside a block of %d pages", d.n)
 		}
 		return block{kind: blockLarge, p: p, size: uintptr(d.n) * page, seg: seg, gp: gp, d: d}, nil
-	case kindFreeHead, kindFreeTail:
-		return block{}, h.freeSpace(op, p)
 	}
-	// An inner page: find the run it belongs to (slow, errors only).
-	for g := gp; g > seg.gp0; g-- {
-		switch k := h.pt.at(g - 1).kind; k {
-		case kindFreeHead:
-			return block{}, h.freeSpace(op, p)
-		case kindLarge:
-			return block{}, h.bad(op, p, ErrInvalidPointer, "inside a block of %d pages", h.pt.at(g-1).n)
-		case kindFreeTail, kindSlab:
-			return block{}, h.bad(op, p, ErrCorrupt, "inner page %d follows a page of kind %d", gp, k)
-		}
+	// A free page, or one inside a run: no block starts here. Only the head
+	// page of a freed large block is a double free; nothing walks to the
+	// run's head, so the answer costs the same in a heap of any size.
+	if off%page == 0 && d.flags&flagFreed != 0 {
+		return block{}, h.bad(op, p, ErrDoubleFree, "a freed block of pages")
 	}
-	return block{}, h.bad(op, p, ErrCorrupt, "inner page %d has no head", gp)
-}
-
-// freeSpace is the error for a pointer into a free run: a freed block if it
-// is aligned like one, else just a pointer the heap did not return.
-func (h *Heap) freeSpace(op string, p unsafe.Pointer) error {
-	if uintptr(p)%minAlign != 0 {
-		return h.bad(op, p, ErrInvalidPointer, "in free space")
+	if d.kind == kindFreeHead || d.kind == kindFreeTail {
+		return block{}, h.bad(op, p, ErrInvalidPointer, "in free space")
 	}
-	return h.bad(op, p, ErrDoubleFree, "in free space")
+	return block{}, h.bad(op, p, ErrInvalidPointer, "inside a run of pages")
 }
 
 func (h *Heap) bad(op string, p unsafe.Pointer, sentinel error, format string, args ...any) error {
@@ -111,11 +130,10 @@ func (h *Heap) bad(op string, p unsafe.Pointer, sentinel error, format string, a
 // released, when the OS refuses; it then stays allocated.
 func (h *Heap) release(b block) error {
 	switch b.kind {
-	case blockSmall:
-		h.freeSmall(b.seg, b.id, b.s, b.idx)
 	case blockLarge:
 		n := b.d.n
 		b.d.kind, b.d.n = kindInner, 0
+		b.d.flags |= flagFreed
 		h.inUse -= uintptr(n) * h.cfg.page
 		h.blocks--
 		h.freeRun(b.seg, b.gp, n, false)

@@ -74,6 +74,7 @@ import (
 	"math/bits"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/zebra-heap/zebra/vmem"
@@ -90,15 +91,21 @@ type Heap struct {
 	mu        sync.Mutex
 	cfg       config
 	classes   []classInfo
-	destroyed bool
+	destroyed atomic.Bool
+
+	shards    []shard
+	shardMask uint32
 
 	meta arena
 	pt   pageTable
 	st   slabTable
 
-	res  []*vmem.Reservation // the heap's reservations, in creation order
-	segs []*segment          // sorted by address
-	byGP []*segment          // sorted by first page number
+	res []*vmem.Reservation // the heap's reservations, in creation order
+	// view is segs as Free and Size read it, without the heap's lock: a
+	// copy published whenever segs changes.
+	view atomic.Pointer[[]*segment]
+	segs []*segment // sorted by address
+	byGP []*segment // sorted by first page number
 	huge map[uintptr]*hugeBlock
 	// hugeFreed remembers the bases of the last released huge blocks.
 	hugeFreed [hugeFreedRing]uintptr
@@ -108,14 +115,13 @@ type Heap struct {
 	bins     [nbins]uint32 // free run lists: head gp+1
 	nonempty [binWords]uint64
 
-	cur     [numClasses]uint32 // current slab per class: id+1
-	curBase [numClasses]unsafe.Pointer
-	partial [numClasses]uint32 // partially free slabs per class: id+1
+	// smallLimit is the largest request a size class serves: smallMax, or
+	// less when HugeBlock or a fixed heap's size is smaller.
+	smallLimit uintptr
 
 	freePages uintptr // pages in free runs
-	slabFree  uintptr // bytes of free blocks in slabs
-	inUse     uintptr // bytes of busy blocks (usable sizes)
-	blocks    int     // busy blocks
+	inUse     uintptr // bytes of busy large and huge blocks (small ones: shards)
+	blocks    int     // busy large and huge blocks
 }
 
 // A segment is a range of pages of one reservation.
@@ -126,6 +132,8 @@ type segment struct {
 	gp0     uint32 // number of the first page
 	npages  uint32
 	touched uint32 // pages from the start ever handed out: Reset clears their descriptors
+	// span is size as lookups without the heap's lock read it.
+	span atomic.Uintptr
 	// below marks a segment that Extend added below its reservation's
 	// base: runs are carved from their top and commits reach downward, so
 	// the reservation's committed interval, which lies above, grows down
@@ -149,6 +157,9 @@ func New(o Options) (*Heap, error) {
 		return nil, err
 	}
 	h := &Heap{cfg: c, nextSeg: c.segReserve, classes: makeClasses(c.page)}
+	h.shards = make([]shard, shardCount(c.noSerialize))
+	h.shardMask = uint32(len(h.shards) - 1)
+	h.smallLimit = min(smallMax, c.huge, h.limit())
 	h.meta = arena{space: c.space, owner: MetadataOwner(c.name)}
 	first := c.reserve
 	if first == 0 {
@@ -194,12 +205,12 @@ func (h *Heap) Name() string { return h.cfg.name }
 // OS refuses a release, Destroy still releases the rest and returns the
 // first error; the heap is destroyed either way.
 func (h *Heap) Destroy() error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.destroyed {
+	h.lockAll()
+	defer h.unlockAll()
+	if h.destroyed.Load() {
 		return fmt.Errorf("heap %q: destroy: %w", h.cfg.name, ErrDestroyed)
 	}
-	h.destroyed = true
+	h.destroyed.Store(true)
 	if err := h.releaseAll(); err != nil {
 		return fmt.Errorf("heap %q: destroy: %w", h.cfg.name, err)
 	}
@@ -222,41 +233,70 @@ func (h *Heap) releaseAll() error {
 		errs = append(errs, err)
 	}
 	h.huge, h.res, h.segs, h.byGP = nil, nil, nil, nil
-	h.pt, h.st = pageTable{}, slabTable{}
-	h.cur, h.curBase, h.partial = [numClasses]uint32{}, [numClasses]unsafe.Pointer{}, [numClasses]uint32{}
+	h.view.Store(nil)
+	h.pt.reset()
+	h.st.reset()
+	h.resetShards()
 	h.bins, h.nonempty = [nbins]uint32{}, [binWords]uint64{}
-	h.freePages, h.slabFree, h.inUse, h.blocks = 0, 0, 0, 0
+	h.freePages, h.inUse, h.blocks = 0, 0, 0
 	return errors.Join(errs...)
 }
 
 // lock takes the heap's lock and fails on a destroyed heap. The caller
-// unlocks.
+// unlocks with unlockHeap.
 func (h *Heap) lock(op string) error {
-	h.mu.Lock()
-	if h.destroyed {
-		h.mu.Unlock()
-		return fmt.Errorf("heap %q: %s: %w", h.cfg.name, op, ErrDestroyed)
+	h.lockHeap()
+	if h.destroyed.Load() {
+		h.unlockHeap()
+		return h.destroyedErr(op)
 	}
 	return nil
 }
 
-// segOf returns the segment holding addr, or nil.
-func (h *Heap) segOf(addr uintptr) *segment {
-	i, _ := slices.BinarySearchFunc(h.segs, addr, func(s *segment, a uintptr) int {
-		switch {
-		case s.addr()+s.size <= a:
-			return -1
-		case s.addr() > a:
-			return 1
-		}
-		return 0
-	})
-	if i < len(h.segs) {
-		if s := h.segs[i]; addr >= s.addr() && addr-s.addr() < s.size {
-			return s
-		}
+// lockEvery is lock for the operations that need the whole heap still
+// (lockAll). The caller unlocks with unlockAll.
+func (h *Heap) lockEvery(op string) error {
+	h.lockAll()
+	if h.destroyed.Load() {
+		h.unlockAll()
+		return h.destroyedErr(op)
 	}
 	return nil
+}
+
+func (h *Heap) destroyedErr(op string) error {
+	return fmt.Errorf("heap %q: %s: %w", h.cfg.name, op, ErrDestroyed)
+}
+
+// lookup returns the segment holding addr and the number of its page, or
+// nil, without the heap's lock: it reads the published view of the
+// segments, whose page descriptors all exist.
+func (h *Heap) lookup(addr uintptr) (*segment, uint32) {
+	v := h.view.Load()
+	if v == nil {
+		return nil, 0
+	}
+	segs := *v
+	lo, hi := 0, len(segs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		s := segs[m]
+		switch off := addr - s.addr(); {
+		case addr < s.addr():
+			hi = m
+		case off >= s.span.Load():
+			lo = m + 1
+		default:
+			return s, s.gp0 + uint32(off>>h.cfg.pageShift)
+		}
+	}
+	return nil, 0
+}
+
+// segOf returns the segment holding addr, or nil.
+func (h *Heap) segOf(addr uintptr) *segment {
+	s, _ := h.lookup(addr)
+	return s
 }
 
 // segOfPage returns the segment holding page gp.
@@ -288,10 +328,18 @@ func (h *Heap) addSegment(r *vmem.Reservation, p unsafe.Pointer, size uintptr, b
 		}
 		return 1
 	})
+	s.span.Store(s.size)
 	h.segs = slices.Insert(h.segs, i, s)
 	h.byGP = append(h.byGP, s)
+	h.publish()
 	h.insertFree(gp, uint32(n), true)
 	return nil
+}
+
+// publish makes the current segments the view of lookups.
+func (h *Heap) publish() {
+	v := slices.Clone(h.segs)
+	h.view.Store(&v)
 }
 
 // growSegment appends n pages that Extend added above s, which must hold
@@ -304,6 +352,7 @@ func (h *Heap) growSegment(s *segment, size uintptr) error {
 	gp := s.gp0 + s.npages
 	s.npages += uint32(n)
 	s.size += n * h.cfg.page
+	s.span.Store(s.size)
 	h.freeRun(s, gp, uint32(n), true)
 	return nil
 }

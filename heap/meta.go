@@ -2,6 +2,7 @@ package heap
 
 import (
 	"fmt"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/zebra-heap/zebra/vmem"
@@ -178,6 +179,10 @@ const (
 	// flagRunUncommitted, on a free run's head, says some pages of the run
 	// may lack flagCommitted, so allocating from it must look.
 	flagRunUncommitted
+	// flagFreed marks the head page of a large block that was freed, until
+	// the page is handed out again: a second Free there is a double free,
+	// not a pointer the heap never returned.
+	flagFreed
 )
 
 const (
@@ -185,15 +190,38 @@ const (
 	descsPerChunk = metaChunk / descSize
 )
 
+// A chunkList is a table's list of chunks. Free and Size read it without
+// the heap's lock, so it is published copy-on-write: readers see a list
+// whose every chunk is committed.
+type chunkList struct {
+	v atomic.Pointer[[]unsafe.Pointer]
+}
+
+func (l *chunkList) get() []unsafe.Pointer {
+	if p := l.v.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (l *chunkList) add(c unsafe.Pointer) {
+	s := append(l.get(), c)
+	l.v.Store(&s)
+}
+
+func (l *chunkList) reset() { l.v.Store(nil) }
+
 type pageTable struct {
-	chunks []unsafe.Pointer
+	chunks chunkList
 	n      uint32 // page numbers handed out
 }
 
 // at returns the descriptor of page gp, which must be below t.n.
 func (t *pageTable) at(gp uint32) *pageDesc {
-	return (*pageDesc)(unsafe.Add(t.chunks[uintptr(gp)/descsPerChunk], uintptr(gp)%descsPerChunk*descSize))
+	return (*pageDesc)(unsafe.Add(t.chunks.get()[uintptr(gp)/descsPerChunk], uintptr(gp)%descsPerChunk*descSize))
 }
+
+func (t *pageTable) reset() { t.chunks.reset(); t.n = 0 }
 
 // add hands out numbers for n more pages, growing the table.
 func (t *pageTable) add(a *arena, n uintptr) (uint32, error) {
@@ -212,12 +240,12 @@ func (t *pageTable) ensure(a *arena, n uintptr) error {
 	if uint64(t.n)+uint64(n) > maxPages {
 		return fmt.Errorf("%w: the page table holds at most 2^32-1 pages", ErrTooLarge)
 	}
-	for uintptr(len(t.chunks))*descsPerChunk < uintptr(t.n)+n {
+	for uintptr(len(t.chunks.get()))*descsPerChunk < uintptr(t.n)+n {
 		p, err := a.chunk()
 		if err != nil {
 			return err
 		}
-		t.chunks = append(t.chunks, p)
+		t.chunks.add(p)
 	}
 	return nil
 }
@@ -242,6 +270,8 @@ type slabRec struct {
 	npages uint8
 	listed bool // in its class's partial list
 	hint   uint8
+	owner  uint8          // index of the shard that owns the slab
+	base   unsafe.Pointer // address of the first block
 }
 
 const (
@@ -250,14 +280,26 @@ const (
 )
 
 type slabTable struct {
-	chunks []unsafe.Pointer
+	chunks chunkList
 	n      uint32 // records handed out
 	free   uint32 // free record list, id+1
 }
 
 func (t *slabTable) at(id uint32) *slabRec {
-	return (*slabRec)(unsafe.Add(t.chunks[uintptr(id)/slabsPerChunk], uintptr(id)%slabsPerChunk*slabSize))
+	return (*slabRec)(unsafe.Add(t.chunks.get()[uintptr(id)/slabsPerChunk], uintptr(id)%slabsPerChunk*slabSize))
 }
+
+// lookup returns record id, or nil when the table has no such record: for
+// ids read from metadata without the heap's lock, or corrupted.
+func (t *slabTable) lookup(id uint32) *slabRec {
+	cs := t.chunks.get()
+	if i := uintptr(id) / slabsPerChunk; i < uintptr(len(cs)) {
+		return (*slabRec)(unsafe.Add(cs[i], uintptr(id)%slabsPerChunk*slabSize))
+	}
+	return nil
+}
+
+func (t *slabTable) reset() { t.chunks.reset(); t.n, t.free = 0, 0 }
 
 // get returns a zeroed record.
 func (t *slabTable) get(a *arena) (uint32, *slabRec, error) {
@@ -268,12 +310,12 @@ func (t *slabTable) get(a *arena) (uint32, *slabRec, error) {
 		*s = slabRec{}
 		return id, s, nil
 	}
-	if uintptr(t.n) >= uintptr(len(t.chunks))*slabsPerChunk {
+	if uintptr(t.n) >= uintptr(len(t.chunks.get()))*slabsPerChunk {
 		p, err := a.chunk()
 		if err != nil {
 			return 0, nil, err
 		}
-		t.chunks = append(t.chunks, p)
+		t.chunks.add(p)
 	}
 	id := t.n
 	t.n++

@@ -3,6 +3,7 @@ package heap
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"sync/atomic"
 	"unsafe"
 
@@ -101,27 +102,35 @@ type Options struct {
 	// HugePages asks for transparent huge pages on the heap's reservations:
 	// they are aligned to 2 MiB and commit and decommit whole huge pages.
 	HugePages bool
+	// NoSerialize makes a heap for one goroutine at a time
+	// (HEAP_NO_SERIALIZE): no locks at all, the fastest path. Calls must
+	// not overlap; the caller synchronises if goroutines take turns.
+	// Without it, the heap is safe for concurrent use and keeps one
+	// front-end shard per P (see heap.go).
+	NoSerialize bool
 }
 
 // config is Options after defaults, validation and rounding.
 type config struct {
-	name       string
-	space      vmem.Space
-	caps       vmem.Caps
-	page       uintptr // the space's page size: the unit of the page table
-	max        uintptr // the largest request: limitFor(page)
-	reserve    uintptr // first segment's size (0 = segReserve)
-	commit     uintptr
-	fixed      bool
-	policy     Policy
-	segReserve uintptr
-	segCommit  uintptr
-	segCap     uintptr
-	decFree    uintptr // DecommitFreeBlock; maxSize means never
-	decTotal   uintptr
-	huge       uintptr // HugeBlock; maxSize means never
-	zero       bool
-	hugePages  bool
+	name        string
+	space       vmem.Space
+	caps        vmem.Caps
+	page        uintptr // the space's page size: the unit of the page table
+	max         uintptr // the largest request: limitFor(page)
+	reserve     uintptr // first segment's size (0 = segReserve)
+	commit      uintptr
+	fixed       bool
+	policy      Policy
+	segReserve  uintptr
+	segCommit   uintptr
+	segCap      uintptr
+	decFree     uintptr // DecommitFreeBlock; maxSize means never
+	decTotal    uintptr
+	huge        uintptr // HugeBlock; maxSize means never
+	zero        bool
+	hugePages   bool
+	noSerialize bool
+	pageShift   uint8 // log2(page)
 }
 
 var heapSeq atomic.Uint64
@@ -166,7 +175,7 @@ func ntHugeBlock(c vmem.Caps) uintptr {
 }
 
 func (o Options) config() (config, error) {
-	c := config{name: o.Name, space: o.Space, policy: o.Policy, zero: o.Zero, hugePages: o.HugePages}
+	c := config{name: o.Name, space: o.Space, policy: o.Policy, zero: o.Zero, hugePages: o.HugePages, noSerialize: o.NoSerialize}
 	if c.name == "" {
 		c.name = fmt.Sprintf("heap-%d", heapSeq.Add(1))
 	}
@@ -178,6 +187,7 @@ func (o Options) config() (config, error) {
 	if c.page == 0 || c.page&(c.page-1) != 0 || c.page > 1<<16 {
 		return c, fmt.Errorf("heap %q: %w: space %s has page size %d", c.name, ErrInvalidSize, c.space.Name(), c.page)
 	}
+	c.pageShift = uint8(bits.TrailingZeros(uint(c.page)))
 	c.max = limitFor(c.page)
 	for _, f := range []struct {
 		name string

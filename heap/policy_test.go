@@ -21,9 +21,7 @@ func win32(t testing.TB) *vmem.Window {
 
 // inUse is Stats().InUse without the cost of measuring residency.
 func inUse(h *Heap) uint64 {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return uint64(h.inUse)
+	return h.Stats().InUse
 }
 
 // fillTo allocates n-byte blocks in h until it holds total bytes.

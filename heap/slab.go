@@ -46,10 +46,11 @@ func (ci *classInfo) div(off uintptr) uintptr {
 	return uintptr((uint64(off) * ci.recip) >> 40)
 }
 
-// allocSmall returns a block of class c.
-func (h *Heap) allocSmall(c int) (unsafe.Pointer, error) {
+// allocSmall returns a block of class c from shard sh, whose lock the
+// caller holds.
+func (h *Heap) allocSmall(sh *shard, c int) (unsafe.Pointer, error) {
 	ci := &h.classes[c]
-	id := h.cur[c]
+	id := sh.cur[c]
 	var s *slabRec
 	if id != 0 {
 		s = h.st.at(id - 1)
@@ -59,7 +60,7 @@ func (h *Heap) allocSmall(c int) (unsafe.Pointer, error) {
 	}
 	if id == 0 {
 		var err error
-		if id, s, err = h.nextSlab(c); err != nil {
+		if id, s, err = h.nextSlab(sh, c); err != nil {
 			return nil, err
 		}
 	}
@@ -72,38 +73,41 @@ func (h *Heap) allocSmall(c int) (unsafe.Pointer, error) {
 		}
 	}
 	i := bits.TrailingZeros64(^s.bits[w])
-	idx := w*64 + i
 	s.bits[w] |= 1 << i
 	s.hint = uint8(w)
 	s.used++
-	h.inUse += ci.size
-	h.slabFree -= ci.size
-	h.blocks++
-	return unsafe.Add(h.curBase[c], uintptr(idx)*ci.size), nil
+	sh.inUse += ci.size
+	sh.slabFree -= ci.size
+	sh.blocks++
+	return unsafe.Add(sh.curBase[c], uintptr(w*64+i)*ci.size), nil
 }
 
-// nextSlab makes a partially free or new slab the current one of class c.
-func (h *Heap) nextSlab(c int) (uint32, *slabRec, error) {
+// nextSlab makes a partially free or new slab the current one of class c
+// in shard sh.
+func (h *Heap) nextSlab(sh *shard, c int) (uint32, *slabRec, error) {
 	var id uint32
 	var s *slabRec
-	if p := h.partial[c]; p != 0 {
+	if p := sh.partial[c]; p != 0 {
 		id = p
 		s = h.st.at(id - 1)
-		h.unlistSlab(c, id-1, s)
+		h.unlistSlab(sh, c, id-1, s)
 	} else {
+		h.lockHeap()
 		var err error
-		if id, s, err = h.newSlab(c); err != nil {
+		id, s, err = h.newSlab(sh, c)
+		h.unlockHeap()
+		if err != nil {
 			return 0, nil, err
 		}
 	}
-	h.cur[c] = id
-	seg := h.segOfPage(s.gp)
-	h.curBase[c] = h.pageAddr(seg, s.gp)
+	sh.cur[c] = id
+	sh.curBase[c] = s.base
 	return id, s, nil
 }
 
-// newSlab carves a slab for class c from the back end.
-func (h *Heap) newSlab(c int) (uint32, *slabRec, error) {
+// newSlab carves a slab for class c of shard sh from the back end. The
+// caller holds the heap's lock.
+func (h *Heap) newSlab(sh *shard, c int) (uint32, *slabRec, error) {
 	ci := &h.classes[c]
 	seg, gp, _, err := h.allocPages(ci.pages, 1)
 	if err != nil {
@@ -115,29 +119,37 @@ func (h *Heap) newSlab(c int) (uint32, *slabRec, error) {
 		return 0, nil, err
 	}
 	s.gp, s.nobj, s.class, s.npages = gp, ci.nobj, uint8(c), uint8(ci.pages)
+	s.owner = uint8((uintptr(unsafe.Pointer(sh)) - uintptr(unsafe.Pointer(&h.shards[0]))) / unsafe.Sizeof(shard{}))
+	s.base = h.pageAddr(seg, gp)
 	// Bits past the last block stay set, so the search never finds them.
-	for i := int(ci.nobj); i < slabWords*64; i++ {
-		s.bits[i/64] |= 1 << (i % 64)
+	for i := int(ci.nobj) / 64; i < slabWords; i++ {
+		if k := int(ci.nobj) - i*64; k > 0 {
+			s.bits[i] = ^uint64(0) << k
+		} else {
+			s.bits[i] = ^uint64(0)
+		}
 	}
 	for k := uint32(0); k < ci.pages; k++ {
 		d := h.pt.at(gp + k)
 		d.kind, d.n, d.a = kindSlab, k, id
+		d.flags &^= flagFreed
 	}
-	h.slabFree += uintptr(ci.nobj) * ci.size
+	sh.slabFree += uintptr(ci.nobj) * ci.size
 	return id + 1, s, nil
 }
 
-// freeSmall frees block idx of slab id (a record s of class c).
-func (h *Heap) freeSmall(seg *segment, id uint32, s *slabRec, idx uintptr) {
+// freeSmall frees block idx of slab id (a record s of class c) of shard sh,
+// whose lock the caller holds.
+func (h *Heap) freeSmall(sh *shard, id uint32, s *slabRec, idx uintptr) {
 	c := int(s.class)
 	ci := &h.classes[c]
 	wasFull := s.used == s.nobj
 	s.bits[idx/64] &^= 1 << (idx % 64)
 	s.used--
-	h.inUse -= ci.size
-	h.slabFree += ci.size
-	h.blocks--
-	if h.cur[c] == id+1 {
+	sh.inUse -= ci.size
+	sh.slabFree += ci.size
+	sh.blocks--
+	if sh.cur[c] == id+1 {
 		if int(idx/64) < int(s.hint) {
 			s.hint = uint8(idx / 64)
 		}
@@ -145,47 +157,50 @@ func (h *Heap) freeSmall(seg *segment, id uint32, s *slabRec, idx uintptr) {
 	}
 	if s.used == 0 {
 		if s.listed {
-			h.unlistSlab(c, id, s)
+			h.unlistSlab(sh, c, id, s)
 		}
-		h.dropSlab(seg, id, s)
+		h.lockHeap()
+		h.dropSlab(sh, id, s)
+		h.unlockHeap()
 		return
 	}
 	if wasFull {
-		h.listSlab(c, id, s)
+		h.listSlab(sh, c, id, s)
 	}
 	if int(idx/64) < int(s.hint) {
 		s.hint = uint8(idx / 64)
 	}
 }
 
-// dropSlab returns an empty slab's pages to the back end.
-func (h *Heap) dropSlab(seg *segment, id uint32, s *slabRec) {
+// dropSlab returns an empty slab of shard sh to the back end. The caller
+// holds both locks.
+func (h *Heap) dropSlab(sh *shard, id uint32, s *slabRec) {
 	ci := &h.classes[s.class]
 	gp, n := s.gp, uint32(s.npages)
 	for k := uint32(0); k < n; k++ {
 		d := h.pt.at(gp + k)
 		d.kind, d.n, d.a = kindInner, 0, 0
 	}
-	h.slabFree -= uintptr(s.nobj) * ci.size
+	sh.slabFree -= uintptr(s.nobj) * ci.size
 	h.st.put(id)
-	h.freeRun(seg, gp, n, false)
+	h.freeRun(h.segOfPage(gp), gp, n, false)
 }
 
-func (h *Heap) listSlab(c int, id uint32, s *slabRec) {
+func (h *Heap) listSlab(sh *shard, c int, id uint32, s *slabRec) {
 	s.prev = 0
-	s.next = h.partial[c]
+	s.next = sh.partial[c]
 	if s.next != 0 {
 		h.st.at(s.next - 1).prev = id + 1
 	}
-	h.partial[c] = id + 1
+	sh.partial[c] = id + 1
 	s.listed = true
 }
 
-func (h *Heap) unlistSlab(c int, id uint32, s *slabRec) {
+func (h *Heap) unlistSlab(sh *shard, c int, id uint32, s *slabRec) {
 	if s.prev != 0 {
 		h.st.at(s.prev - 1).next = s.next
 	} else {
-		h.partial[c] = s.next
+		sh.partial[c] = s.next
 	}
 	if s.next != 0 {
 		h.st.at(s.next - 1).prev = s.prev
@@ -194,14 +209,17 @@ func (h *Heap) unlistSlab(c int, id uint32, s *slabRec) {
 }
 
 // dropEmptyCurrent returns the current slabs that hold no block to the back
-// end (Compact).
+// end (Compact). The caller holds every lock.
 func (h *Heap) dropEmptyCurrent() {
-	for c := range h.cur {
-		if id := h.cur[c]; id != 0 {
-			s := h.st.at(id - 1)
-			if s.used == 0 {
-				h.cur[c], h.curBase[c] = 0, nil
-				h.dropSlab(h.segOfPage(s.gp), id-1, s)
+	for i := range h.shards {
+		sh := &h.shards[i]
+		for c, id := range sh.cur {
+			if id != 0 {
+				s := h.st.at(id - 1)
+				if s.used == 0 {
+					sh.cur[c], sh.curBase[c] = 0, nil
+					h.dropSlab(sh, id-1, s)
+				}
 			}
 		}
 	}

@@ -3,7 +3,6 @@ package heap
 import (
 	"fmt"
 	"slices"
-	"unsafe"
 
 	"github.com/zebra-heap/zebra/vmem"
 )
@@ -47,10 +46,10 @@ type Stats struct {
 // pass over a byte per page), under the heap's lock: call Stats per report,
 // not per allocation.
 func (h *Heap) Stats() Stats {
-	if h.lock("stats") != nil {
+	if h.lockEvery("stats") != nil {
 		return Stats{}
 	}
-	defer h.mu.Unlock()
+	defer h.unlockAll()
 	var st Stats
 	for _, r := range h.res {
 		st.Reserved += uint64(r.Size())
@@ -62,10 +61,11 @@ func (h *Heap) Stats() Stats {
 		st.Committed += uint64(b.res.Committed())
 		st.Resident += resident(b.res)
 	}
-	st.InUse = uint64(h.inUse)
-	st.Free = uint64(h.freePages*h.cfg.page + h.slabFree)
+	inUse, slabFree, blocks := h.smallTotals()
+	st.InUse = uint64(h.inUse + inUse)
+	st.Free = uint64(h.freePages*h.cfg.page + slabFree)
 	st.Largest = uint64(h.largestFree())
-	st.Blocks, st.HugeBlocks = h.blocks, len(h.huge)
+	st.Blocks, st.HugeBlocks = h.blocks+blocks, len(h.huge)
 	st.Segments = len(h.segs)
 	st.Ranges = len(h.ranges())
 	st.MetaReserved, st.MetaCommitted = uint64(h.meta.reserved()), uint64(h.meta.committed())
@@ -78,7 +78,7 @@ func (h *Heap) Segments() []vmem.Range {
 	if h.lock("segments") != nil {
 		return nil
 	}
-	defer h.mu.Unlock()
+	defer h.unlockHeap()
 	out := make([]vmem.Range, len(h.segs))
 	for i, s := range h.segs {
 		out[i] = vmem.Range{Base: s.addr(), Size: s.size}
@@ -93,7 +93,7 @@ func (h *Heap) Ranges() []vmem.Range {
 	if h.lock("ranges") != nil {
 		return nil
 	}
-	defer h.mu.Unlock()
+	defer h.unlockHeap()
 	return h.ranges()
 }
 
@@ -129,10 +129,10 @@ func (h *Heap) ranges() []vmem.Range {
 // empty slabs to the back end, and returns the largest free block in bytes,
 // like HeapCompact.
 func (h *Heap) Compact() (int, error) {
-	if err := h.lock("compact"); err != nil {
+	if err := h.lockEvery("compact"); err != nil {
 		return 0, err
 	}
-	defer h.mu.Unlock()
+	defer h.unlockAll()
 	h.dropEmptyCurrent()
 	// In address order, so that each decommit starts at the bottom of the
 	// reservation's committed interval and the watermark shrinks with it.
@@ -162,10 +162,10 @@ func (h *Heap) Compact() (int, error) {
 // their reservations, are released. Pointers into the heap are invalid
 // afterwards, though touching them does not fault.
 func (h *Heap) Reset() error {
-	if err := h.lock("reset"); err != nil {
+	if err := h.lockEvery("reset"); err != nil {
 		return err
 	}
-	defer h.mu.Unlock()
+	defer h.unlockAll()
 	var first error
 	for _, b := range h.huge {
 		if err := h.freeHuge(b); err != nil && first == nil {
@@ -173,9 +173,9 @@ func (h *Heap) Reset() error {
 		}
 	}
 	h.st.n, h.st.free = 0, 0
-	h.cur, h.curBase, h.partial = [numClasses]uint32{}, [numClasses]unsafe.Pointer{}, [numClasses]uint32{}
+	h.resetShards()
 	h.bins, h.nonempty = [nbins]uint32{}, [binWords]uint64{}
-	h.freePages, h.slabFree = 0, 0
+	h.freePages = 0
 	h.inUse, h.blocks = 0, len(h.huge)
 	for _, b := range h.huge {
 		h.inUse += b.res.Size()

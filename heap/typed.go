@@ -120,11 +120,7 @@ func MakeSlice[T any](h *Heap, n, c int) ([]T, error) {
 
 // alignedCalloc is AllocAligned with zeroed memory.
 func (h *Heap) alignedCalloc(n, align int) (unsafe.Pointer, error) {
-	if err := h.lock("alloc"); err != nil {
-		return nil, err
-	}
-	defer h.mu.Unlock()
-	return h.alloc("alloc", uintptr(n), uintptr(align), true)
+	return h.allocate("alloc", uintptr(n), uintptr(align), true)
 }
 
 // Grow returns s with room for at least n more elements, reallocating

@@ -10,10 +10,10 @@ import (
 // costs time proportional to the heap's size; tests and fuzzers call it
 // after every step.
 func (h *Heap) Validate() error {
-	if err := h.lock("validate"); err != nil {
+	if err := h.lockEvery("validate"); err != nil {
 		return err
 	}
-	defer h.mu.Unlock()
+	defer h.unlockAll()
 	if err := h.validate(); err != nil {
 		return fmt.Errorf("heap %q: validate: %w: %w", h.cfg.name, ErrCorrupt, err)
 	}
@@ -128,7 +128,11 @@ func (h *Heap) validate() error {
 					return fmt.Errorf("slab %d: %d bits set, count says %d", d.a, used, sl.used)
 				}
 				c := int(sl.class)
-				isCur := h.cur[c] == d.a+1
+				if int(sl.owner) >= len(h.shards) {
+					return fmt.Errorf("slab %d: owner %d of %d shards", d.a, sl.owner, len(h.shards))
+				}
+				sh := &h.shards[sl.owner]
+				isCur := sh.cur[c] == d.a+1
 				switch {
 				case isCur && sl.listed:
 					return fmt.Errorf("slab %d is current and listed", d.a)
@@ -137,8 +141,8 @@ func (h *Heap) validate() error {
 				case !isCur && sl.listed != (sl.used < sl.nobj):
 					return fmt.Errorf("slab %d: %d of %d used, listed %v", d.a, sl.used, sl.nobj, sl.listed)
 				}
-				if isCur && h.curBase[c] != h.pageAddr(s, gp) {
-					return fmt.Errorf("slab %d: cached base %p, want %p", d.a, h.curBase[c], h.pageAddr(s, gp))
+				if sl.base != h.pageAddr(s, gp) || isCur && sh.curBase[c] != sl.base {
+					return fmt.Errorf("slab %d: base %p, cached %p, want %p", d.a, sl.base, sh.curBase[c], h.pageAddr(s, gp))
 				}
 				slabs++
 				inUse += uintptr(sl.used) * ci.size
@@ -178,14 +182,17 @@ func (h *Heap) validate() error {
 		return fmt.Errorf("free run at page %d is in no bin", gp)
 	}
 	// Partial lists.
-	for c := range h.partial {
-		var prev uint32
-		for id := h.partial[c]; id != 0; id = h.st.at(id - 1).next {
-			sl := h.st.at(id - 1)
-			if !sl.listed || int(sl.class) != c || sl.prev != prev || sl.npages == 0 {
-				return fmt.Errorf("partial list of class %d: slab %d listed %v class %d back link %d", c, id-1, sl.listed, sl.class, sl.prev)
+	for i := range h.shards {
+		for c, head := range h.shards[i].partial {
+			var prev uint32
+			for id := head; id != 0; id = h.st.at(id - 1).next {
+				sl := h.st.at(id - 1)
+				if !sl.listed || int(sl.class) != c || sl.prev != prev || sl.npages == 0 || int(sl.owner) != i {
+					return fmt.Errorf("partial list of class %d, shard %d: slab %d listed %v class %d back link %d owner %d",
+						c, i, id-1, sl.listed, sl.class, sl.prev, sl.owner)
+				}
+				prev = id
 			}
-			prev = id
 		}
 	}
 	// Free slab records.
@@ -205,9 +212,10 @@ func (h *Heap) validate() error {
 		}
 		inUse += b.res.Size()
 	}
-	if freePages != h.freePages || inUse != h.inUse || slabFree != h.slabFree || blocks != h.blocks {
+	sInUse, sSlabFree, sBlocks := h.smallTotals()
+	if freePages != h.freePages || inUse != h.inUse+sInUse || slabFree != sSlabFree || blocks != h.blocks+sBlocks {
 		return fmt.Errorf("counters: free pages %d (counted %d), in use %d (%d), slab free %d (%d), blocks %d (%d)",
-			h.freePages, freePages, h.inUse, inUse, h.slabFree, slabFree, h.blocks, blocks)
+			h.freePages, freePages, h.inUse+sInUse, inUse, sSlabFree, slabFree, h.blocks+sBlocks, blocks)
 	}
 	return nil
 }

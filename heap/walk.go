@@ -55,10 +55,10 @@ func (e Entry) Busy() bool { return e.Kind <= Huge }
 // when fn returns false. fn runs with the heap locked and must not call the
 // heap's methods.
 func (h *Heap) Walk(fn func(Entry) bool) error {
-	if err := h.lock("walk"); err != nil {
+	if err := h.lockEvery("walk"); err != nil {
 		return err
 	}
-	defer h.mu.Unlock()
+	defer h.unlockAll()
 	page := h.cfg.page
 	for _, s := range h.segs {
 		end := s.gp0 + s.npages
