@@ -51,11 +51,14 @@ func (h *Heap) lockSlab(p unsafe.Pointer) (sh *shard, id uint32, s *slabRec, ok 
 			return nil, 0, nil, false
 		}
 		sh = h.shardOf(s)
-		h.lockShard(sh)
+		if h.cfg.noSerialize {
+			return sh, id, s, s.npages != 0
+		}
+		sh.mu.Lock()
 		if d.kind == kindSlab && d.a == id && h.shardOf(s) == sh && s.npages != 0 && !h.destroyed.Load() {
 			return sh, id, s, true
 		}
-		h.unlockShard(sh)
+		sh.mu.Unlock()
 	}
 }
 

@@ -18,6 +18,9 @@ import (
 // granule, 4096 page descriptors (16 MiB of heap with 4 KiB pages).
 const metaChunk = 64 << 10
 
+// metaStep is how much metadata the arena commits at a time.
+const metaStep = 4 * metaChunk
+
 // metaPlanMax caps the heap size the arena plans for up front in spaces
 // larger than that (64-bit hosts): 64 GiB of heap, 560 MiB of metadata
 // address space with 4 KiB pages, none of it committed until used. A
@@ -39,6 +42,7 @@ type arena struct {
 	res   []*vmem.Reservation
 	cur   *vmem.Reservation
 	off   uintptr // next free byte in cur
+	done  uintptr // end of what is committed in cur
 	next  uintptr // size of the next reservation or extension
 }
 
@@ -90,8 +94,13 @@ func (a *arena) chunk() (unsafe.Pointer, error) {
 			return nil, err
 		}
 	}
-	if err := a.cur.Commit(a.cur.Base()+a.off, metaChunk); err != nil {
-		return nil, err
+	if a.cur.Base()+a.off+metaChunk > a.done {
+		// Commit a few chunks at a time: one system call per metaStep.
+		end := min(a.cur.Base()+a.off+metaStep, a.cur.Base()+a.cur.Size())
+		if err := a.cur.Commit(a.cur.Base()+a.off, end-a.cur.Base()-a.off); err != nil {
+			return nil, err
+		}
+		a.done = end
 	}
 	p := unsafe.Add(a.cur.Pointer(), a.off)
 	a.off += metaChunk
@@ -114,7 +123,7 @@ func (a *arena) more() error {
 		return err
 	}
 	a.res = append(a.res, r)
-	a.cur, a.off = r, 0
+	a.cur, a.off, a.done = r, 0, 0
 	return nil
 }
 
@@ -142,7 +151,7 @@ func (a *arena) release() error {
 			first = err
 		}
 	}
-	a.res, a.cur, a.off = nil, nil, 0
+	a.res, a.cur, a.off, a.done = nil, nil, 0, 0
 	return first
 }
 
@@ -183,6 +192,9 @@ const (
 	// the page is handed out again: a second Free there is a double free,
 	// not a pointer the heap never returned.
 	flagFreed
+	// flagClean marks a page committed ahead of use and never handed out
+	// since: it still reads as zero.
+	flagClean
 )
 
 const (

@@ -139,33 +139,65 @@ func (h *Heap) commitRun(s *segment, gp, n uint32, uncommitted bool) (fresh bool
 	if !uncommitted {
 		return false, nil
 	}
-	need, first := 0, uint32(0)
+	need, clean, first := 0, 0, uint32(0)
 	for g := gp; g < gp+n; g++ {
-		if h.pt.at(g).flags&flagCommitted == 0 {
+		switch f := h.pt.at(g).flags; {
+		case f&flagCommitted == 0:
 			if need == 0 {
 				first = g
 			}
 			need++
+		case f&flagClean != 0:
+			clean++
 		}
 	}
 	if need == 0 {
-		return false, nil
+		if clean > 0 {
+			for g := gp; g < gp+n; g++ {
+				h.pt.at(g).flags &^= flagClean
+			}
+		}
+		return clean == int(n), nil
 	}
 	page := h.cfg.page
 	lo := uintptr(first-s.gp0) * page
 	hi := uintptr(gp+n-s.gp0) * page
+	// Commit a whole step ahead and remember it in the descriptors, so
+	// that the next runs carved from the same free run need no system
+	// call: a heap filling its reserve makes one per step.
+	step := h.commitStep()
 	if s.below {
-		lo -= min(lo, h.cfg.segCommit-min(h.cfg.segCommit, hi-lo))
+		lo -= min(lo, step-min(step, hi-lo))
 	} else {
-		hi = min(max(hi, lo+h.cfg.segCommit), s.size)
+		hi = min(max(hi, lo+step), s.size)
 	}
 	if err := s.res.Commit(s.addr()+lo, hi-lo); err != nil {
 		return false, err
 	}
-	for g := first; g < gp+n; g++ {
-		h.pt.at(g).flags |= flagCommitted
+	end := s.gp0 + uint32(hi/page)
+	for g := s.gp0 + uint32(lo/page); g < end; g++ {
+		d := h.pt.at(g)
+		switch {
+		case g >= gp && g < gp+n:
+			d.flags = d.flags&^flagClean | flagCommitted
+		case d.flags&flagCommitted == 0:
+			// Committed ahead, never handed out: it reads as zero.
+			d.flags |= flagCommitted | flagClean
+		}
 	}
-	return need == int(n), nil
+	return need+clean == int(n), nil
+}
+
+// commitStep is the least the heap commits at a time: SegmentCommit, but
+// at least 256 KiB (four Windows allocation granules, which keeps a filling
+// heap well under one system call per 64 KiB), and two huge pages on
+// huge-page heaps.
+func (h *Heap) commitStep() uintptr {
+	step := max(h.cfg.segCommit, 256<<10)
+	if h.cfg.hugePages {
+		step = max(step, 4<<20)
+	}
+	return step
 }
 
 // freeRun returns [gp, gp+n) of s to the free lists, coalescing with free
@@ -238,7 +270,7 @@ func (h *Heap) decommit(s *segment, lo, hi uint32) bool {
 	first := s.gp0 + uint32((a-s.addr())/page)
 	last := s.gp0 + uint32((b-s.addr())/page)
 	for g := first; g < last; g++ {
-		h.pt.at(g).flags &^= flagCommitted
+		h.pt.at(g).flags &^= flagCommitted | flagClean
 	}
 	return true
 }
