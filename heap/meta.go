@@ -43,6 +43,10 @@ type arena struct {
 	cur   *vmem.Reservation
 	off   uintptr // next free byte in cur
 	done  uintptr // end of what is committed in cur
+	// guard is left uncommitted at both ends of every reservation, so
+	// that a write running off the end of a neighbouring heap block
+	// faults instead of rewriting descriptors.
+	guard uintptr
 	next  uintptr // size of the next reservation or extension
 }
 
@@ -83,20 +87,21 @@ func (c *config) plan(first uintptr) uintptr {
 // bottom-up) and leaves the heap room to extend in place.
 func (a *arena) start(plan, page uintptr, topDown bool) error {
 	a.next, a.up = metaBytes(plan, page), topDown
+	a.guard = max(a.space.Caps().Granularity, page)
 	_, err := a.chunk()
-	a.off = 0 // the chunk is handed out again, committed, by the first table
+	a.off = a.guard // the chunk is handed out again, committed, by the first table
 	return err
 }
 
 func (a *arena) chunk() (unsafe.Pointer, error) {
-	if a.cur == nil || a.off+metaChunk > a.cur.Size() {
+	if a.cur == nil || a.off+metaChunk > a.cur.Size()-a.guard {
 		if err := a.more(); err != nil {
 			return nil, err
 		}
 	}
 	if a.cur.Base()+a.off+metaChunk > a.done {
 		// Commit a few chunks at a time: one system call per metaStep.
-		end := min(a.cur.Base()+a.off+metaStep, a.cur.Base()+a.cur.Size())
+		end := min(a.cur.Base()+a.off+metaStep, a.cur.Base()+a.cur.Size()-a.guard)
 		if err := a.cur.Commit(a.cur.Base()+a.off, end-a.cur.Base()-a.off); err != nil {
 			return nil, err
 		}
@@ -118,12 +123,12 @@ func (a *arena) more() error {
 	if a.cur != nil && a.up && a.cur.Extend(vmem.Above, a.next) == nil {
 		return nil
 	}
-	r, err := a.space.Reserve(a.next, vmem.Options{Owner: a.owner})
+	r, err := a.space.Reserve(a.next+2*a.guard, vmem.Options{Owner: a.owner})
 	if err != nil {
 		return err
 	}
 	a.res = append(a.res, r)
-	a.cur, a.off, a.done = r, 0, 0
+	a.cur, a.off, a.done = r, a.guard, 0
 	return nil
 }
 
