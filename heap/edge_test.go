@@ -3,7 +3,10 @@ package heap
 import (
 	"errors"
 	"fmt"
-	"runtime/debug"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -33,21 +36,6 @@ func fillSegment(t *testing.T, h *Heap) ([]unsafe.Pointer, uintptr) {
 	return blocks, seg.End()
 }
 
-// writeFaults writes b to [p, p+n) and reports whether the write faulted.
-func writeFaults(p unsafe.Pointer, n int, b func(i int) byte) (faulted bool) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if recover() != nil {
-			faulted = true
-		}
-	}()
-	s := unsafe.Slice((*byte)(p), n)
-	for i := range s {
-		s[i] = b(i)
-	}
-	return false
-}
-
 func TestOverrunPastSegmentFaults(t *testing.T) {
 	crafted := pageDesc{kind: kindFreeHead, n: 1 << 20, a: 7, b: 9}
 	patterns := []struct {
@@ -71,25 +59,56 @@ func TestOverrunPastSegmentFaults(t *testing.T) {
 				for _, pat := range patterns {
 					name := fmt.Sprintf("%s/%v/%d/%s", sp.name, pol, n, pat.name)
 					t.Run(name, func(t *testing.T) {
+						if os.Getenv(overrunEnv) != name {
+							runOverrunChild(t, name)
+							return
+						}
 						h := mustNew(t, Options{Name: "edge", Space: sp.space(t), Policy: pol, Reserve: 1 << 20})
 						blocks, end := fillSegment(t, h)
-						inMeta := false
 						for _, r := range h.meta.res {
-							inMeta = inMeta || r.Range().Contains(end)
-						}
-						if !writeFaults(unsafe.Pointer(end), n, pat.b) {
-							if inMeta {
-								t.Fatalf("a write at %#x, in the heap's metadata reservation, did not fault", end)
+							if r.Range().Contains(end) {
+								fmt.Println(overrunInMeta)
 							}
-							// The byte after the segment is someone's
-							// memory, not the heap's bookkeeping: the
-							// heap must still be consistent.
-							checkAfterOverrun(t, h, blocks)
 						}
+						s := unsafe.Slice((*byte)(unsafe.Pointer(end)), n)
+						for i := range s {
+							s[i] = pat.b(i)
+						}
+						// Still here: the bytes after the segment are
+						// someone's memory, not the heap's bookkeeping, and
+						// the heap must be consistent.
+						checkAfterOverrun(t, h, blocks)
+						fmt.Println(overrunSurvived)
 					})
 				}
 			}
 		}
+	}
+}
+
+const (
+	overrunEnv      = "ZEBRA_HEAP_OVERRUN_CHILD"
+	overrunInMeta   = "overrun: in metadata"
+	overrunSurvived = "overrun: survived"
+)
+
+// runOverrunChild runs test case name in a child process: the write must
+// kill it with a fault, or leave a consistent heap when it did not land
+// in the heap's metadata.
+func runOverrunChild(t *testing.T, name string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestOverrunPastSegmentFaults$/^"+regexp.QuoteMeta(name)+"$", "-test.v")
+	cmd.Env = append(os.Environ(), overrunEnv+"="+name)
+	out, err := cmd.CombinedOutput()
+	inMeta := strings.Contains(string(out), overrunInMeta)
+	survived := strings.Contains(string(out), overrunSurvived)
+	faulted := strings.Contains(string(out), "SIGSEGV") || strings.Contains(string(out), "unexpected fault address")
+	switch {
+	case faulted:
+	case inMeta:
+		t.Fatalf("a write into the heap's metadata did not fault:\n%s", out)
+	case !survived || err != nil:
+		t.Fatalf("child failed (%v):\n%s", err, out)
 	}
 }
 
