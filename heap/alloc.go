@@ -1,6 +1,7 @@
 package heap
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/bits"
@@ -75,7 +76,11 @@ func (h *Heap) allocate(op string, n, align uintptr, zero bool) (unsafe.Pointer,
 		return nil, err
 	}
 	defer h.unlockHeap()
-	return h.alloc(op, n, align, zero)
+	p, err := h.alloc(op, n, align, zero)
+	if e := h.checkTables(op); e != nil {
+		return nil, e
+	}
+	return p, err
 }
 
 // allocClass serves a request of n bytes from size class c, in the shard
@@ -83,13 +88,16 @@ func (h *Heap) allocate(op string, n, align uintptr, zero bool) (unsafe.Pointer,
 func (h *Heap) allocClass(op string, n uintptr, c int, zero bool) (unsafe.Pointer, error) {
 	sh := h.shardHere()
 	h.lockShard(sh)
-	if h.destroyed.Load() {
+	if h.state.Load() != stateOK {
 		h.unlockShard(sh)
-		return nil, h.destroyedErr(op)
+		return nil, h.stateErr(op)
 	}
 	p, err := h.allocSmall(sh, c)
 	h.unlockShard(sh)
 	if err != nil {
+		if errors.Is(err, ErrCorrupt) {
+			return nil, err
+		}
 		h.lockHeap()
 		defer h.unlockHeap()
 		return nil, h.wrap(op, n, err)
@@ -224,7 +232,7 @@ func (h *Heap) Free(p unsafe.Pointer) error {
 		if ok {
 			idx, err := h.slabIndex("free", p, s)
 			if err == nil {
-				h.freeSmall(sh, id, s, idx)
+				err = h.freeSmall(sh, id, s, idx)
 			}
 			h.unlockShard(sh)
 			return err
@@ -241,6 +249,9 @@ func (h *Heap) Free(p unsafe.Pointer) error {
 		if err == nil {
 			err = h.release(b)
 		}
+		if e := h.checkTables("free"); e != nil {
+			err = e
+		}
 		h.unlockHeap()
 		return err
 	}
@@ -255,12 +266,11 @@ func (h *Heap) size(op string, p unsafe.Pointer) (int, error) {
 		sh, _, s, ok := h.lockSlab(p)
 		if ok {
 			_, err := h.slabIndex(op, p, s)
-			size := h.classes[s.class].size
 			h.unlockShard(sh)
 			if err != nil {
 				return 0, err
 			}
-			return int(size), nil
+			return int(h.classes[s.class].size), nil
 		}
 		if err := h.lock(op); err != nil {
 			return 0, err
@@ -359,6 +369,9 @@ func (h *Heap) resizeLarge(p unsafe.Pointer, n uintptr) (bool, error) {
 		return false, nil
 	}
 	ok, err := h.resize(&b, n)
+	if e := h.checkTables("realloc"); e != nil {
+		return false, e
+	}
 	if err != nil {
 		return false, h.wrap("realloc", n, err)
 	}

@@ -70,7 +70,7 @@ func TestOverrunPastSegmentFaults(t *testing.T) {
 								fmt.Println(overrunInMeta)
 							}
 						}
-						s := unsafe.Slice((*byte)(unsafe.Pointer(end)), n)
+						s := unsafe.Slice((*byte)(unsafe.Add(blocks[0], end-uintptr(blocks[0]))), n)
 						for i := range s {
 							s[i] = pat.b(i)
 						}

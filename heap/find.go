@@ -39,7 +39,7 @@ var errNoRun = errors.New("no free run fits after growth")
 func (h *Heap) lockSlab(p unsafe.Pointer) (sh *shard, id uint32, s *slabRec, ok bool) {
 	for {
 		seg, gp := h.lookup(uintptr(p))
-		if seg == nil || h.destroyed.Load() {
+		if seg == nil || h.state.Load() != stateOK {
 			return nil, 0, nil, false
 		}
 		d := h.pt.at(gp)
@@ -48,15 +48,19 @@ func (h *Heap) lockSlab(p unsafe.Pointer) (sh *shard, id uint32, s *slabRec, ok 
 			return nil, 0, nil, false
 		}
 		if s = h.st.lookup(id); s == nil {
-			return nil, 0, nil, false
+			return nil, 0, nil, false // find reports it
 		}
 		sh = h.shardOf(s)
 		if h.cfg.noSerialize {
-			return sh, id, s, s.npages != 0
+			return sh, id, s, s.npages != 0 && h.state.Load() == stateOK
 		}
 		sh.mu.Lock()
-		if d.kind == kindSlab && d.a == id && h.shardOf(s) == sh && s.npages != 0 && !h.destroyed.Load() {
-			return sh, id, s, true
+		if d.kind == kindSlab && d.a == id && h.shardOf(s) == sh {
+			if s.npages != 0 && h.state.Load() == stateOK {
+				return sh, id, s, true
+			}
+			sh.mu.Unlock()
+			return nil, 0, nil, false // stable but wrong: find reports it
 		}
 		sh.mu.Unlock()
 	}
@@ -65,6 +69,10 @@ func (h *Heap) lockSlab(p unsafe.Pointer) (sh *shard, id uint32, s *slabRec, ok 
 // slabIndex returns the index of the busy block of slab s that starts at
 // p, or the reason there is none.
 func (h *Heap) slabIndex(op string, p unsafe.Pointer, s *slabRec) (uintptr, error) {
+	if int(s.class) >= numClasses || int(s.nobj) > slabWords*64 {
+		h.state.CompareAndSwap(stateOK, stateCorrupt)
+		return 0, h.bad(op, p, ErrCorrupt, "slab record of class %d with %d blocks", s.class, s.nobj)
+	}
 	ci := &h.classes[s.class]
 	o := uintptr(p) - uintptr(s.base)
 	idx := ci.div(o)
@@ -106,8 +114,19 @@ func (h *Heap) find(op string, p unsafe.Pointer) (block, error) {
 	d := h.pt.at(gp)
 	switch d.kind {
 	case kindSlab:
+		head := h.pt.at(gp - d.n)
+		if err := h.checkRun(seg, gp-d.n, head); err != nil {
+			return block{}, fmt.Errorf("heap %q: %s %p: %w", h.cfg.name, op, p, err)
+		}
+		if head.a != d.a || d.n >= uint32(h.st.at(d.a).npages) {
+			h.state.CompareAndSwap(stateOK, stateCorrupt)
+			return block{}, h.bad(op, p, ErrCorrupt, "page %d of slab %d says slab %d, index %d", gp, head.a, d.a, d.n)
+		}
 		return block{kind: blockSmall}, nil
 	case kindLarge:
+		if err := h.checkRun(seg, gp, d); err != nil {
+			return block{}, fmt.Errorf("heap %q: %s %p: %w", h.cfg.name, op, p, err)
+		}
 		if off%page != 0 {
 			return block{}, h.bad(op, p, ErrInvalidPointer, "inside a block of %d pages", d.n)
 		}

@@ -91,7 +91,9 @@ type Heap struct {
 	mu        sync.Mutex
 	cfg       config
 	classes   []classInfo
-	destroyed atomic.Bool
+	// state is stateOK, or why every call fails: destroyed, or metadata
+	// found corrupt (the heap is poisoned: only Destroy still works).
+	state atomic.Uint32
 
 	shards    []shard
 	shardMask uint32
@@ -207,10 +209,10 @@ func (h *Heap) Name() string { return h.cfg.name }
 func (h *Heap) Destroy() error {
 	h.lockAll()
 	defer h.unlockAll()
-	if h.destroyed.Load() {
+	if h.state.Load() == stateDestroyed {
 		return fmt.Errorf("heap %q: destroy: %w", h.cfg.name, ErrDestroyed)
 	}
-	h.destroyed.Store(true)
+	h.state.Store(stateDestroyed)
 	if err := h.releaseAll(); err != nil {
 		return fmt.Errorf("heap %q: destroy: %w", h.cfg.name, err)
 	}
@@ -246,9 +248,9 @@ func (h *Heap) releaseAll() error {
 // unlocks with unlockHeap.
 func (h *Heap) lock(op string) error {
 	h.lockHeap()
-	if h.destroyed.Load() {
+	if h.state.Load() != stateOK {
 		h.unlockHeap()
-		return h.destroyedErr(op)
+		return h.stateErr(op)
 	}
 	return nil
 }
@@ -257,15 +259,37 @@ func (h *Heap) lock(op string) error {
 // (lockAll). The caller unlocks with unlockAll.
 func (h *Heap) lockEvery(op string) error {
 	h.lockAll()
-	if h.destroyed.Load() {
+	if h.state.Load() != stateOK {
 		h.unlockAll()
-		return h.destroyedErr(op)
+		return h.stateErr(op)
 	}
 	return nil
 }
 
-func (h *Heap) destroyedErr(op string) error {
+const (
+	stateOK = iota
+	stateDestroyed
+	stateCorrupt
+)
+
+// stateErr is the error of every call on a heap that is not stateOK.
+func (h *Heap) stateErr(op string) error {
+	if h.state.Load() == stateCorrupt {
+		return fmt.Errorf("heap %q: %s: %w: the heap's metadata was found broken earlier; only Destroy works",
+			h.cfg.name, op, ErrCorrupt)
+	}
 	return fmt.Errorf("heap %q: %s: %w", h.cfg.name, op, ErrDestroyed)
+}
+
+// checkTables poisons the heap when a table was read out of its bounds
+// (a link or an index in the metadata that cannot be right) and returns
+// the error of the call that met it. The caller holds the heap's lock.
+func (h *Heap) checkTables(op string) error {
+	if !h.pt.bad && !h.st.bad {
+		return nil
+	}
+	h.state.CompareAndSwap(stateOK, stateCorrupt)
+	return h.stateErr(op)
 }
 
 // lookup returns the segment holding addr and the number of its page, or
@@ -310,6 +334,12 @@ func (h *Heap) segOfPage(gp uint32) *segment {
 		}
 		return 0
 	})
+	if i == len(h.byGP) {
+		// Only a corrupt page number gets here: answer the last
+		// segment, whose bounds stop every walk, and poison the heap.
+		h.pt.bad = true
+		i--
+	}
 	return h.byGP[i]
 }
 
@@ -379,7 +409,11 @@ func (h *Heap) largestFree() uintptr {
 		}
 		b := w*64 + 63 - bits.LeadingZeros64(h.nonempty[w])
 		var best uint32
-		for gp := h.bins[b]; gp != 0; gp = h.pt.at(gp - 1).a {
+		for gp, k := h.bins[b], uint32(0); gp != 0; gp, k = h.pt.at(gp-1).a, k+1 {
+			if k > h.pt.n {
+				h.pt.bad = true // a cycle
+				break
+			}
 			best = max(best, h.pt.at(gp-1).n)
 		}
 		return uintptr(best) * h.cfg.page

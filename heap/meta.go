@@ -231,14 +231,26 @@ func (l *chunkList) reset() { l.v.Store(nil) }
 type pageTable struct {
 	chunks chunkList
 	n      uint32 // page numbers handed out
+	// bad records a read past the table (a corrupt link or length): at
+	// returns scratch instead of faulting, and the heap is poisoned
+	// (Heap.checkTables).
+	bad     bool
+	scratch pageDesc
 }
 
-// at returns the descriptor of page gp, which must be below t.n.
+// at returns the descriptor of page gp, which should be below t.n.
 func (t *pageTable) at(gp uint32) *pageDesc {
-	return (*pageDesc)(unsafe.Add(t.chunks.get()[uintptr(gp)/descsPerChunk], uintptr(gp)%descsPerChunk*descSize))
+	cs := t.chunks.get()
+	i := uintptr(gp) / descsPerChunk
+	if i >= uintptr(len(cs)) {
+		t.bad = true
+		t.scratch = pageDesc{}
+		return &t.scratch
+	}
+	return (*pageDesc)(unsafe.Add(cs[i], uintptr(gp)%descsPerChunk*descSize))
 }
 
-func (t *pageTable) reset() { t.chunks.reset(); t.n = 0 }
+func (t *pageTable) reset() { t.chunks.reset(); t.n, t.bad = 0, false }
 
 // add hands out numbers for n more pages, growing the table.
 func (t *pageTable) add(a *arena, n uintptr) (uint32, error) {
@@ -289,7 +301,14 @@ type slabRec struct {
 	hint   uint8
 	owner  uint8          // index of the shard that owns the slab
 	base   unsafe.Pointer // address of the first block
+	// sig is the XOR of blockSig over the busy blocks: a second record
+	// of the bitmap, so that Validate sees a bitmap changed behind the
+	// heap's back even when its count of set bits is unchanged.
+	sig uint64
 }
+
+// blockSig is block idx's share of slabRec.sig.
+func blockSig(idx uintptr) uint64 { return (uint64(idx) + 1) * 0x9e3779b97f4a7c15 }
 
 const (
 	slabSize      = unsafe.Sizeof(slabRec{})
@@ -297,13 +316,20 @@ const (
 )
 
 type slabTable struct {
-	chunks chunkList
-	n      uint32 // records handed out
-	free   uint32 // free record list, id+1
+	chunks  chunkList
+	n       uint32 // records handed out
+	free    uint32 // free record list, id+1
+	bad     bool   // as pageTable.bad
+	scratch slabRec
 }
 
 func (t *slabTable) at(id uint32) *slabRec {
-	return (*slabRec)(unsafe.Add(t.chunks.get()[uintptr(id)/slabsPerChunk], uintptr(id)%slabsPerChunk*slabSize))
+	if s := t.lookup(id); s != nil {
+		return s
+	}
+	t.bad = true
+	t.scratch = slabRec{}
+	return &t.scratch
 }
 
 // lookup returns record id, or nil when the table has no such record: for
@@ -316,7 +342,7 @@ func (t *slabTable) lookup(id uint32) *slabRec {
 	return nil
 }
 
-func (t *slabTable) reset() { t.chunks.reset(); t.n, t.free = 0, 0 }
+func (t *slabTable) reset() { t.chunks.reset(); t.n, t.free, t.bad = 0, 0, false }
 
 // get returns a zeroed record.
 func (t *slabTable) get(a *arena) (uint32, *slabRec, error) {

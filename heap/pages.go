@@ -27,6 +27,10 @@ func binOf(n uint32) int {
 // insertFree makes [gp, gp+n) a free run and files it. uncommitted says
 // some of its pages may lack flagCommitted.
 func (h *Heap) insertFree(gp, n uint32, uncommitted bool) {
+	if n == 0 {
+		h.pt.bad = true // only corrupt lengths lead here
+		return
+	}
 	d := h.pt.at(gp)
 	d.kind, d.n = kindFreeHead, n
 	d.flags &^= flagRunUncommitted
@@ -55,7 +59,13 @@ func (h *Heap) removeFree(gp uint32) (n uint32, uncommitted bool) {
 	d := h.pt.at(gp)
 	n = d.n
 	uncommitted = d.flags&flagRunUncommitted != 0
-	b := binOf(n)
+	b := binOf(max(n, 1))
+	if n == 0 || d.b == 0 && h.bins[b] != gp+1 || d.b != 0 && h.pt.at(d.b-1).a != gp+1 {
+		// The run is not where its tags say: poison the heap, touch
+		// nothing (Heap.checkTables turns this into the call's error).
+		h.pt.bad = true
+		return max(n, 1), true
+	}
 	if d.b != 0 {
 		h.pt.at(d.b - 1).a = d.a
 	} else {
@@ -107,7 +117,11 @@ func (h *Heap) findFree(n uint32) (gp uint32, ok bool) {
 		}
 	}
 	// Last resort: the rest of the bin, first fit.
-	for g := h.bins[b]; g != 0; g = h.pt.at(g - 1).a {
+	for g, k := h.bins[b], uint32(0); g != 0; g, k = h.pt.at(g-1).a, k+1 {
+		if k > h.pt.n {
+			h.pt.bad = true // a cycle
+			break
+		}
 		if h.pt.at(g-1).n >= n {
 			return g - 1, true
 		}

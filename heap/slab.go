@@ -1,6 +1,7 @@
 package heap
 
 import (
+	"fmt"
 	"math/bits"
 	"unsafe"
 )
@@ -64,9 +65,15 @@ func (h *Heap) allocSmall(sh *shard, c int) (unsafe.Pointer, error) {
 			return nil, err
 		}
 	}
-	// Find a clear bit from the hint.
-	w := int(s.hint)
-	for s.bits[w] == ^uint64(0) {
+	// Find a clear bit from the hint. used < nobj promises one; a slab
+	// whose bits say otherwise is corrupt.
+	w := int(s.hint) % slabWords
+	for k := 0; s.bits[w] == ^uint64(0); k++ {
+		if k == slabWords {
+			h.state.CompareAndSwap(stateOK, stateCorrupt)
+			return nil, fmt.Errorf("heap %q: alloc: %w: slab %d of class %d counts %d of %d blocks used but has no free one",
+				h.cfg.name, ErrCorrupt, id-1, ci.size, s.used, s.nobj)
+		}
 		w++
 		if w == slabWords {
 			w = 0
@@ -74,6 +81,7 @@ func (h *Heap) allocSmall(sh *shard, c int) (unsafe.Pointer, error) {
 	}
 	i := bits.TrailingZeros64(^s.bits[w])
 	s.bits[w] |= 1 << i
+	s.sig ^= blockSig(uintptr(w*64 + i))
 	s.hint = uint8(w)
 	s.used++
 	sh.inUse += ci.size
@@ -90,11 +98,26 @@ func (h *Heap) nextSlab(sh *shard, c int) (uint32, *slabRec, error) {
 	if p := sh.partial[c]; p != 0 {
 		id = p
 		s = h.st.at(id - 1)
+		// The blocks handed out are computed from the record: check it
+		// against the page table before trusting it.
+		h.lockHeap()
+		bad := int(s.class) != c || s.nobj != h.classes[c].nobj || s.used >= s.nobj ||
+			h.checkRun(h.segOfPage(s.gp), s.gp, h.pt.at(s.gp)) != nil || h.pt.at(s.gp).a != id-1 ||
+			s.base != h.pageAddr(h.segOfPage(s.gp), s.gp)
+		h.unlockHeap()
+		if bad {
+			h.state.CompareAndSwap(stateOK, stateCorrupt)
+			return 0, nil, fmt.Errorf("heap %q: alloc: %w: partial slab %d of class %d does not match the page table",
+				h.cfg.name, ErrCorrupt, id-1, h.classes[c].size)
+		}
 		h.unlistSlab(sh, c, id-1, s)
 	} else {
 		h.lockHeap()
 		var err error
 		id, s, err = h.newSlab(sh, c)
+		if e := h.checkTables("alloc"); e != nil {
+			err = e
+		}
 		h.unlockHeap()
 		if err != nil {
 			return 0, nil, err
@@ -139,12 +162,14 @@ func (h *Heap) newSlab(sh *shard, c int) (uint32, *slabRec, error) {
 }
 
 // freeSmall frees block idx of slab id (a record s of class c) of shard sh,
-// whose lock the caller holds.
-func (h *Heap) freeSmall(sh *shard, id uint32, s *slabRec, idx uintptr) {
+// whose lock the caller holds. It fails only on corrupt metadata met while
+// returning an empty slab.
+func (h *Heap) freeSmall(sh *shard, id uint32, s *slabRec, idx uintptr) error {
 	c := int(s.class)
 	ci := &h.classes[c]
 	wasFull := s.used == s.nobj
 	s.bits[idx/64] &^= 1 << (idx % 64)
+	s.sig ^= blockSig(idx)
 	s.used--
 	sh.inUse -= ci.size
 	sh.slabFree += ci.size
@@ -153,7 +178,7 @@ func (h *Heap) freeSmall(sh *shard, id uint32, s *slabRec, idx uintptr) {
 		if int(idx/64) < int(s.hint) {
 			s.hint = uint8(idx / 64)
 		}
-		return
+		return nil
 	}
 	if s.used == 0 {
 		if s.listed {
@@ -161,8 +186,9 @@ func (h *Heap) freeSmall(sh *shard, id uint32, s *slabRec, idx uintptr) {
 		}
 		h.lockHeap()
 		h.dropSlab(sh, id, s)
+		err := h.checkTables("free")
 		h.unlockHeap()
-		return
+		return err
 	}
 	if wasFull {
 		h.listSlab(sh, c, id, s)
@@ -170,6 +196,7 @@ func (h *Heap) freeSmall(sh *shard, id uint32, s *slabRec, idx uintptr) {
 	if int(idx/64) < int(s.hint) {
 		s.hint = uint8(idx / 64)
 	}
+	return nil
 }
 
 // dropSlab returns an empty slab of shard sh to the back end. The caller

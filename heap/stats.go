@@ -139,6 +139,9 @@ func (h *Heap) Compact() (int, error) {
 	for _, s := range h.segs {
 		for gp, end := s.gp0, s.gp0+s.npages; gp < end; {
 			d := h.pt.at(gp)
+			if err := h.checkRun(s, gp, d); err != nil {
+				return 0, fmt.Errorf("heap %q: compact: %w", h.cfg.name, err)
+			}
 			switch d.kind {
 			case kindFreeHead:
 				if h.decommit(s, gp, gp+d.n) {
@@ -149,12 +152,14 @@ func (h *Heap) Compact() (int, error) {
 				gp += d.n
 			case kindSlab:
 				gp += uint32(h.st.at(d.a).npages)
-			default:
-				return 0, fmt.Errorf("heap %q: compact: %w: page %d has no run", h.cfg.name, ErrCorrupt, gp)
 			}
 		}
 	}
-	return int(h.largestFree()), nil
+	largest := h.largestFree()
+	if err := h.checkTables("compact"); err != nil {
+		return 0, err
+	}
+	return int(largest), nil
 }
 
 // Reset frees every block at once and keeps the heap's segments (and their

@@ -20,6 +20,31 @@ func (h *Heap) Validate() error {
 	return nil
 }
 
+// checkRun checks what a walk over segment s reads at page gp, a run's
+// first page: a run that stays inside the segment, or a slab record that
+// exists and starts there, so that no walk loops or leaves the tables.
+func (h *Heap) checkRun(s *segment, gp uint32, d *pageDesc) error {
+	end := s.gp0 + s.npages
+	switch d.kind {
+	case kindFreeHead, kindLarge:
+		if d.n == 0 || d.n > end-gp {
+			h.state.CompareAndSwap(stateOK, stateCorrupt)
+			return fmt.Errorf("%w: page %d: run of %d pages leaves its segment (ends at page %d)", ErrCorrupt, gp, d.n, end)
+		}
+	case kindSlab:
+		sl := h.st.lookup(d.a)
+		if d.a >= h.st.n || sl == nil || sl.gp != gp || sl.npages == 0 || uint32(sl.npages) > end-gp ||
+			int(sl.class) >= numClasses || sl.nobj != h.classes[sl.class].nobj {
+			h.state.CompareAndSwap(stateOK, stateCorrupt)
+			return fmt.Errorf("%w: page %d: slab %d is missing, free or elsewhere", ErrCorrupt, gp, d.a)
+		}
+	default:
+		h.state.CompareAndSwap(stateOK, stateCorrupt)
+		return fmt.Errorf("%w: page %d (segment %#x) is kind %d where a run should start", ErrCorrupt, gp, s.addr(), d.kind)
+	}
+	return nil
+}
+
 func (h *Heap) validate() error {
 	page := h.cfg.page
 	// Segments: sorted, disjoint, numbered contiguously.
@@ -115,13 +140,20 @@ func (h *Heap) validate() error {
 					}
 				}
 				used := 0
+				var sig uint64
 				for w, x := range sl.bits {
 					for i := 0; i < 64; i++ {
-						if w*64+i >= int(sl.nobj) && x&(1<<i) == 0 {
+						switch {
+						case w*64+i >= int(sl.nobj) && x&(1<<i) == 0:
 							return fmt.Errorf("slab %d: bit %d past its %d blocks is clear", d.a, w*64+i, sl.nobj)
+						case w*64+i < int(sl.nobj) && x&(1<<i) != 0:
+							sig ^= blockSig(uintptr(w*64 + i))
 						}
 					}
 					used += bits.OnesCount64(x)
+				}
+				if sig != sl.sig {
+					return fmt.Errorf("slab %d: busy bitmap does not match its signature", d.a)
 				}
 				used -= slabWords*64 - int(sl.nobj)
 				if used != int(sl.used) {
@@ -185,7 +217,10 @@ func (h *Heap) validate() error {
 	for i := range h.shards {
 		for c, head := range h.shards[i].partial {
 			var prev uint32
-			for id := head; id != 0; id = h.st.at(id - 1).next {
+			for id, k := head, uint32(0); id != 0; id, k = h.st.at(id-1).next, k+1 {
+				if k > h.st.n {
+					return fmt.Errorf("partial list of class %d, shard %d loops", c, i)
+				}
 				sl := h.st.at(id - 1)
 				if !sl.listed || int(sl.class) != c || sl.prev != prev || sl.npages == 0 || int(sl.owner) != i {
 					return fmt.Errorf("partial list of class %d, shard %d: slab %d listed %v class %d back link %d owner %d",

@@ -65,6 +65,9 @@ func (h *Heap) Walk(fn func(Entry) bool) error {
 		for gp := s.gp0; gp < end; {
 			d := h.pt.at(gp)
 			p := h.pageAddr(s, gp)
+			if err := h.checkRun(s, gp, d); err != nil {
+				return fmt.Errorf("heap %q: walk: %w", h.cfg.name, err)
+			}
 			switch d.kind {
 			case kindFreeHead:
 				if !fn(Entry{Ptr: p, Size: int(uintptr(d.n) * page), Kind: FreeRun}) {
@@ -95,8 +98,6 @@ func (h *Heap) Walk(fn func(Entry) bool) error {
 					i = j
 				}
 				gp += uint32(sl.npages)
-			default:
-				return fmt.Errorf("heap %q: walk: %w: page %d has no run", h.cfg.name, ErrCorrupt, gp)
 			}
 		}
 	}
