@@ -88,9 +88,9 @@ func MetadataOwner(name string) string { return name + " (metadata)" }
 // for concurrent use. See the package documentation for the rules of
 // off-heap memory, and Options for its parameters.
 type Heap struct {
-	mu        sync.Mutex
-	cfg       config
-	classes   []classInfo
+	mu      sync.Mutex
+	cfg     config
+	classes []classInfo
 	// state is stateOK, or why every call fails: destroyed, or metadata
 	// found corrupt (the heap is poisoned: only Destroy still works).
 	state atomic.Uint32
