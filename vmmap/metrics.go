@@ -3,6 +3,7 @@ package vmmap
 import (
 	"cmp"
 	"slices"
+	"strings"
 )
 
 // Row is one line of VMMap's summary table: the regions of one type.
@@ -203,7 +204,7 @@ func Owners(s *Snapshot) []OwnerStats {
 			continue
 		}
 		for other := range foreign {
-			if other != r.Owner {
+			if HeapOf(other) != HeapOf(r.Owner) {
 				foreign[other] = true
 			}
 		}
@@ -221,21 +222,39 @@ func Owners(s *Snapshot) []OwnerStats {
 	return out
 }
 
-// ZebraScore is the number of owner changes walking up the address space
+// ZebraScore is the number of heap changes walking up the address space
 // over the regions of zebra heaps, ignoring free, unowned and system-owned
 // memory (IsSystemOwner) in between: 0 when every heap's memory is in one
 // place or there are no zebra heaps, n-1 for n stripes alternating between
-// heaps.
+// heaps. A heap's metadata is part of the heap (HeapOf): one heap alone
+// scores 0 however its bookkeeping lies.
+//
+// The score measures how live heaps interleave, so destroying a heap
+// always lowers it; whether a destroy left the space fragmented is told by
+// the free blocks it leaves (FreeBlocks), not by the score.
 func ZebraScore(s *Snapshot) int {
 	score, prev := 0, ""
 	for _, r := range s.Regions {
 		if !isZebraOwner(r) {
 			continue
 		}
-		if prev != "" && r.Owner != prev {
+		h := HeapOf(r.Owner)
+		if prev != "" && h != prev {
 			score++
 		}
-		prev = r.Owner
+		prev = h
 	}
 	return score
 }
+
+// metadataSuffix ends the owner name of a heap's bookkeeping reservations:
+// heap.MetadataOwner(name) is name + metadataSuffix (a test in cmd/zebra,
+// which imports both packages, keeps the two in step).
+const metadataSuffix = " (metadata)"
+
+// HeapOf returns the heap an owner belongs to: the owner itself, or for
+// the metadata of a heap ("heap A (metadata)") the heap's name.
+func HeapOf(owner string) string { return strings.TrimSuffix(owner, metadataSuffix) }
+
+// IsMetadata reports whether owner names a heap's metadata.
+func IsMetadata(owner string) bool { return HeapOf(owner) != owner }

@@ -198,15 +198,15 @@ func (g *geometry) layoutLegend(f *faces, top int) ([]legendItem, int) {
 		stripes[o.Owner] = o.Stripes
 	}
 	for _, o := range g.pal.owners {
-		i := g.pal.shade[o]
+		c := g.pal.of(o)
 		n := stripes[o]
 		word := "stripes"
 		if n == 1 {
 			word = "stripe"
 		}
-		add(ownerColor(i), fmt.Sprintf("%s: %d %s", o, n, word))
+		add(c, fmt.Sprintf("%s: %d %s", o, n, word))
 		if ownerReserved[o] {
-			add(tint(ownerColor(i)), o+" (reserved)")
+			add(tint(c), o+" (reserved)")
 		}
 	}
 	if len(g.l.bands) > 0 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/zebra-heap/zebra/internal/units"
@@ -216,8 +217,8 @@ func ownerTable(s *vmmap.Snapshot, pal *palette) htmlTable {
 			break
 		}
 		sw := hexColor(o.Type.Color())
-		if k, ok := pal.shade[o.Owner]; ok && o.Type == vmmap.Heap && !o.System {
-			sw = hexColor(ownerColor(k))
+		if _, ok := pal.shade[vmmap.HeapOf(o.Owner)]; ok && o.Type == vmmap.Heap && !o.System {
+			sw = hexColor(pal.of(o.Owner))
 		}
 		t.Rows = append(t.Rows, []htmlCell{{Text: o.Owner, Swatch: sw}, {Text: o.Type.String()},
 			{Text: units.Bytes(o.Bytes)}, {Text: units.Bytes(o.Committed)},
@@ -254,11 +255,31 @@ func compareTable(a, b Labelled) htmlTable {
 	add("Largest free block", units.Bytes(x.largest), units.Bytes(y.largest))
 	add("Free blocks", strconv.Itoa(x.blocks), strconv.Itoa(y.blocks))
 	add("Committed", units.Bytes(x.committed), units.Bytes(y.committed))
-	add("Zebra score (owner changes)", strconv.Itoa(x.zebra), strconv.Itoa(y.zebra))
+	// The score counts how live heaps interleave: after a destroy it
+	// always drops, even when the destroy left the space fragmented, so
+	// it is compared only between snapshots of the same heaps.
+	if slices.Equal(heapsOf(a.Snapshot), heapsOf(b.Snapshot)) {
+		add("Zebra score (heap changes)", strconv.Itoa(x.zebra), strconv.Itoa(y.zebra))
+	} else {
+		t.Rows = append(t.Rows, []htmlCell{{Text: "Zebra score (heap changes)"}, {Text: strconv.Itoa(x.zebra)},
+			{Text: strconv.Itoa(y.zebra) + " (other heaps: not comparable; see free blocks)"}})
+	}
 	if x.vmas > 0 || y.vmas > 0 {
 		add("Mappings (VMAs)", strconv.Itoa(x.vmas), strconv.Itoa(y.vmas))
 	}
 	return t
+}
+
+// heapsOf lists the zebra heaps of s (vmmap.HeapOf of their owners), sorted.
+func heapsOf(s *vmmap.Snapshot) []string {
+	var out []string
+	for _, r := range s.Regions {
+		if isZebraHeap(r) {
+			out = append(out, vmmap.HeapOf(r.Owner))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func diffTable(a, b Labelled) htmlTable {

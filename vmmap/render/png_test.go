@@ -184,7 +184,7 @@ func TestPNGStripesMatchOwners(t *testing.T) {
 				if o.Type != vmmap.Heap {
 					continue
 				}
-				c := ownerColor(g.pal.shade[o.Owner])
+				c := g.pal.of(o.Owner)
 				heaps = append(heaps, c, tint(c))
 				if got := runs(px, c, tint(c)); got != o.Stripes {
 					t.Errorf("heap %s: %d stripes in the picture, vmmap.Owners says %d", o.Owner, got, o.Stripes)
