@@ -166,4 +166,3 @@ func percent(part, whole uint64) string {
 	}
 	return fmt.Sprintf("%.0f%%", 100*float64(part)/float64(whole))
 }
-
