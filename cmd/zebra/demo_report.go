@@ -27,9 +27,9 @@ func writeReport(c demoConfig, scenarios []scenario, results []result) (string, 
 	opts := render.Options{Owners: names}
 	rep := render.Report{
 		Title: "zebra demo: heaps growing together, one destroyed",
-		Note: fmt.Sprintf("The experiment of github.com/pkjq/PoC.HeapReserve: %d heaps in %s allocate %s blocks alternately "+
+		Note: fmt.Sprintf("The experiment of github.com/pkjq/PoC.HeapReserve: %s in %s allocate %s blocks alternately "+
 			"until each holds %s; then %s is destroyed. Pictures and tables show the span the heaps occupied. %s",
-			c.heaps, c.space, blockText(c), units.Bytes(c.total), heapName(0), strings.ReplaceAll(figuresNote, "\n", " ")),
+			plural(c.heaps, "heap", "heaps"), c.space, blockText(c), units.Bytes(c.total), heapName(0), strings.ReplaceAll(figuresNote, "\n", " ")),
 		Options: opts,
 	}
 	for i, r := range results {

@@ -52,7 +52,7 @@ var mapOutputs = map[string]func(io.Writer, *vmmap.Snapshot) error{
 }
 
 func runMap(args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseMapArgs(args, stderr)
+	cfg, err := parseMapArgs(args, stdout)
 	if err != nil {
 		return err
 	}
@@ -74,14 +74,12 @@ func runMap(args []string, stdout, stderr io.Writer) error {
 	return writeMapFile(stdout, cfg.out, s)
 }
 
-func parseMapArgs(args []string, stderr io.Writer) (mapConfig, error) {
+// parseMapArgs reads the map's command line; -h prints the usage to help
+// (stdout). A bad flag is one line of error, not the whole usage.
+func parseMapArgs(args []string, help io.Writer) (mapConfig, error) {
 	cfg := mapConfig{target: "self"}
 	fs := flag.NewFlagSet("map", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, mapUsage)
-		fs.PrintDefaults()
-	}
+	fs.SetOutput(io.Discard)
 	var rng string
 	fs.StringVar(&cfg.out, "o", "", "write the map to `FILE`: .json, .csv, .png, .svg or .html")
 	fs.StringVar(&rng, "range", "", "measure within `LO-HI` (hexadecimal addresses) instead of the lowest to highest mapping")
@@ -92,9 +90,12 @@ func parseMapArgs(args []string, stderr io.Writer) (mapConfig, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(help, mapUsage)
+				fs.SetOutput(help)
+				fs.PrintDefaults()
 				return cfg, err
 			}
-			return cfg, usageErrorf("%v", err)
+			return cfg, usageErrorf("%v (see 'zebra help map')", err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -186,7 +187,7 @@ func writeMapFile(stdout io.Writer, path string, s *vmmap.Snapshot) error {
 	if err := writeAtomically(path, func(w io.Writer) error { return write(w, s) }); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s, %d regions, span %v\n", path, s.Source, len(s.Regions), s.Span)
+	fmt.Fprintf(stdout, "wrote %s: %s, %s, span %v\n", path, s.Source, plural(len(s.Regions), "region", "regions"), s.Span)
 	return nil
 }
 
@@ -253,7 +254,7 @@ func mapDiff(stdout io.Writer, a, b, out string) error {
 	for _, c := range changes {
 		fmt.Fprintf(stdout, "  %v\n", c)
 	}
-	fmt.Fprintf(stdout, "%d changes\n", len(changes))
+	fmt.Fprintln(stdout, plural(len(changes), "change", "changes"))
 	return nil
 }
 

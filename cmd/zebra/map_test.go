@@ -243,3 +243,38 @@ func TestMapDiffReport(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpAndVersion: help asked for goes to stdout with status 0, "zebra
+// help CMD" shows that command's flags, and "zebra version" exists (issue
+// 13, defect 12).
+func TestHelpAndVersion(t *testing.T) {
+	tests := []struct {
+		args       []string
+		code       int
+		stdout     string // a substring of stdout; "" means empty
+		stderrSays string
+	}{
+		{[]string{"--help"}, 0, "usage: zebra <command>", ""},
+		{[]string{"help"}, 0, "usage: zebra <command>", ""},
+		{[]string{"help", "map"}, 0, "usage: zebra map", ""},
+		{[]string{"help", "demo"}, 0, "usage: zebra demo", ""},
+		{[]string{"map", "-h"}, 0, "-range", ""},
+		{[]string{"version"}, 0, "zebra ", ""},
+		{[]string{"help", "nosuch"}, 2, "", "unknown command"},
+		{[]string{"version", "x"}, 2, "", "no arguments"},
+		{nil, 2, "", "usage: zebra <command>"},
+	}
+	for _, tt := range tests {
+		var out, errOut bytes.Buffer
+		code := run(tt.args, &out, &errOut)
+		if code != tt.code || (tt.stdout == "") != (out.Len() == 0) || !strings.Contains(out.String(), tt.stdout) ||
+			!strings.Contains(errOut.String(), tt.stderrSays) {
+			t.Errorf("zebra %q: exit %d, stdout %.80q, stderr %.80q", tt.args, code, out.String(), errOut.String())
+		}
+	}
+	var out bytes.Buffer
+	run([]string{"version"}, &out, &out)
+	if !strings.Contains(out.String(), runtime.Version()) {
+		t.Errorf("version %q lacks the Go version %s", out.String(), runtime.Version())
+	}
+}

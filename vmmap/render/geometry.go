@@ -100,7 +100,7 @@ func caption(s *vmmap.Snapshot, l *layout) string {
 	parts = append(parts,
 		"1 px = "+units.Bytes(l.bpp),
 		"1 row = "+units.Bytes(l.bpp*uint64(l.width)),
-		fmt.Sprintf("%d regions", len(l.regions)))
+		plural(len(l.regions), "region", "regions"))
 	if len(l.bands) > 0 {
 		parts = append(parts, fmt.Sprintf("%s of free space folded in %d breaks", units.Bytes(l.folded), len(l.bands)))
 	}
@@ -108,7 +108,7 @@ func caption(s *vmmap.Snapshot, l *layout) string {
 	case l.outside == 1:
 		parts = append(parts, "1 region outside the span not drawn")
 	case l.outside > 1:
-		parts = append(parts, fmt.Sprintf("%d regions outside the span not drawn", l.outside))
+		parts = append(parts, plural(l.outside, "region", "regions")+" outside the span not drawn")
 	}
 	return strings.Join(parts, " · ")
 }

@@ -152,7 +152,7 @@ func newHTMLSnapshot(l Labelled, o Options, f *faces) (htmlSnapshot, error) {
 		facts = "taken " + s.Taken.UTC().Format("2006-01-02 15:04:05 UTC") + " · " + facts
 	}
 	if s.VMAs > 0 {
-		facts += fmt.Sprintf(" · %d mappings", s.VMAs)
+		facts += " · " + plural(s.VMAs, "mapping", "mappings")
 		if s.MaxMapCount > 0 {
 			facts += fmt.Sprintf(" of vm.max_map_count %d (%.1f%%)", s.MaxMapCount, 100*float64(s.VMAs)/float64(s.MaxMapCount))
 		}

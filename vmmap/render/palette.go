@@ -121,3 +121,11 @@ func (p *palette) color(r vmmap.Region) color.RGBA {
 	}
 	return c
 }
+
+// plural returns "1 region" or "2 regions".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
