@@ -1,6 +1,9 @@
 package vmmap
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Classification of Linux mappings, in VMMap's terms. The kernel tells us a
 // mapping's range, protection, file and sometimes a name; the rest is
@@ -84,7 +87,7 @@ func classifyLinux(entries []smapsEntry) []Region {
 			Start: e.Start, End: e.End,
 			Perms: e.Perms, Path: e.Path,
 			State:        StateCommitted,
-			Committed:    e.RSS,
+			Committed:    charged(e),
 			RSS:          e.RSS,
 			PSS:          e.PSS,
 			Private:      e.PrivateClean + e.PrivateDirty,
@@ -257,4 +260,25 @@ func recogniseLayouts(rs []Region) {
 			r.Base = rs[i-1].Start
 		}
 	}
+}
+
+// charged returns the bytes of a mapping that count towards the commit
+// charge, what VMMap calls Committed: the whole mapping when the kernel
+// accounts it (VmFlags "ac": private writable memory, shared anonymous
+// memory, without MAP_NORESERVE), nothing for file-backed read-only or
+// shared mappings, whose pages the file backs. Without VmFlags (maps
+// without smaps) a private writable mapping is taken as accounted. What is
+// resident is another figure: Region.RSS.
+func charged(e smapsEntry) uint64 {
+	size := e.End - e.Start
+	if e.Flags != nil {
+		if slices.Contains(e.Flags, "ac") {
+			return size
+		}
+		return 0
+	}
+	if len(e.Perms) == 4 && e.Perms[1] == 'w' && e.Perms[3] == 'p' {
+		return size
+	}
+	return 0
 }

@@ -10,7 +10,8 @@ import (
 type Row struct {
 	Type      Type
 	Size      uint64 // bytes of address space
-	Committed uint64 // committed bytes; resident bytes (RSS) on Linux
+	Committed uint64 // bytes counting towards the commit charge (Region.Committed)
+	Resident  uint64 // resident bytes, the working set (Region.RSS; Linux only)
 	Private   uint64 // private bytes (Linux: private clean + private dirty)
 	Blocks    int    // allocations: regions grouped by Region.Block
 	Largest   uint64 // the largest block; on the Free row, the largest free block
@@ -63,6 +64,7 @@ func Summarize(s *Snapshot) Summary {
 		row := &sum.Rows[i]
 		row.Size += r.Size()
 		row.Committed += r.Committed
+		row.Resident += r.RSS
 		row.Private += r.Private
 		k := r.blockKey()
 		if _, seen := blocks[k]; !seen {
@@ -77,6 +79,7 @@ func Summarize(s *Snapshot) Summary {
 		}
 		sum.Total.Size += row.Size
 		sum.Total.Committed += row.Committed
+		sum.Total.Resident += row.Resident
 		sum.Total.Private += row.Private
 		sum.Total.Blocks += row.Blocks
 		sum.Total.Largest = max(sum.Total.Largest, row.Largest)

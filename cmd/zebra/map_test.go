@@ -182,7 +182,7 @@ func TestMapFileAtomic(t *testing.T) {
 	}{
 		{"failed render, no file before", "new.fail", "", 1, ""},
 		{"failed render keeps the old file", "old.fail", "old map", 1, "old map"},
-		{"good render replaces the old file", "m.csv", "old map", 0, "Source,linux pid 4242"},
+		{"good render replaces the old file", "m.csv", "old map", 0, "Address,End,Type"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -169,12 +169,12 @@ func summaryTable(s *vmmap.Snapshot) htmlTable {
 	sum := vmmap.Summarize(s)
 	t := htmlTable{
 		Caption: "Summary",
-		Header:  []string{"Type", "Size", "Committed", "Private", "Blocks", "Largest"},
-		Num:     []bool{false, true, true, true, true, true},
+		Header:  []string{"Type", "Size", "Committed", "Resident", "Private", "Blocks", "Largest"},
+		Num:     []bool{false, true, true, true, true, true, true},
 	}
 	row := func(name, swatch string, r vmmap.Row, strong bool) []htmlCell {
 		return []htmlCell{{Text: name, Swatch: swatch, Strong: strong},
-			{Text: units.Bytes(r.Size)}, {Text: units.Bytes(r.Committed)}, {Text: units.Bytes(r.Private)},
+			{Text: units.Bytes(r.Size)}, {Text: units.Bytes(r.Committed)}, {Text: units.Bytes(r.Resident)}, {Text: units.Bytes(r.Private)},
 			{Text: strconv.Itoa(r.Blocks)}, {Text: units.Bytes(r.Largest), Strong: strong}}
 	}
 	t.Rows = append(t.Rows, row("Total", "", sum.Total, false))
@@ -184,7 +184,8 @@ func summaryTable(s *vmmap.Snapshot) htmlTable {
 		}
 		t.Rows = append(t.Rows, row(r.Type.String(), hexColor(r.Type.Color()), r, r.Type == vmmap.Free))
 	}
-	t.Note = "Largest on the Free row is the biggest allocation that still fits in the span."
+	t.Note = "Largest on the Free row is the biggest allocation that still fits in the span. " +
+		"Committed counts towards the commit charge; Resident is the working set (RSS, Linux only)."
 	return t
 }
 
