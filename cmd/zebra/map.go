@@ -19,12 +19,16 @@ import (
 // zebra map: a VMMap for a process. See runMap.
 
 const mapUsage = `usage: zebra map [flags] [PID|self]
+       zebra map --regions [--sort size|addr|rss] [--type heap,stack] [PID|self]
+       zebra map --format json|csv [PID|self] | jq ...
        zebra map --diff A.json B.json
 
 Shows the address space of a process (the calling process, "self", when no
 PID is given) as VMMap does: a summary per type, the largest free blocks,
-the heaps and their stripes, and a one-line strip. Free space is measured
+the heaps and their stripes, and a one-line strip. --regions lists every
+mapping instead, like pmap -X or VMMap's lower pane. Free space is measured
 within a span: from the lowest to the highest user mapping, or --range.
+Committed counts towards the commit charge; Resident is the working set.
 
 Flags:
 `
@@ -39,6 +43,9 @@ type mapConfig struct {
 	files    []string // the two snapshots of --diff
 	procRoot string   // procfs root to read from instead of the live system
 	color    string   // auto, always, never
+	format   string   // "" (by -o's extension or the terminal view), json or csv
+	regions  bool     // the per-region list instead of the summary view
+	list     vmmap.ListOptions
 }
 
 // mapOutputs writes a snapshot to a file, by the file's extension. Each
@@ -68,7 +75,13 @@ func runMap(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if cfg.out == "" {
+	switch {
+	case cfg.format != "":
+		// Structured output to stdout: nothing else is printed there.
+		return mapOutputs["."+cfg.format](stdout, s)
+	case cfg.regions:
+		return vmmap.TerminalRegions(stdout, s, cfg.list)
+	case cfg.out == "":
 		return vmmap.Terminal(stdout, s, vmmap.TerminalOptions{Color: useColor(cfg.color, stdout)})
 	}
 	return writeMapFile(stdout, cfg.out, s)
@@ -86,6 +99,10 @@ func parseMapArgs(args []string, help io.Writer) (mapConfig, error) {
 	fs.BoolVar(&cfg.diff, "diff", false, "compare two JSON snapshots: what appeared, vanished, grew, shrank or changed")
 	fs.StringVar(&cfg.procRoot, "proc", "", "read processes from the procfs at `DIR` instead of the live system (Linux layout, e.g. captured fixtures)")
 	fs.StringVar(&cfg.color, "color", "auto", "colour the terminal view: auto (when stdout is a terminal and NO_COLOR is unset), always or never")
+	fs.StringVar(&cfg.format, "format", "", "print the map to stdout as `json` or csv (one header line, no preamble); -o - does the same, as JSON")
+	fs.BoolVar(&cfg.regions, "regions", false, "list every region: address, size, type, state, committed, resident, protection, owner or path")
+	fs.StringVar(&cfg.list.Sort, "sort", "addr", "order of --regions: "+strings.Join(vmmap.SortKeys, ", ")+" (size and rss: largest first)")
+	types := fs.String("type", "", "with --regions, list only these `TYPES`, comma-separated (heap, stack, image, privatedata, free, …)")
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -108,6 +125,35 @@ func parseMapArgs(args []string, help io.Writer) (mapConfig, error) {
 	case "auto", "always", "never":
 	default:
 		return cfg, usageErrorf("--color %q: want auto, always or never", cfg.color)
+	}
+	if cfg.out == "-" {
+		cfg.out = ""
+		if cfg.format == "" {
+			cfg.format = "json"
+		}
+	}
+	switch {
+	case cfg.format != "" && cfg.format != "json" && cfg.format != "csv":
+		return cfg, usageErrorf("--format %q: want json or csv", cfg.format)
+	case cfg.format != "" && (cfg.out != "" || cfg.regions || cfg.diff):
+		return cfg, usageErrorf("--format prints to stdout: it takes no -o FILE, --regions or --diff")
+	case cfg.regions && cfg.out != "":
+		return cfg, usageErrorf("--regions is a terminal view: for a file, use -o map.csv")
+	}
+	if err := vmmap.SortRegions(nil, cfg.list.Sort); err != nil {
+		return cfg, usageErrorf("--sort: %v", err)
+	}
+	if *types != "" {
+		for _, name := range strings.Split(*types, ",") {
+			t, err := vmmap.ParseTypeName(strings.TrimSpace(name))
+			if err != nil {
+				return cfg, usageErrorf("--type: %v", err)
+			}
+			cfg.list.Types = append(cfg.list.Types, t)
+		}
+	}
+	if (*types != "" || cfg.list.Sort != "addr") && !cfg.regions {
+		return cfg, usageErrorf("--sort and --type apply to --regions")
 	}
 	if cfg.procRoot != "" {
 		// Checked here so that a mistyped root is a usage error naming

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"io"
 	"io/fs"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/zebra-heap/zebra/vmmap"
 )
@@ -276,5 +278,63 @@ func TestHelpAndVersion(t *testing.T) {
 	run([]string{"version"}, &out, &out)
 	if !strings.Contains(out.String(), runtime.Version()) {
 		t.Errorf("version %q lacks the Go version %s", out.String(), runtime.Version())
+	}
+}
+
+// TestMapRegionsAndFormats: the per-region list with --sort and --type,
+// and structured output to stdout with nothing else on it (issue 13).
+func TestMapRegionsAndFormats(t *testing.T) {
+	base := []string{"--proc", anonFixture, "4242"}
+	t.Run("regions by size, heaps only", func(t *testing.T) {
+		code, out, errOut := runMapCmd(t, append([]string{"--regions", "--sort", "size", "--type", "heap"}, base...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if !strings.HasPrefix(lines[0], "Address") || !strings.Contains(lines[len(lines)-1], "listed") {
+			t.Fatalf("no header or totals:\n%s", out)
+		}
+		var sizes []string
+		for _, l := range lines[1 : len(lines)-1] {
+			f := strings.Fields(l)
+			if f[3] != "Heap" {
+				t.Errorf("--type heap listed %q", l)
+			}
+			if n := utf8.RuneCountInString(l); n > 100 {
+				t.Errorf("line of %d columns: %q", n, l)
+			}
+			sizes = append(sizes, f[1]+" "+f[2])
+		}
+		if len(sizes) < 2 || sizes[0] != "8 MiB" {
+			t.Errorf("sizes %q: want the 8 MiB arena first", sizes)
+		}
+	})
+	t.Run("csv to stdout", func(t *testing.T) {
+		code, out, _ := runMapCmd(t, append([]string{"--format", "csv"}, base...)...)
+		rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if code != 0 || err != nil || strings.Join(rows[0], ",") != strings.Join(vmmap.CSVHeader, ",") || len(rows) < 10 {
+			t.Errorf("exit %d, %v, output:\n%.300s", code, err, out)
+		}
+	})
+	for _, args := range [][]string{{"--format", "json"}, {"-o", "-"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, out, _ := runMapCmd(t, append(args, base...)...)
+			s, err := vmmap.ReadJSON(strings.NewReader(out))
+			if code != 0 || err != nil || s.PID != 4242 {
+				t.Errorf("exit %d, %v, output:\n%.300s", code, err, out)
+			}
+		})
+	}
+	for _, tt := range []struct{ args, want string }{
+		{"--regions --sort bogus", "unknown sort key"},
+		{"--regions --type nosuch", "unknown region type"},
+		{"--type heap", "apply to --regions"},
+		{"--format xml", "want json or csv"},
+		{"--format json -o m.png", "takes no -o"},
+	} {
+		code, _, errOut := runMapCmd(t, append(strings.Fields(tt.args), base...)...)
+		if code != 2 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%s: exit %d, stderr %q, want %q", tt.args, code, errOut, tt.want)
+		}
 	}
 }
