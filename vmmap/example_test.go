@@ -9,7 +9,7 @@ import (
 	"github.com/zebra-heap/zebra/vmmap"
 )
 
-// zebraSnapshot is the user's document in miniature: heaps A and B grew
+// zebraSnapshot is the PoC.HeapReserve experiment in miniature: heaps A and B grew
 // at the same time in 8 MiB segments that alternate, inside a 64 MiB span.
 func zebraSnapshot() *vmmap.Snapshot {
 	s := &vmmap.Snapshot{Source: "example", Span: vmmap.AddrRange{Start: 0x10000000, End: 0x14000000}}

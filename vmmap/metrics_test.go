@@ -110,7 +110,7 @@ func TestOwnerRanges(t *testing.T) {
 	}
 }
 
-// TestDestroyedZebra is the user's document in numbers: n stripes of two
+// TestDestroyedZebra is the PoC.HeapReserve experiment in numbers: n stripes of two
 // heaps alternate; heap A is destroyed; its stripes become n/2 holes, and
 // the largest free block is one stripe, however much is free.
 func TestDestroyedZebra(t *testing.T) {

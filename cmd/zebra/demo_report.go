@@ -16,7 +16,7 @@ import (
 // scenario into c.out and returns the report's path.
 func writeReport(c demoConfig, scenarios []scenario, results []result) (string, error) {
 	// The surviving heap gets the first shade, the one nearest VMMap's heap
-	// colour, so the "after" pictures read like the document's. Each
+	// colour, so the "after" pictures read like the PoC's VMMap screenshots. Each
 	// heap's metadata is pinned with it: one owner keeps one colour in
 	// every picture of the report.
 	var names []string

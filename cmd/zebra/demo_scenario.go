@@ -13,7 +13,7 @@ import (
 	"github.com/zebra-heap/zebra/vmmap"
 )
 
-// A scenario is one run of the document's experiment: heaps growing at the
+// A scenario is one run of the experiment of github.com/pkjq/PoC.HeapReserve: heaps growing at the
 // same time in one address space, then the first one destroyed.
 type scenario struct {
 	key     string // file names: "nt", "nt-reserve", "zebra"
@@ -23,7 +23,7 @@ type scenario struct {
 	reserve bool // the last heap reserves --reserve bytes at creation
 }
 
-// demoScenarios are the document's two experiments and ours.
+// demoScenarios are the PoC's two experiments (no reserve, reserve) and ours.
 func demoScenarios(c demoConfig) []scenario {
 	p, name := heap.NT, "NT"
 	if c.policy == "fixed" {

@@ -41,7 +41,8 @@ func survivorStats(t *testing.T, r result, s *vmmap.Snapshot) vmmap.OwnerStats {
 	return vmmap.OwnerStats{}
 }
 
-// checkDocument asserts the document's findings on the three scenarios,
+// checkDocument asserts the findings of github.com/pkjq/PoC.HeapReserve
+// (stripes without a reserve, one range with it) on the three scenarios,
 // from the maps package's measurements.
 func checkDocument(t *testing.T, c demoConfig) {
 	if runtime.GOARCH == "386" || runtime.GOARCH == "arm" {

@@ -259,9 +259,23 @@ func writeAtomically(path string, write func(io.Writer) error) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, hideTemp(err, tmp))
 	}
 	return nil
+}
+
+// hideTemp strips the temporary file's name from err: the user asked for
+// path and never saw tmp. (A render error does not name it anyway.)
+func hideTemp(err error, tmp string) error {
+	var le *os.LinkError
+	if errors.As(err, &le) && le.Old == tmp {
+		return le.Err
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == tmp {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }
 
 // mapDiff prints what changed from snapshot file a to snapshot file b, or

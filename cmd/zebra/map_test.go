@@ -338,3 +338,21 @@ func TestMapRegionsAndFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteAtomicallyHidesTheTemporaryName: a failed rename (here: onto a
+// directory) names the file the user asked for, not the temporary one
+// (issue 13, defect 11).
+func TestWriteAtomicallyHidesTheTemporaryName(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "map.json")
+	if err := os.Mkdir(target, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(target, "x"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := writeAtomically(target, func(w io.Writer) error { _, err := io.WriteString(w, "{}"); return err })
+	if err == nil || strings.Contains(err.Error(), ".tmp") || !strings.HasPrefix(err.Error(), target+": ") {
+		t.Errorf("error %v: want it to name %s and no temporary file", err, target)
+	}
+}

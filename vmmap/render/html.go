@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/zebra-heap/zebra/internal/units"
 	"github.com/zebra-heap/zebra/vmmap"
@@ -32,11 +33,14 @@ func HTML(w io.Writer, r Report) error {
 		o.Owners = r.owners()
 	}
 	view := htmlReport{Title: r.Title, Note: r.Note}
+	for _, t := range vmmap.Types {
+		view.TypeClasses = append(view.TypeClasses, typeClass(t))
+	}
 	if view.Title == "" {
 		view.Title = "zebra address-space report"
 	}
 	for i, s := range r.Sections {
-		sv, err := newHTMLSection(s, o, f)
+		sv, err := newHTMLSection(s, o, f, &view.lists)
 		if err != nil {
 			return fmt.Errorf("section %d (%q): %w", i, s.Caption, err)
 		}
@@ -70,6 +74,8 @@ type (
 	htmlReport struct {
 		Title, Note string
 		Sections    []htmlSection
+		TypeClasses []string // CSS class suffix of every type, for the filters
+		lists       int      // region lists so far: their ids
 	}
 	htmlSection struct {
 		Caption, Note string
@@ -82,6 +88,27 @@ type (
 		Label, Source, Facts string
 		Picture              template.HTML // SVG written and escaped by writeSVG
 		Summary, Free, Owner htmlTable
+		Regions              htmlRegionList
+	}
+	// htmlRegionList is the per-region list of a snapshot, sortable and
+	// filterable in the page without a script: one table per order, shown
+	// by a radio button, and a checkbox per type that hides its rows, both
+	// by CSS (:checked, :has).
+	htmlRegionList struct {
+		ID     string
+		Count  int
+		Note   string
+		Types  []htmlTypeFilter
+		Orders []htmlRegionOrder
+	}
+	htmlTypeFilter  struct{ Class, Name, Swatch string }
+	htmlRegionOrder struct {
+		Key, Label string
+		Rows       []htmlRegionRow
+	}
+	htmlRegionRow struct {
+		Class string
+		Cells []htmlCell
 	}
 	htmlTable struct {
 		Caption string
@@ -97,7 +124,7 @@ type (
 	}
 )
 
-func newHTMLSection(s Section, o Options, f *faces) (htmlSection, error) {
+func newHTMLSection(s Section, o Options, f *faces, lists *int) (htmlSection, error) {
 	sv := htmlSection{Caption: s.Caption, Note: s.Note}
 	if len(s.Snapshots) > 1 && o.Width == 0 {
 		// Side by side, each picture gets about half the page: draw it
@@ -120,6 +147,8 @@ func newHTMLSection(s Section, o Options, f *faces) (htmlSection, error) {
 		if err != nil {
 			return sv, fmt.Errorf("snapshot %q: %w", l.Label, err)
 		}
+		col.Regions = regionList(l.Snapshot, fmt.Sprintf("rl%d", *lists))
+		*lists++
 		sv.Columns = append(sv.Columns, col)
 	}
 	if len(s.Snapshots) == 2 {
@@ -343,4 +372,48 @@ func labelOr(l Labelled, def string) string {
 		return l.Label
 	}
 	return def
+}
+
+// reportRegions bounds the rows of a region list (each is written once per
+// order).
+const reportRegions = 3000
+
+// typeClass is a type's name as a CSS class suffix: "PrivateData".
+func typeClass(t vmmap.Type) string { return strings.ReplaceAll(t.String(), " ", "") }
+
+// regionList is the snapshot's regions in the span, free ones included,
+// in each of vmmap.SortKeys's orders.
+func regionList(s *vmmap.Snapshot, id string) htmlRegionList {
+	rs, _ := vmmap.ListRegions(s, vmmap.ListOptions{Types: vmmap.Types})
+	rl := htmlRegionList{ID: id, Count: len(rs)}
+	if len(rs) > reportRegions {
+		rl.Note = fmt.Sprintf("The %d largest of %d regions are listed.", reportRegions, len(rs))
+		vmmap.SortRegions(rs, "size")
+		rs = rs[:reportRegions]
+	}
+	present := map[vmmap.Type]bool{}
+	for _, r := range rs {
+		present[r.Type] = true
+	}
+	for _, t := range vmmap.Types {
+		if present[t] {
+			rl.Types = append(rl.Types, htmlTypeFilter{Class: typeClass(t), Name: t.String(), Swatch: hexColor(t.Color())})
+		}
+	}
+	labels := map[string]string{"addr": "address", "size": "size, largest first", "rss": "resident, largest first"}
+	for _, key := range vmmap.SortKeys {
+		sorted := slices.Clone(rs)
+		vmmap.SortRegions(sorted, key)
+		ord := htmlRegionOrder{Key: key, Label: labels[key]}
+		for _, r := range sorted {
+			ord.Rows = append(ord.Rows, htmlRegionRow{Class: "t-" + typeClass(r.Type), Cells: []htmlCell{
+				{Text: fmt.Sprintf("%#x", r.Start)}, {Text: fmt.Sprintf("%#x", r.End)}, {Text: units.Bytes(r.Size())},
+				{Text: r.Type.String(), Swatch: hexColor(r.Type.Color())}, {Text: r.State.String()},
+				{Text: units.Bytes(r.Committed)}, {Text: units.Bytes(r.RSS)}, {Text: r.Perms},
+				{Text: r.Owner}, {Text: r.Path},
+			}})
+		}
+		rl.Orders = append(rl.Orders, ord)
+	}
+	return rl
 }
