@@ -243,6 +243,10 @@ func writeMapFile(stdout io.Writer, path string, s *vmmap.Snapshot) error {
 func writeAtomically(path string, write func(io.Writer) error) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // pe.Path is a temporary name the user never chose
+		}
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	tmp := f.Name()

@@ -351,8 +351,10 @@ func TestWriteAtomicallyHidesTheTemporaryName(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(target, "x"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := writeAtomically(target, func(w io.Writer) error { _, err := io.WriteString(w, "{}"); return err })
-	if err == nil || strings.Contains(err.Error(), ".tmp") || !strings.HasPrefix(err.Error(), target+": ") {
-		t.Errorf("error %v: want it to name %s and no temporary file", err, target)
+	for _, path := range []string{target, filepath.Join(dir, "no such dir", "map.json")} {
+		err := writeAtomically(path, func(w io.Writer) error { _, err := io.WriteString(w, "{}"); return err })
+		if err == nil || strings.Contains(err.Error(), ".tmp") || !strings.HasPrefix(err.Error(), path+": ") {
+			t.Errorf("error %v: want it to name %s and no temporary file", err, path)
+		}
 	}
 }
