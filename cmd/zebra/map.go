@@ -82,7 +82,13 @@ func runMap(args []string, stdout, stderr io.Writer) error {
 	case cfg.regions:
 		return vmmap.TerminalRegions(stdout, s, cfg.list)
 	case cfg.out == "":
-		return vmmap.Terminal(stdout, s, vmmap.TerminalOptions{Color: useColor(cfg.color, stdout)})
+		if err := vmmap.Terminal(stdout, s, vmmap.TerminalOptions{Color: useColor(cfg.color, stdout)}); err != nil {
+			return err
+		}
+		if why := attributionGap(cfg, s); why != "" {
+			fmt.Fprintln(stdout, why)
+		}
+		return nil
 	}
 	return writeMapFile(stdout, cfg.out, s)
 }
@@ -335,4 +341,27 @@ func useColor(mode string, w io.Writer) bool {
 	}
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// attributionGap says why the heaps of the snapshot could not be told
+// apart, or "" when they could. zebra heaps are found by the kernel's
+// [anon:NAME] mapping names (Linux 5.17+ with CONFIG_ANON_VMA_NAME, which
+// zebra sets) or, in the calling process, by vmem's own registry; a Linux
+// process read from outside without any such name has its heaps only as
+// anonymous memory.
+func attributionGap(cfg mapConfig, s *vmmap.Snapshot) string {
+	if cfg.target == "self" && cfg.procRoot == "" {
+		return ""
+	}
+	if !strings.HasPrefix(s.Source, "linux ") {
+		return ""
+	}
+	for _, r := range s.Regions {
+		if strings.HasPrefix(r.Path, "[anon:") {
+			return ""
+		}
+	}
+	return "Heap attribution unavailable: no mapping of this process has an [anon:NAME] name (kernel without\n" +
+		"CONFIG_ANON_VMA_NAME, or the program names none), so its zebra heaps show as Private Data;\n" +
+		"Go heap, glibc arenas and thread stacks are recognised by their layout."
 }

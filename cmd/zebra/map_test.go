@@ -358,3 +358,20 @@ func TestWriteAtomicallyHidesTheTemporaryName(t *testing.T) {
 		}
 	}
 }
+
+// TestMapSaysWhenAttributionIsUnavailable: a process without [anon:] names
+// gets one line saying its heaps cannot be attributed and why (issue 13).
+func TestMapSaysWhenAttributionIsUnavailable(t *testing.T) {
+	for _, tt := range []struct {
+		root, pid string
+		want      bool
+	}{{"../../vmmap/testdata/arenas/proc", "25938", true}, {anonFixture, "4242", false}} {
+		code, out, errOut := runMapCmd(t, "--proc", tt.root, tt.pid)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if got := strings.Contains(out, "Heap attribution unavailable: no mapping of this process has an [anon:NAME] name"); got != tt.want {
+			t.Errorf("%s: attribution line %v, want %v", tt.root, got, tt.want)
+		}
+	}
+}
