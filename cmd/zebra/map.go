@@ -319,8 +319,8 @@ func mapDiff(stdout io.Writer, a, b, out string) error {
 		return nil
 	}
 	changes := vmmap.Diff(sa, sb)
-	fmt.Fprintf(stdout, "from %s (%s, %s)\n  to %s (%s, %s)\n", a, sa.Source, sa.Taken.Format("15:04:05"),
-		b, sb.Source, sb.Taken.Format("15:04:05"))
+	fmt.Fprintf(stdout, "from %s (%s, %s)\n  to %s (%s, %s)\n", a, sa.Source, sa.Taken.Format("15:04:05 MST"),
+		b, sb.Source, sb.Taken.Format("15:04:05 MST"))
 	for _, c := range changes {
 		fmt.Fprintf(stdout, "  %v\n", c)
 	}
