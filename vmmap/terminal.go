@@ -71,7 +71,8 @@ func Terminal(w io.Writer, s *Snapshot, o TerminalOptions) error {
 	owners := Owners(s)
 	if len(owners) > 0 {
 		p("\nOwners (zebra score %d: changes between zebra heaps walking up the address space;\n", ZebraScore(s))
-		p("  [heap], %s and %s are system owners and count neither there nor in Alternation)\n", GoHeapOwner, GlibcArenaOwner)
+		p("  [heap], %s, %s, %s and %s are system owners: they count\n", GoHeapOwner, GlibcArenaOwner, JavaHeapOwner, JITCodeOwner)
+		p("  neither there nor in Alternation)\n")
 		p("  %-24s %-12s %8s %11s %12s %12s\n", "Owner", "Type", "Stripes", "Alternation", "Size", "Committed")
 		for _, ow := range owners {
 			p("  %-24s %-12s %8d %11d %12s %12s\n", clipText(ow.Owner, 24), ow.Type, ow.Stripes,
