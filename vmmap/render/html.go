@@ -207,11 +207,21 @@ func summaryTable(s *vmmap.Snapshot) htmlTable {
 			{Text: strconv.Itoa(r.Blocks)}, {Text: units.Bytes(r.Largest), Strong: strong}}
 	}
 	t.Rows = append(t.Rows, row("Total", "", sum.Total, false))
+	plainHeap := false // a Heap region drawn in the type's colour
+	for _, reg := range s.Regions {
+		plainHeap = plainHeap || reg.Type == vmmap.Heap && !isZebraHeap(reg)
+	}
 	for _, r := range sum.Rows {
 		if r.Size == 0 && r.Type != vmmap.Free {
 			continue
 		}
-		t.Rows = append(t.Rows, row(r.Type.String(), hexColor(r.Type.Color()), r, r.Type == vmmap.Free))
+		sw := hexColor(r.Type.Color())
+		if r.Type == vmmap.Heap && !plainHeap {
+			// Every heap here has a shade of its own (the Owners
+			// table shows it); the type's colour is in no picture.
+			sw = ""
+		}
+		t.Rows = append(t.Rows, row(r.Type.String(), sw, r, r.Type == vmmap.Free))
 	}
 	t.Note = "Largest on the Free row is the biggest allocation that still fits in the span. " +
 		"Committed counts towards the commit charge; Resident is the working set (RSS, Linux only)."

@@ -214,3 +214,30 @@ func TestHTMLRegionList(t *testing.T) {
 		}
 	}
 }
+
+// TestHTMLHeapSwatchMatchesPictures: the summary's Heap row shows the
+// type's colour only when some heap is drawn in it (issue 13).
+func TestHTMLHeapSwatchMatchesPictures(t *testing.T) {
+	heapRow := func(s *vmmap.Snapshot) htmlCell {
+		for _, r := range summaryTable(s).Rows {
+			if r[0].Text == "Heap" {
+				return r[0]
+			}
+		}
+		t.Fatal("no Heap row")
+		return htmlCell{}
+	}
+	// The fixture's default process heap has no owner: plain Heap colour.
+	if c := heapRow(zebraFixture(true)); c.Swatch != hexColor(vmmap.Heap.Color()) {
+		t.Errorf("with a plain heap: Heap row swatch %q, want the type's colour", c.Swatch)
+	}
+	s := zebraFixture(true)
+	for i := range s.Regions {
+		if s.Regions[i].Type == vmmap.Heap && s.Regions[i].Owner == "" {
+			s.Regions[i].Type = vmmap.PrivateData
+		}
+	}
+	if c := heapRow(s); c.Swatch != "" {
+		t.Errorf("zebra heaps only: Heap row swatch %s, a colour no picture shows", c.Swatch)
+	}
+}
