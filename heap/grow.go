@@ -35,8 +35,9 @@ func (h *Heap) grow(need uintptr) error {
 }
 
 // growDefault extends the newest reservation in place by as much as the
-// heap already holds (capped by SegmentCap, at least need), else reserves a
-// new range of that size, halving it down to need when the space refuses.
+// heap already holds (capped by SegmentCap and stepCap, at least need), else
+// reserves a new range of that size, halving it down to need when the space
+// refuses.
 func (h *Heap) growDefault(need uintptr) error {
 	var total uintptr
 	for _, r := range h.res {
@@ -44,7 +45,7 @@ func (h *Heap) growDefault(need uintptr) error {
 	}
 	// maxSize: on 32-bit hosts a heap past 2 GiB (in a 4 GiB window) must
 	// not ask for more than any reservation can be.
-	size := max(min(total, h.cfg.segCap, maxSize), need)
+	size := max(min(total, h.cfg.segCap, maxSize, stepCap(h.cfg.caps)), need)
 	r := h.res[len(h.res)-1]
 	dirs := [2]vmem.Direction{vmem.Above, vmem.Below}
 	if h.cfg.caps.TopDown {
@@ -62,6 +63,21 @@ func (h *Heap) growDefault(need uintptr) error {
 		}
 		size = max(size/2&^(h.cfg.caps.Granularity-1), need)
 	}
+}
+
+// stepCap bounds one Default growth step to 1/16 of the address space (128
+// MiB in a 2 GiB window, 8 TiB on 64-bit Linux). Doubling without it lets a
+// heap of 512 MiB reserve another 512 MiB that it may never fill; in a
+// 32-bit space that unused tail is address space the other heaps need, and
+// several heaps growing together run out long before NT heaps, whose
+// segments stop at 8 MiB. With the cap, what a heap reserves past what it
+// uses stays below 1/16 of the space, yet steps in a 64-bit space stay
+// large enough that growth is a handful of extensions.
+func stepCap(c vmem.Caps) uintptr {
+	if c.MaxAddress == 0 {
+		return maxSize
+	}
+	return max(c.MaxAddress/16&^(c.Granularity-1), c.Granularity)
 }
 
 // extend grows r in place and adds the new range to the heap: above, to the

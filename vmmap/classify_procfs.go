@@ -1,6 +1,9 @@
 package vmmap
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Classification of Linux mappings, in VMMap's terms. The kernel tells us a
 // mapping's range, protection, file and sometimes a name; the rest is
@@ -71,6 +74,18 @@ const GoHeapOwner = "Go heap"
 // GlibcArenaOwner is the owner name of glibc's non-main malloc arenas.
 const GlibcArenaOwner = "glibc arena"
 
+// JavaHeapOwner and JITCodeOwner name the Java heap of a JVM and the code
+// that JIT compilers (the JVM's code cache, V8, .NET) write at run time.
+const (
+	JavaHeapOwner = "Java heap"
+	JITCodeOwner  = "JIT code"
+)
+
+// javaHeapBelow is where a HotSpot JVM puts its heap when it compresses
+// object pointers (heaps up to 32 GiB, the default): entirely below 32 GiB,
+// so that a 32-bit offset scaled by 8 reaches every object.
+const javaHeapBelow = 32 << 30
+
 func classifyLinux(entries []smapsEntry) []Region {
 	images := map[string]bool{}
 	for _, e := range entries {
@@ -84,7 +99,7 @@ func classifyLinux(entries []smapsEntry) []Region {
 			Start: e.Start, End: e.End,
 			Perms: e.Perms, Path: e.Path,
 			State:        StateCommitted,
-			Committed:    e.RSS,
+			Committed:    charged(e),
 			RSS:          e.RSS,
 			PSS:          e.PSS,
 			Private:      e.PrivateClean + e.PrivateDirty,
@@ -113,7 +128,46 @@ func classifyLinux(entries []smapsEntry) []Region {
 		out[i] = r
 	}
 	recogniseLayouts(out)
+	recogniseJIT(out, images)
 	return out
+}
+
+// recogniseJIT marks run-time code and, in a process that maps libjvm.so,
+// the Java heap, among the anonymous private mappings left as Private
+// Data: an executable anonymous mapping is code written at run time (the
+// JVM's code cache, V8's code space), with the reservation directly above
+// it; a run of anonymous private mappings of at least 16 MiB that starts
+// committed and lies below javaHeapBelow is the JVM's heap. Without
+// compressed pointers (heaps over 32 GiB) the heap is anywhere and stays
+// Private Data.
+func recogniseJIT(rs []Region, images map[string]bool) {
+	jvm := false
+	for path := range images {
+		jvm = jvm || strings.HasSuffix(path, "/libjvm.so")
+	}
+	anon := func(i int) bool { return i >= 0 && i < len(rs) && isAnonPrivate(rs[i]) }
+	for i := 0; i < len(rs); i++ {
+		if !anon(i) || rs[i].State != StateCommitted {
+			continue
+		}
+		j := i
+		for anon(j+1) && rs[j+1].Start == rs[j].End && rs[j+1].State == StateReserved {
+			j++
+		}
+		owner := ""
+		switch {
+		case strings.Contains(rs[i].Perms, "x"):
+			owner = JITCodeOwner
+		case jvm && rs[j].End <= javaHeapBelow && rs[j].End-rs[i].Start >= 16<<20:
+			owner = JavaHeapOwner
+		default:
+			continue
+		}
+		for k := i; k <= j; k++ {
+			rs[k].Owner, rs[k].Base = owner, rs[i].Start
+		}
+		i = j
+	}
 }
 
 // isBSS reports whether r, classified Private Data so far, is the .bss of
@@ -257,4 +311,25 @@ func recogniseLayouts(rs []Region) {
 			r.Base = rs[i-1].Start
 		}
 	}
+}
+
+// charged returns the bytes of a mapping that count towards the commit
+// charge, what VMMap calls Committed: the whole mapping when the kernel
+// accounts it (VmFlags "ac": private writable memory, shared anonymous
+// memory, without MAP_NORESERVE), nothing for file-backed read-only or
+// shared mappings, whose pages the file backs. Without VmFlags (maps
+// without smaps) a private writable mapping is taken as accounted. What is
+// resident is another figure: Region.RSS.
+func charged(e smapsEntry) uint64 {
+	size := e.End - e.Start
+	if e.Flags != nil {
+		if slices.Contains(e.Flags, "ac") {
+			return size
+		}
+		return 0
+	}
+	if len(e.Perms) == 4 && e.Perms[1] == 'w' && e.Perms[3] == 'p' {
+		return size
+	}
+	return 0
 }

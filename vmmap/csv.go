@@ -5,30 +5,25 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"time"
 )
 
 // CSVHeader is the column row of WriteCSV, modelled on VMMap's export
-// (sizes in KiB, which VMMap labels "KB").
+// (sizes in KiB, which VMMap labels "KB"). Committed is the commit charge;
+// Resident (RSS) and the columns after it are Linux's smaps counters.
 var CSVHeader = []string{
-	"Address", "End", "Type", "State", "Size (KB)", "Committed (KB)", "Private (KB)",
-	"RSS (KB)", "PSS (KB)", "Swap (KB)", "Blocks", "Protection", "Owner", "Details",
+	"Address", "End", "Type", "State", "Size (KB)", "Committed (KB)", "Resident (KB)", "PSS (KB)",
+	"Private (KB)", "Shared (KB)", "Swap (KB)", "AnonHugePages (KB)", "Blocks", "Protection", "Owner", "Details",
 }
 
-// WriteCSV writes the snapshot as VMMap exports it: a few "Key,Value"
-// lines naming the source, the time and the span the free space was
-// measured in, an empty line, then CSVHeader and one row per region in
-// address order, including regions outside the span. Counters are rounded
-// down to whole KiB. Blocks is 1 on the first region of an allocation and
-// empty on the others and on regions outside the span, so summing the
-// column counts allocations as the summary does.
+// WriteCSV writes the snapshot for spreadsheets and pipes: CSVHeader, then
+// one row per region in address order, including regions outside the span;
+// no preamble, so every line after the first is a region (the source, time
+// and span are in the JSON form). Counters are rounded down to whole KiB.
+// Blocks is 1 on the first region of an allocation and empty on the
+// others and on regions outside the span, so summing the column counts
+// allocations as the summary does.
 func WriteCSV(w io.Writer, s *Snapshot) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"Source", s.Source})
-	cw.Write([]string{"Taken", s.Taken.UTC().Format(time.RFC3339)})
-	cw.Write([]string{"Span", s.Span.String()})
-	cw.Write([]string{"Schema", "zebra.vmmap.csv/v1"})
-	cw.Write(nil)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
 	}
@@ -43,8 +38,8 @@ func WriteCSV(w io.Writer, s *Snapshot) error {
 		}
 		err := cw.Write([]string{
 			fmt.Sprintf("%#x", r.Start), fmt.Sprintf("%#x", r.End), r.Type.String(), r.State.String(),
-			kb(r.Size()), kb(r.Committed), kb(r.Private), kb(r.RSS), kb(r.PSS), kb(r.Swap),
-			blocks, r.Perms, r.Owner, r.Path,
+			kb(r.Size()), kb(r.Committed), kb(r.RSS), kb(r.PSS), kb(r.Private), kb(r.Shared), kb(r.Swap),
+			kb(r.AnonHuge), blocks, r.Perms, r.Owner, r.Path,
 		})
 		if err != nil {
 			return err

@@ -9,7 +9,7 @@ import (
 	"github.com/zebra-heap/zebra/vmmap"
 )
 
-// zebraSnapshot is the user's document in miniature: heaps A and B grew
+// zebraSnapshot is the PoC.HeapReserve experiment in miniature: heaps A and B grew
 // at the same time in 8 MiB segments that alternate, inside a 64 MiB span.
 func zebraSnapshot() *vmmap.Snapshot {
 	s := &vmmap.Snapshot{Source: "example", Span: vmmap.AddrRange{Start: 0x10000000, End: 0x14000000}}
@@ -67,13 +67,13 @@ func ExampleSummarize() {
 	sum := vmmap.Summarize(s)
 	for _, t := range []vmmap.Type{vmmap.Heap, vmmap.GoHeap, vmmap.Free} {
 		r := sum.Row(t)
-		fmt.Printf("%-8s size %-10s committed %-8s blocks %d largest %s\n", t, units.Bytes(r.Size),
-			units.Bytes(r.Committed), r.Blocks, units.Bytes(r.Largest))
+		fmt.Printf("%-8s size %-10s committed %-8s resident %-8s blocks %d largest %s\n", t, units.Bytes(r.Size),
+			units.Bytes(r.Committed), units.Bytes(r.Resident), r.Blocks, units.Bytes(r.Largest))
 	}
 	// Output:
-	// Heap     size 22 MiB     committed 10 MiB   blocks 7 largest 8 MiB
-	// Go heap  size 64 MiB     committed 4 MiB    blocks 1 largest 64 MiB
-	// Free     size 127.2 TiB  committed 0 B      blocks 7 largest 89.2 TiB
+	// Heap     size 22 MiB     committed 15 MiB   resident 10 MiB   blocks 7 largest 8 MiB
+	// Go heap  size 64 MiB     committed 4 MiB    resident 4 MiB    blocks 1 largest 64 MiB
+	// Free     size 127.2 TiB  committed 0 B      resident 0 B      blocks 7 largest 89.2 TiB
 }
 
 func ExampleNewProc() {

@@ -107,14 +107,12 @@ func TestWriteCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rows[0][0] != "Source" || rows[2][0] != "Span" || rows[2][1] != s.Span.String() {
-		t.Errorf("preamble %q", rows[:4])
-	}
-	// encoding/csv skips the empty line: the header follows the preamble.
-	if diff := cmp.Diff(CSVHeader, rows[4]); diff != "" {
+	// One header line, no preamble: pipes and spreadsheets read it as is
+	// (issue 13).
+	if diff := cmp.Diff(CSVHeader, rows[0]); diff != "" {
 		t.Fatalf("header (-want +got):\n%s", diff)
 	}
-	data := rows[5:]
+	data := rows[1:]
 	if len(data) != len(s.Regions) {
 		t.Fatalf("%d rows, want %d regions", len(data), len(s.Regions))
 	}
@@ -124,10 +122,10 @@ func TestWriteCSV(t *testing.T) {
 		if len(row) != len(CSVHeader) {
 			t.Fatalf("row %d has %d fields", i, len(row))
 		}
-		if row[2] != reg.Type.String() || row[13] != reg.Path {
+		if row[2] != reg.Type.String() || row[15] != reg.Path {
 			t.Errorf("row %d: %q, region %+v", i, row, reg)
 		}
-		if row[10] == "1" {
+		if row[12] == "1" {
 			blocks++
 		}
 	}

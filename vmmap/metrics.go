@@ -3,13 +3,15 @@ package vmmap
 import (
 	"cmp"
 	"slices"
+	"strings"
 )
 
 // Row is one line of VMMap's summary table: the regions of one type.
 type Row struct {
 	Type      Type
 	Size      uint64 // bytes of address space
-	Committed uint64 // committed bytes; resident bytes (RSS) on Linux
+	Committed uint64 // bytes counting towards the commit charge (Region.Committed)
+	Resident  uint64 // resident bytes, the working set (Region.RSS; Linux only)
 	Private   uint64 // private bytes (Linux: private clean + private dirty)
 	Blocks    int    // allocations: regions grouped by Region.Block
 	Largest   uint64 // the largest block; on the Free row, the largest free block
@@ -62,6 +64,7 @@ func Summarize(s *Snapshot) Summary {
 		row := &sum.Rows[i]
 		row.Size += r.Size()
 		row.Committed += r.Committed
+		row.Resident += r.RSS
 		row.Private += r.Private
 		k := r.blockKey()
 		if _, seen := blocks[k]; !seen {
@@ -76,6 +79,7 @@ func Summarize(s *Snapshot) Summary {
 		}
 		sum.Total.Size += row.Size
 		sum.Total.Committed += row.Committed
+		sum.Total.Resident += row.Resident
 		sum.Total.Private += row.Private
 		sum.Total.Blocks += row.Blocks
 		sum.Total.Largest = max(sum.Total.Largest, row.Largest)
@@ -104,14 +108,15 @@ func FreeBlocks(s *Snapshot) []Region {
 
 // IsSystemOwner reports whether owner is one of the names this package
 // gives to memory of the C library or the Go runtime rather than to a zebra
-// heap: "[heap]" (the brk heap), [GoHeapOwner] and [GlibcArenaOwner]. Those
+// heap: "[heap]" (the brk heap), [GoHeapOwner], [GlibcArenaOwner],
+// [JavaHeapOwner] and [JITCodeOwner]. Those
 // owners stand for many allocations of one allocator, not for a heap a
 // program created, so [ZebraScore] ignores them, they never make another
 // owner's stripes alternate, and renderers give them their type's colour
 // rather than a shade of their own. Zebra heaps must not use these names.
 func IsSystemOwner(owner string) bool {
 	switch owner {
-	case brkHeapOwner, GoHeapOwner, GlibcArenaOwner:
+	case brkHeapOwner, GoHeapOwner, GlibcArenaOwner, JavaHeapOwner, JITCodeOwner:
 		return true
 	}
 	return false
@@ -203,7 +208,7 @@ func Owners(s *Snapshot) []OwnerStats {
 			continue
 		}
 		for other := range foreign {
-			if other != r.Owner {
+			if HeapOf(other) != HeapOf(r.Owner) {
 				foreign[other] = true
 			}
 		}
@@ -221,21 +226,39 @@ func Owners(s *Snapshot) []OwnerStats {
 	return out
 }
 
-// ZebraScore is the number of owner changes walking up the address space
+// ZebraScore is the number of heap changes walking up the address space
 // over the regions of zebra heaps, ignoring free, unowned and system-owned
 // memory (IsSystemOwner) in between: 0 when every heap's memory is in one
 // place or there are no zebra heaps, n-1 for n stripes alternating between
-// heaps.
+// heaps. A heap's metadata is part of the heap (HeapOf): one heap alone
+// scores 0 however its bookkeeping lies.
+//
+// The score measures how live heaps interleave, so destroying a heap
+// always lowers it; whether a destroy left the space fragmented is told by
+// the free blocks it leaves (FreeBlocks), not by the score.
 func ZebraScore(s *Snapshot) int {
 	score, prev := 0, ""
 	for _, r := range s.Regions {
 		if !isZebraOwner(r) {
 			continue
 		}
-		if prev != "" && r.Owner != prev {
+		h := HeapOf(r.Owner)
+		if prev != "" && h != prev {
 			score++
 		}
-		prev = r.Owner
+		prev = h
 	}
 	return score
 }
+
+// metadataSuffix ends the owner name of a heap's bookkeeping reservations:
+// heap.MetadataOwner(name) is name + metadataSuffix (a test in cmd/zebra,
+// which imports both packages, keeps the two in step).
+const metadataSuffix = " (metadata)"
+
+// HeapOf returns the heap an owner belongs to: the owner itself, or for
+// the metadata of a heap ("heap A (metadata)") the heap's name.
+func HeapOf(owner string) string { return strings.TrimSuffix(owner, metadataSuffix) }
+
+// IsMetadata reports whether owner names a heap's metadata.
+func IsMetadata(owner string) bool { return HeapOf(owner) != owner }

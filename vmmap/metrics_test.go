@@ -110,7 +110,7 @@ func TestOwnerRanges(t *testing.T) {
 	}
 }
 
-// TestDestroyedZebra is the user's document in numbers: n stripes of two
+// TestDestroyedZebra is the PoC.HeapReserve experiment in numbers: n stripes of two
 // heaps alternate; heap A is destroyed; its stripes become n/2 holes, and
 // the largest free block is one stripe, however much is free.
 func TestDestroyedZebra(t *testing.T) {
@@ -184,8 +184,13 @@ func TestSystemOwners(t *testing.T) {
 		// A zebra heap between two arenas makes the arenas alternate.
 		{"heap between arenas", []Region{reg(1, GlibcArenaOwner, -1), reg(2, "heap A", -1), reg(3, GlibcArenaOwner, -1)},
 			[]want{{GlibcArenaOwner, true, 2, 1}, {"heap A", false, 1, 0}}, 0},
-		{"metadata is a zebra owner", []Region{reg(1, "heap A", -1), reg(2, "heap A (metadata)", -1)},
-			[]want{{"heap A", false, 1, 0}, {"heap A (metadata)", false, 1, 0}}, 1},
+		// A heap's metadata is an owner of its own in the table but part
+		// of its heap for the score: one heap alone scores 0 (defect 4 of
+		// issue 13: it scored 1 per metadata range).
+		{"metadata is part of its heap", []Region{reg(1, "heap A", -1), reg(2, "heap A (metadata)", -1), reg(3, "heap A", -1)},
+			[]want{{"heap A", false, 2, 0}, {"heap A (metadata)", false, 1, 0}}, 0},
+		{"another heap's metadata alternates", []Region{reg(1, "heap A", -1), reg(2, "heap B (metadata)", -1), reg(3, "heap A", -1)},
+			[]want{{"heap A", false, 2, 1}, {"heap B (metadata)", false, 1, 0}}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,6 +210,13 @@ func TestSystemOwners(t *testing.T) {
 				t.Errorf("ZebraScore = %d, want %d", score, tt.score)
 			}
 		})
+	}
+	for _, tt := range []struct{ owner, heap string }{
+		{"heap A", "heap A"}, {"heap A (metadata)", "heap A"}, {"(metadata)", "(metadata)"}, {"", ""},
+	} {
+		if got := HeapOf(tt.owner); got != tt.heap {
+			t.Errorf("HeapOf(%q) = %q, want %q", tt.owner, got, tt.heap)
+		}
 	}
 	for _, name := range []string{"", "heap A", "heap A (metadata)", "Go heap 2", "[heap] "} {
 		if IsSystemOwner(name) {

@@ -63,24 +63,20 @@ func (p Proc) Snapshot(pid string) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	what := fmt.Sprintf("pid %d (%s)", st.pid, st.comm)
-	var entries []smapsEntry
-	text, err := p.readFile(pid + "/smaps")
-	if errors.Is(err, fs.ErrNotExist) && p.exists(pid) {
-		// No smaps on this kernel: maps still has every mapping.
-		text, err = p.readFile(pid + "/maps")
-		if err == nil {
-			var ms []mapping
-			ms, err = parseMaps(bytes.NewReader(text))
-			for _, m := range ms {
-				entries = append(entries, smapsEntry{mapping: m, Size: m.End - m.Start})
-			}
-		}
-	} else if err == nil {
-		entries, err = parseSmaps(bytes.NewReader(text))
+	if pid != "self" && strconv.Itoa(st.pid) != pid {
+		return nil, fmt.Errorf("pid %s: %w: its stat file names pid %d", pid, ErrParse, st.pid)
 	}
-	if err == nil {
-		err = checkOrder(entries)
+	what := fmt.Sprintf("pid %d (%s)", st.pid, st.comm)
+	// The kernel writes smaps in several reads; a process that maps or
+	// unmaps meanwhile can make one read see a torn list (a mapping that
+	// overlaps or precedes the one before). Such a list is read again, a
+	// few times, and never reported.
+	var entries []smapsEntry
+	for try := 1; ; try++ {
+		entries, err = p.readEntries(pid)
+		if err == nil || !errors.Is(err, errTorn) || try == tornRetries {
+			break
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, procError(err))
@@ -110,6 +106,37 @@ func (p Proc) Snapshot(pid string) (*Snapshot, error) {
 	s.Span = defaultSpan(s.Regions)
 	s.Regions = fillFree(s.Regions, s.Span)
 	return s, nil
+}
+
+// tornRetries bounds the reads of a map that keeps changing under us.
+const tornRetries = 8
+
+// errTorn marks a map whose mappings are out of order: read while it
+// changed (or not a map at all, when every read says so).
+var errTorn = errors.New("the mappings changed while they were read")
+
+// readEntries reads and checks pid's smaps, or its maps without counters
+// on kernels built without smaps.
+func (p Proc) readEntries(pid string) ([]smapsEntry, error) {
+	var entries []smapsEntry
+	text, err := p.readFile(pid + "/smaps")
+	if errors.Is(err, fs.ErrNotExist) && p.exists(pid) {
+		// No smaps on this kernel: maps still has every mapping.
+		text, err = p.readFile(pid + "/maps")
+		if err == nil {
+			var ms []mapping
+			ms, err = parseMaps(bytes.NewReader(text))
+			for _, m := range ms {
+				entries = append(entries, smapsEntry{mapping: m, Size: m.End - m.Start})
+			}
+		}
+	} else if err == nil {
+		entries, err = parseSmaps(bytes.NewReader(text))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return entries, checkOrder(entries)
 }
 
 func (p Proc) exists(pid string) bool {
@@ -186,11 +213,24 @@ func readError(what string, err error) error {
 }
 
 // checkOrder verifies that mappings come in address order without overlap,
-// as the kernel writes them; anything else is not a maps file.
+// as the kernel writes them, and that no counter exceeds its mapping:
+// anything else is not a consistent map.
 func checkOrder(entries []smapsEntry) error {
+	for _, e := range entries {
+		size := e.End - e.Start
+		for _, c := range []struct {
+			name string
+			v    uint64
+		}{{"Rss", e.RSS}, {"Pss", e.PSS}, {"Private", e.PrivateClean + e.PrivateDirty},
+			{"Shared", e.SharedClean + e.SharedDirty}, {"Swap", e.Swap}, {"AnonHugePages", e.AnonHuge}} {
+			if c.v > size {
+				return fmt.Errorf("%w: mapping %#x-%#x (%d bytes) has %s of %d bytes", ErrParse, e.Start, e.End, size, c.name, c.v)
+			}
+		}
+	}
 	for i := 1; i < len(entries); i++ {
 		if entries[i].Start < entries[i-1].End {
-			return fmt.Errorf("%w: mapping %#x-%#x overlaps or precedes %#x-%#x", ErrParse,
+			return fmt.Errorf("%w: %w: mapping %#x-%#x overlaps or precedes %#x-%#x", ErrParse, errTorn,
 				entries[i].Start, entries[i].End, entries[i-1].Start, entries[i-1].End)
 		}
 	}

@@ -95,8 +95,11 @@ type Region struct {
 	// and Largest columns. Zero means the region is a block of its own.
 	Base uint64
 
-	// Memory counters in bytes. On Linux they come from smaps; Committed is
-	// RSS there (Linux commits lazily) and the committed size on Windows.
+	// Memory counters in bytes. Committed is what counts towards the
+	// commit charge, as in VMMap: the committed size on Windows; on Linux
+	// the size of mappings the kernel accounts (smaps VmFlags "ac").
+	// Resident memory (the working set) is RSS, with PSS, Private, Shared,
+	// Swap and AnonHuge from smaps; Linux only.
 	Committed    uint64
 	RSS          uint64
 	PSS          uint64

@@ -14,7 +14,7 @@ import (
 // view 100 columns wide listing 10 free blocks and 4 ranges per owner.
 type TerminalOptions struct {
 	Color      bool // ANSI 24-bit colours (for a terminal)
-	Width      int  // cells in the strip; 100 when 0
+	Width      int  // columns of the view, the strip with its addresses included; 100 when 0
 	FreeBlocks int  // largest free blocks listed; 10 when 0
 	Ranges     int  // ranges listed per owner; 4 when 0
 }
@@ -37,7 +37,7 @@ func Terminal(w io.Writer, s *Snapshot, o TerminalOptions) error {
 	b := bufio.NewWriter(w)
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 
-	p("%s, taken %s\n", s.Source, s.Taken.Format("2006-01-02 15:04:05"))
+	p("%s, taken %s\n", s.Source, s.Taken.Format("2006-01-02 15:04:05 MST"))
 	p("span %v (%s)", s.Span, units.Bytes(s.Span.Size()))
 	if s.VMAs > 0 {
 		p(", %d VMAs", s.VMAs)
@@ -48,10 +48,10 @@ func Terminal(w io.Writer, s *Snapshot, o TerminalOptions) error {
 	p("\n\n")
 
 	sum := Summarize(s)
-	p("  %-14s %12s %12s %12s %8s %12s\n", "Type", "Size", "Committed", "Private", "Blocks", "Largest")
+	p("  %-14s %11s %11s %11s %11s %7s %11s\n", "Type", "Size", "Committed", "Resident", "Private", "Blocks", "Largest")
 	row := func(name string, c color.RGBA, r Row) {
-		p("%s %-14s %12s %12s %12s %8d %12s\n", swatch(c, o.Color), name, units.Bytes(r.Size),
-			units.Bytes(r.Committed), units.Bytes(r.Private), r.Blocks, units.Bytes(r.Largest))
+		p("%s %-14s %11s %11s %11s %11s %7d %11s\n", swatch(c, o.Color), name, units.Bytes(r.Size),
+			units.Bytes(r.Committed), units.Bytes(r.Resident), units.Bytes(r.Private), r.Blocks, units.Bytes(r.Largest))
 	}
 	for _, r := range sum.Rows {
 		if r.Type != Free && r.Blocks > 0 {
@@ -60,6 +60,7 @@ func Terminal(w io.Writer, s *Snapshot, o TerminalOptions) error {
 	}
 	row("Total", color.RGBA{}, sum.Total)
 	row("Free", Free.Color(), sum.Row(Free))
+	p("  Committed counts towards the commit charge; Resident is the working set (RSS).\n")
 
 	free := FreeBlocks(s)
 	p("\nLargest free blocks (%d of %d, within the span):\n", min(o.FreeBlocks, len(free)), len(free))
@@ -70,7 +71,8 @@ func Terminal(w io.Writer, s *Snapshot, o TerminalOptions) error {
 	owners := Owners(s)
 	if len(owners) > 0 {
 		p("\nOwners (zebra score %d: changes between zebra heaps walking up the address space;\n", ZebraScore(s))
-		p("  [heap], %s and %s are system owners and count neither there nor in Alternation)\n", GoHeapOwner, GlibcArenaOwner)
+		p("  [heap], %s, %s, %s and %s are system owners: they count\n", GoHeapOwner, GlibcArenaOwner, JavaHeapOwner, JITCodeOwner)
+		p("  neither there nor in Alternation)\n")
 		p("  %-24s %-12s %8s %11s %12s %12s\n", "Owner", "Type", "Stripes", "Alternation", "Size", "Committed")
 		for _, ow := range owners {
 			p("  %-24s %-12s %8d %11d %12s %12s\n", clipText(ow.Owner, 24), ow.Type, ow.Stripes,
@@ -82,15 +84,16 @@ func Terminal(w io.Writer, s *Snapshot, o TerminalOptions) error {
 			if more := len(ow.Ranges) - o.Ranges; more > 0 {
 				rs = append(rs, fmt.Sprintf("… %d more", more))
 			}
-			p("      %s\n", strings.Join(rs, ", "))
+			p("%s", wrap(rs, "      ", o.Width))
 		}
 	}
 
-	p("\n%#x ", s.Span.Start)
+	lo, hi := fmt.Sprintf("%#x ", s.Span.Start), fmt.Sprintf(" %#x", s.Span.End)
+	p("\n%s", lo)
 	if o.Color {
 		p("\x1b[38;2;0;0;0m")
 	}
-	cells := Strip(s, o.Width)
+	cells := Strip(s, max(o.Width-len(lo)-len(hi), 1))
 	for i, c := range cells {
 		letter := c.Type.Letter()
 		if c.Reserved {
@@ -105,12 +108,28 @@ func Terminal(w io.Writer, s *Snapshot, o TerminalOptions) error {
 	if o.Color {
 		p("\x1b[0m")
 	}
-	p(" %#x\n", s.Span.End)
-	var legend []string
-	for _, t := range Types {
-		legend = append(legend, fmt.Sprintf("%s%c %s", swatch(t.Color(), o.Color), t.Letter(), t))
+	p("%s\n", hi)
+	// The legend names the types the strip shows, wrapped to the width.
+	present := map[Type]bool{}
+	for _, c := range cells {
+		present[c.Type] = true
 	}
-	p("%s; lower case: mostly reserved\n", strings.Join(legend, "  "))
+	line, n := "", 0
+	for _, t := range Types {
+		if !present[t] {
+			continue
+		}
+		item := fmt.Sprintf("%c %s", t.Letter(), t)
+		if n > 0 && n+2+len(item) > o.Width {
+			p("%s\n", line)
+			line, n = "", 0
+		}
+		if n > 0 {
+			line, n = line+"  ", n+2
+		}
+		line, n = line+swatch(t.Color(), o.Color)+item, n+1+len(item)
+	}
+	p("%s\n(lower case: mostly reserved)\n", line)
 	return b.Flush()
 }
 
@@ -128,4 +147,33 @@ func clipText(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// wrap joins items with ", " into lines of at most width columns, each
+// starting with indent (an item longer than a line gets one of its own).
+func wrap(items []string, indent string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, it := range items {
+		sep := ","
+		if i == len(items)-1 {
+			sep = ""
+		}
+		w := len([]rune(it)) + len(sep)
+		switch {
+		case n == 0:
+			b.WriteString(indent)
+			n = len(indent)
+		case n+1+w > width:
+			b.WriteString("\n" + indent)
+			n = len(indent)
+		default:
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(it + sep)
+		n += w
+	}
+	b.WriteByte('\n')
+	return b.String()
 }

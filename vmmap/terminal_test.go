@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestTerminal(t *testing.T) {
@@ -17,7 +18,7 @@ func TestTerminal(t *testing.T) {
 		{
 			name: "plain",
 			snap: layout(t, "AaBB..A-", 0x100000, 0x10000),
-			opts: TerminalOptions{Width: 8},
+			opts: TerminalOptions{Width: 26}, // 8 cells and two 9-column addresses
 			want: []string{"span 0x100000-0x180000 (512 KiB)", "zebra score 2", "heap A", "HhHH..HP",
 				"Largest free blocks (1 of 1, within the span)", "lower case: mostly reserved"},
 			notWant: []string{"\x1b["},
@@ -25,7 +26,7 @@ func TestTerminal(t *testing.T) {
 		{
 			name: "colour",
 			snap: layout(t, "AB", 0x100000, 0x10000),
-			opts: TerminalOptions{Color: true, Width: 2},
+			opts: TerminalOptions{Color: true, Width: 20},
 			want: []string{"\x1b[48;2;255;150;102m", "\x1b[0m"},
 		},
 		{
@@ -35,6 +36,14 @@ func TestTerminal(t *testing.T) {
 			want: []string{"… 4 more"},
 		},
 		{name: "empty", snap: &Snapshot{Source: "nothing"}, want: []string{"nothing", "span 0x0-0x0 (0 B)"}},
+		// Issue 13: Committed and Resident are separate, named columns; the
+		// legend lists only the types shown.
+		{
+			name:    "committed and resident",
+			snap:    fixtureSnapshot(t, "anon"),
+			want:    []string{"Committed    Resident", "Resident is the working set (RSS)", "UTC"},
+			notWant: []string{"Page Table", "Unusable"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,5 +63,21 @@ func TestTerminal(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTerminalFits100Columns: every line of the default view of a real
+// 64-bit process fits a 100-column terminal (issue 13).
+func TestTerminalFits100Columns(t *testing.T) {
+	for _, name := range []string{"go", "arenas", "spaces", "anon"} {
+		var b bytes.Buffer
+		if err := Terminal(&b, fixtureSnapshot(t, name), TerminalOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(b.String(), "\n") {
+			if n := utf8.RuneCountInString(line); n > 100 {
+				t.Errorf("%s: line %d has %d columns: %q", name, i+1, n, line)
+			}
+		}
 	}
 }

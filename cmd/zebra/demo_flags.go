@@ -24,6 +24,7 @@ type demoConfig struct {
 	jsonOut    bool
 	noReport   bool
 	out        string
+	outSet     bool // --out was given: with --json, a report is wanted too
 	noProgress bool
 }
 
@@ -51,11 +52,12 @@ func (f sizeFlag) Set(s string) error {
 }
 
 // parseDemoFlags reads the demo's flags. Every error it returns is a usage
-// error (exit status 2).
-func parseDemoFlags(args []string, stderr io.Writer) (demoConfig, error) {
+// error (exit status 2); -h prints the usage to help (stdout) and returns
+// flag.ErrHelp. A bad flag gets one line naming it, not the whole usage.
+func parseDemoFlags(args []string, help io.Writer) (demoConfig, error) {
 	c := demoConfig{total: 200 << 20, reserve: 150 << 20}
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.IntVar(&c.heaps, "heaps", 2, "number of heaps growing at the same time (the first is destroyed)")
 	block := fs.String("block", "300", "block size, or MIN-MAX for random sizes (with --seed)")
 	fs.Int64Var(&c.seed, "seed", 1, "random seed for --block MIN-MAX")
@@ -64,22 +66,22 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoConfig, error) {
 	fs.StringVar(&c.policy, "policy", "nt", "growth of the Windows scenarios past their reserve: nt or fixed")
 	fs.StringVar(&c.space, "space", "win32", "address space: "+strings.Join(spaceNames, ", ")+
 		" (2, 3 and 4 GiB windows, or this process's real address space)")
-	fs.BoolVar(&c.jsonOut, "json", false, "print the results as JSON instead of a table")
+	fs.BoolVar(&c.jsonOut, "json", false, "print the results as JSON instead of a table (no report unless --out is given)")
 	fs.BoolVar(&c.noReport, "no-report", false, "do not write the report directory")
 	fs.StringVar(&c.out, "out", "zebra-report", "report directory")
 	fs.BoolVar(&c.noProgress, "no-progress", false, "never draw a progress bar")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: zebra demo [flags]")
-		fmt.Fprintln(stderr, "\nReproduces the user's document: heaps growing together, one destroyed, with and without reserve.")
-		fmt.Fprintln(stderr, "Sizes take units: 300, 64KiB, 150MiB, 1.5GiB.")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
+			fmt.Fprintln(help, "usage: zebra demo [flags]")
+			fmt.Fprintln(help, "\nReproduces github.com/pkjq/PoC.HeapReserve: heaps growing together, one destroyed, with and without reserve.")
+			fmt.Fprintln(help, "Sizes take SI or IEC units: 300, 64KiB, 150MiB (2^20), 200MB (10^6), 1.5GiB.")
+			fs.SetOutput(help)
+			fs.PrintDefaults()
 			return c, err
 		}
-		return c, usageErrorf("%v", err)
+		return c, usageErrorf("%v (see 'zebra help demo')", err)
 	}
+	fs.Visit(func(f *flag.Flag) { c.outSet = c.outSet || f.Name == "out" })
 	if fs.NArg() > 0 {
 		return c, usageErrorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -92,6 +94,9 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoConfig, error) {
 
 // parseBlock reads "300" or "64-1024" (units allowed on both ends).
 func parseBlock(s string) (lo, hi int, err error) {
+	if strings.HasPrefix(strings.TrimSpace(s), "-") {
+		return 0, 0, fmt.Errorf("block size %q is negative", s)
+	}
 	a, b, isRange := strings.Cut(s, "-")
 	n, err := units.Parse(a)
 	if err != nil {
@@ -132,8 +137,8 @@ func spaceBytes(space string) uint64 {
 
 func (c demoConfig) validate() error {
 	switch {
-	case c.heaps < 1:
-		return usageErrorf("--heaps %d: need at least one heap", c.heaps)
+	case c.heaps < 2:
+		return usageErrorf("--heaps %d: need at least two heaps (the first is destroyed, the last survives)", c.heaps)
 	case c.heaps > 64:
 		return usageErrorf("--heaps %d: at most 64", c.heaps)
 	case c.total == 0:

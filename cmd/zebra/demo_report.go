@@ -3,9 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/zebra-heap/zebra/heap"
 	"github.com/zebra-heap/zebra/internal/units"
 	"github.com/zebra-heap/zebra/vmmap"
 	"github.com/zebra-heap/zebra/vmmap/render"
@@ -14,45 +15,41 @@ import (
 // writeReport writes report.html and the before/after PNG of every
 // scenario into c.out and returns the report's path.
 func writeReport(c demoConfig, scenarios []scenario, results []result) (string, error) {
-	if err := os.MkdirAll(c.out, 0o755); err != nil {
-		return "", err
-	}
 	// The surviving heap gets the first shade, the one nearest VMMap's heap
-	// colour, so the "after" pictures read like the document's.
-	names := make([]string, c.heaps)
-	for i := range names {
-		names[i] = heapName(c.heaps - 1 - i)
+	// colour, so the "after" pictures read like the PoC's VMMap screenshots. Each
+	// heap's metadata is pinned with it: one owner keeps one colour in
+	// every picture of the report.
+	var names []string
+	for i := range c.heaps {
+		n := heapName(c.heaps - 1 - i)
+		names = append(names, n, heap.MetadataOwner(n))
 	}
 	opts := render.Options{Owners: names}
 	rep := render.Report{
 		Title: "zebra demo: heaps growing together, one destroyed",
-		Note: fmt.Sprintf("%d heaps in %s allocate %s blocks alternately until each holds %s; then %s is destroyed. "+
-			"Pictures show the address space from its bottom to the top of the heaps; figures are measured within the span the heaps occupied.",
-			c.heaps, c.space, blockText(c), units.Bytes(c.total), heapName(0)),
+		Note: fmt.Sprintf("The experiment of github.com/pkjq/PoC.HeapReserve: %s in %s allocate %s blocks alternately "+
+			"until each holds %s; then %s is destroyed. Pictures and tables show the span the heaps occupied. %s",
+			plural(c.heaps, "heap", "heaps"), c.space, blockText(c), units.Bytes(c.total), heapName(0), strings.ReplaceAll(figuresNote, "\n", " ")),
 		Options: opts,
 	}
 	for i, r := range results {
-		before, err := r.before.WithSpan(r.picture)
-		if err != nil {
-			return "", err
-		}
-		after, err := r.after.WithSpan(r.picture)
-		if err != nil {
-			return "", err
-		}
 		sc := scenarios[i]
-		rep.Sections = append(rep.Sections, render.Section{
-			Caption: sc.title,
-			Note:    sc.about,
-			Snapshots: []render.Labelled{
-				{Label: "before: all heaps full", Snapshot: before},
-				{Label: "after: " + heapName(0) + " destroyed", Snapshot: after},
-			},
-		})
-		for _, s := range []struct {
+		type shot struct {
 			name string
 			snap *vmmap.Snapshot
-		}{{"before", before}, {"after", after}} {
+		}
+		shots := []shot{{"before", r.before}, {"after", r.after}}
+		sec := render.Section{Caption: sc.title, Note: sc.about, Snapshots: []render.Labelled{
+			{Label: "before: all heaps full", Snapshot: r.before},
+			{Label: "after: " + heapName(0) + " destroyed", Snapshot: r.after},
+		}}
+		if r.Failure != "" {
+			shots = shots[:1]
+			sec.Note += " " + r.Failure + "."
+			sec.Snapshots = []render.Labelled{{Label: "when it ran out", Snapshot: r.before}}
+		}
+		rep.Sections = append(rep.Sections, sec)
+		for _, s := range shots {
 			o := opts
 			o.Title = fmt.Sprintf("%s, %s", sc.title, s.name)
 			if err := writeAtomically(filepath.Join(c.out, sc.key+"-"+s.name+".png"), func(w io.Writer) error {
@@ -75,13 +72,18 @@ func writeReport(c demoConfig, scenarios []scenario, results []result) (string, 
 
 func resultsTable(c demoConfig, results []result) render.Table {
 	t := render.Table{
-		Caption: "Measured from the address-space map within the span the heaps occupied",
+		Caption: "Results",
 		Header: []string{"scenario", "ranges of " + heapName(c.heaps-1), "free blocks after destroy",
-			"largest free block", "of the freed space", "largest allocatable", "span"},
+			"largest free block", "of the freed data", "largest allocatable", "zebra score before", "span"},
 	}
 	for _, r := range results {
+		if r.Failure != "" {
+			t.Rows = append(t.Rows, []string{r.Scenario, r.Failure, "", "", "", "", fmt.Sprint(r.ZebraScore), r.Span.String()})
+			continue
+		}
 		t.Rows = append(t.Rows, []string{r.Scenario, fmt.Sprint(r.SurvivorRanges), fmt.Sprint(r.FreeBlocks),
-			units.Bytes(r.LargestFree), percent(r.LargestFree, r.Freed), units.Bytes(r.Allocatable), r.Span.String()})
+			units.Bytes(r.LargestFree), percent(r.LargestFree, r.Freed), units.Bytes(r.Allocatable),
+			fmt.Sprint(r.ZebraScore), r.Span.String()})
 	}
 	return t
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/zebra-heap/zebra/heap"
@@ -12,7 +13,7 @@ import (
 	"github.com/zebra-heap/zebra/vmmap"
 )
 
-// A scenario is one run of the document's experiment: heaps growing at the
+// A scenario is one run of the experiment of github.com/pkjq/PoC.HeapReserve: heaps growing at the
 // same time in one address space, then the first one destroyed.
 type scenario struct {
 	key     string // file names: "nt", "nt-reserve", "zebra"
@@ -22,7 +23,7 @@ type scenario struct {
 	reserve bool // the last heap reserves --reserve bytes at creation
 }
 
-// demoScenarios are the document's two experiments and ours.
+// demoScenarios are the PoC's two experiments (no reserve, reserve) and ours.
 func demoScenarios(c demoConfig) []scenario {
 	p, name := heap.NT, "NT"
 	if c.policy == "fixed" {
@@ -48,9 +49,13 @@ type result struct {
 	// Survivor is the heap whose ranges are counted: the last one.
 	Survivor       string `json:"survivor"`
 	SurvivorRanges int    `json:"survivor_ranges"`
-	// Freed is the address space the destroyed heap held in the span,
-	// its bookkeeping included.
-	Freed uint64 `json:"freed_bytes"`
+	// Freed is the address space of the destroyed heap's data ranges in
+	// the span; FreedMetadata that of its bookkeeping reservations
+	// (heap.MetadataOwner), counted apart: they are the heap's own page
+	// tables, not space its blocks used, and their size varies with where
+	// the OS put them.
+	Freed         uint64 `json:"freed_bytes"`
+	FreedMetadata uint64 `json:"freed_metadata_bytes"`
 	// FreeBlocks and LargestFree describe the free space in the span
 	// after the destroy.
 	FreeBlocks  int    `json:"free_blocks"`
@@ -61,9 +66,12 @@ type result struct {
 	// ZebraScore is vmmap.ZebraScore of the heaps before the destroy.
 	ZebraScore int           `json:"zebra_score_before"`
 	Elapsed    time.Duration `json:"elapsed_ns"`
+	// Failure says which heap ran out of address space and where, when the
+	// scenario could not fill its heaps; the figures above then describe
+	// the space at that moment and there is no "after".
+	Failure string `json:"failure,omitempty"`
 
 	before, after *vmmap.Snapshot // whole space, for the report
-	picture       vmmap.AddrRange // what the report's pictures show
 }
 
 // hexRange is an address range that JSON shows in hexadecimal, as the maps
@@ -150,26 +158,51 @@ func runScenario(c demoConfig, sc scenario, progress progressFunc) (res result, 
 		}
 		names[i] = heaps[i].Name()
 	}
-	if err := fill(c, heaps, progress); err != nil {
+	res.Scenario = sc.title
+	res.Survivor = names[len(names)-1]
+	var full *fullError
+	if err := fill(c, heaps, progress); errors.As(err, &full) {
+		res.Failure = full.Error()
+	} else if err != nil {
 		return res, err
 	}
 	if res.before, err = a.snapshot(); err != nil {
 		return res, err
 	}
-	if err := heaps[0].Destroy(); err != nil {
-		return res, err
+	if res.Failure == "" {
+		if err := heaps[0].Destroy(); err != nil {
+			return res, err
+		}
+		if res.after, err = a.snapshot(); err != nil {
+			return res, err
+		}
 	}
-	if res.after, err = a.snapshot(); err != nil {
-		return res, err
-	}
-	res.Scenario = sc.title
-	res.Survivor = names[len(names)-1]
 	if err := measure(&res, names, granularity(a)); err != nil {
 		return res, err
 	}
 	res.Elapsed = time.Since(start)
 	return res, nil
 }
+
+// fullError is a heap that ran out of memory while the demo filled it: a
+// result of the scenario, not a failure of the demo.
+type fullError struct {
+	heap       string
+	held, want uint64
+	err        error
+}
+
+func (e *fullError) Error() string {
+	// The last clause names what the address space lacked ("no free block
+	// of 64 KiB"); the layers before it repeat the heap and the request.
+	msg := e.err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return fmt.Sprintf("%s failed at %s of %s: %s", e.heap, units.Bytes(e.held), units.Bytes(e.want), msg)
+}
+
+func (e *fullError) Unwrap() error { return e.err }
 
 func granularity(a arena) uint64 { return uint64(a.space.Caps().Granularity) }
 
@@ -190,7 +223,9 @@ func fill(c demoConfig, heaps []*heap.Heap, progress progressFunc) error {
 			if c.blockMax > c.blockMin {
 				n += rng.IntN(c.blockMax - c.blockMin + 1)
 			}
-			if _, err := h.Alloc(n); err != nil {
+			if _, err := h.Alloc(n); errors.Is(err, heap.ErrNoMemory) {
+				return &fullError{h.Name(), held[i], c.total, err}
+			} else if err != nil {
 				return fmt.Errorf("%s holds %s of %s: %w", h.Name(), units.Bytes(held[i]), units.Bytes(c.total), err)
 			}
 			held[i] += uint64(n)
@@ -207,7 +242,8 @@ func fill(c demoConfig, heaps []*heap.Heap, progress progressFunc) error {
 }
 
 // measure fills in the figures of res from its snapshots: the span is where
-// the heaps were before the destroy.
+// the heaps were before the destroy, and every figure of the demo, in the
+// terminal, the JSON and the report, is measured within it.
 func measure(res *result, names []string, gran uint64) error {
 	ours := map[string]bool{}
 	for _, n := range names {
@@ -227,19 +263,26 @@ func measure(res *result, names []string, gran uint64) error {
 		return fmt.Errorf("the snapshot shows none of the heaps %v", names)
 	}
 	res.Span = hexRange(span)
-	res.picture = vmmap.AddrRange{Start: min(res.before.Span.Start, span.Start), End: span.End}
 	before, err := res.before.WithSpan(span)
 	if err != nil {
 		return err
+	}
+	res.before = before
+	res.ZebraScore = vmmap.ZebraScore(before)
+	if res.after == nil {
+		return nil
 	}
 	after, err := res.after.WithSpan(span)
 	if err != nil {
 		return err
 	}
-	res.ZebraScore = vmmap.ZebraScore(before)
+	res.after = after
 	for _, o := range vmmap.Owners(before) {
-		if o.Owner == names[0] || o.Owner == heap.MetadataOwner(names[0]) {
+		switch o.Owner {
+		case names[0]:
 			res.Freed += o.Bytes
+		case heap.MetadataOwner(names[0]):
+			res.FreedMetadata += o.Bytes
 		}
 	}
 	for _, o := range vmmap.Owners(after) {

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/zebra-heap/zebra/heap"
 	"github.com/zebra-heap/zebra/vmmap"
 )
 
@@ -38,7 +41,8 @@ func survivorStats(t *testing.T, r result, s *vmmap.Snapshot) vmmap.OwnerStats {
 	return vmmap.OwnerStats{}
 }
 
-// checkDocument asserts the document's findings on the three scenarios,
+// checkDocument asserts the findings of github.com/pkjq/PoC.HeapReserve
+// (stripes without a reserve, one range with it) on the three scenarios,
 // from the maps package's measurements.
 func checkDocument(t *testing.T, c demoConfig) {
 	if runtime.GOARCH == "386" || runtime.GOARCH == "arm" {
@@ -169,7 +173,12 @@ func TestDemoBadFlags(t *testing.T) {
 		{"negative total", []string{"--total", "-5"}, "invalid size"},
 		{"total larger than space", []string{"--total", "1.5GiB"}, "need more than"},
 		{"zero total", []string{"--total", "0"}, "more than 0"},
-		{"no heaps", []string{"--heaps", "0"}, "at least one heap"},
+		{"no heaps", []string{"--heaps", "0"}, "at least two heaps"},
+		// Issue 13, defect 8: each of these passed or failed unhelpfully.
+		{"one heap", []string{"--heaps", "1"}, "at least two heaps"},
+		{"negative block", []string{"--block", "-5"}, `block size "-5" is negative`},
+		{"negative total names the flag", []string{"--total", "-1"}, `"-1" is negative`},
+		{"out not writable", []string{"--out", "/proc/zebra-demo"}, "--out"},
 		{"unknown policy", []string{"--policy", "lfh"}, "want nt or fixed"},
 		{"unknown space", []string{"--space", "win16"}, "want one of"},
 		{"reserve larger than space", []string{"--reserve", "3GiB"}, "larger than the"},
@@ -186,6 +195,9 @@ func TestDemoBadFlags(t *testing.T) {
 			if !strings.Contains(errOut.String(), tt.want) {
 				t.Errorf("stderr %q lacks %q", errOut.String(), tt.want)
 			}
+			if strings.Contains(errOut.String(), "Usage") || strings.Contains(errOut.String(), "-no-progress") {
+				t.Errorf("a bad flag printed the whole usage: %q", errOut.String())
+			}
 			if strings.Contains(errOut.String(), "goroutine") {
 				t.Errorf("stderr has a stack trace: %q", errOut.String())
 			}
@@ -201,7 +213,8 @@ func TestParseBlock(t *testing.T) {
 	}{
 		{"300", 300, 300, false},
 		{"64-1KiB", 64, 1024, false},
-		{"1k-1k", 1024, 1024, false},
+		{"1k-1k", 1000, 1000, false},
+		{"1KiB-1KiB", 1024, 1024, false},
 		{"0", 0, 0, true},
 		{"-3", 0, 0, true},
 		{"5-", 0, 0, true},
@@ -212,5 +225,117 @@ func TestParseBlock(t *testing.T) {
 		if (err != nil) != tt.wantErr || (!tt.wantErr && (lo != tt.lo || hi != tt.hi)) {
 			t.Errorf("parseBlock(%q) = %d, %d, %v; want %d, %d, error %v", tt.in, lo, hi, err, tt.lo, tt.hi, tt.wantErr)
 		}
+	}
+}
+
+// TestDemoFlagsSIUnits: "200MB" is 200×10^6 bytes, "200MiB" 200×2^20
+// (issue 13, defect 8: both were 200 MiB).
+func TestDemoFlagsSIUnits(t *testing.T) {
+	for _, tt := range []struct {
+		total string
+		want  uint64
+	}{{"200MB", 200e6}, {"200MiB", 200 << 20}, {"900MB", 900e6}} {
+		if c := defaultDemo(t, "--total", tt.total); c.total != tt.want {
+			t.Errorf("--total %s = %d, want %d", tt.total, c.total, tt.want)
+		}
+	}
+}
+
+// TestDemoJSONWritesNoReport: --json alone writes only to stdout (issue 13,
+// defect 8: it wrote ./zebra-report/ too).
+func TestDemoJSONWritesNoReport(t *testing.T) {
+	if runtime.GOARCH == "386" || runtime.GOARCH == "arm" {
+		t.Skip("a 32-bit process cannot hold the windows of the demo")
+	}
+	t.Chdir(t.TempDir())
+	var out, errOut bytes.Buffer
+	if code := run([]string{"demo", "--json", "--total", "4MiB"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+	if _, err := os.Stat("zebra-report"); err == nil {
+		t.Error("--json wrote ./zebra-report")
+	}
+}
+
+// TestProgressEndsClean: whatever the bar showed last, finish erases the
+// line, so results never follow "93%" on one line (issue 13, defect 1),
+// and the bar shows no rate.
+func TestProgressEndsClean(t *testing.T) {
+	var b bytes.Buffer
+	p := &progress{w: &b, title: "zebra", total: 100 << 20, every: time.Hour}
+	p.set(58 << 20)
+	p.set(93 << 20) // throttled: the line still shows 58%
+	p.finish()
+	got := b.String()
+	if !strings.Contains(got, " 58%") || !strings.HasSuffix(got, "\r\x1b[K") {
+		t.Errorf("progress output %q: want the 58%% line, then an erased line", got)
+	}
+	if strings.Contains(got, "/s") {
+		t.Errorf("progress output %q shows a rate", got)
+	}
+	b.Reset()
+	(&progress{}).set(1)
+	(&progress{}).finish()
+}
+
+// TestDemoOutOfSpaceIsAResult: a scenario whose heaps run out is reported
+// with the heap and the cause, and the other scenarios are still shown
+// (issue 13, defect 7: the whole demo aborted).
+func TestDemoOutOfSpaceIsAResult(t *testing.T) {
+	if runtime.GOARCH == "386" || runtime.GOARCH == "arm" {
+		t.Skip("a 32-bit process cannot hold the windows of the demo")
+	}
+	var out, errOut bytes.Buffer
+	code := run([]string{"demo", "--no-report", "--no-progress", "--total", "930MiB"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+	o := out.String()
+	if !regexp.MustCompile(`heap [AB] failed at [0-9.]+ MiB of 930 MiB: no free block of`).MatchString(o) ||
+		!strings.Contains(o, "zebra") || !strings.Contains(o, "Windows, reserve") {
+		t.Errorf("output:\n%s", o)
+	}
+}
+
+// TestDemoOneSpanForEveryFigure: the report's pictures and per-snapshot
+// tables cover the span the results are measured in, so the report and
+// the terminal give one free-block count (issue 13, defect 3), and the
+// freed space is the destroyed heap's data, its metadata counted apart
+// (defect 5).
+func TestDemoOneSpanForEveryFigure(t *testing.T) {
+	if runtime.GOARCH == "386" || runtime.GOARCH == "arm" {
+		t.Skip("a 32-bit process cannot hold the windows of the demo")
+	}
+	c := defaultDemo(t, "--total", "24MiB")
+	for _, sc := range demoScenarios(c) {
+		r, err := runScenario(c, sc, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []*vmmap.Snapshot{r.before, r.after} {
+			if s.Span != vmmap.AddrRange(r.Span) {
+				t.Errorf("%s: report snapshot span %v, results span %v", sc.title, s.Span, r.Span)
+			}
+		}
+		if got := vmmap.Summarize(r.after).Row(vmmap.Free).Blocks; got != r.FreeBlocks {
+			t.Errorf("%s: report table says %d free blocks, results %d", sc.title, got, r.FreeBlocks)
+		}
+		var data uint64
+		for _, o := range vmmap.Owners(r.before) {
+			if o.Owner == heapName(0) {
+				data = o.Bytes
+			}
+		}
+		if r.Freed != data || r.Freed < c.total {
+			t.Errorf("%s: freed %d bytes, want heap A's data, %d bytes (metadata %d apart)", sc.title, r.Freed, data, r.FreedMetadata)
+		}
+	}
+}
+
+// TestMetadataOwnerConvention keeps vmmap.HeapOf in step with
+// heap.MetadataOwner, which the two packages share by name only.
+func TestMetadataOwnerConvention(t *testing.T) {
+	if got := vmmap.HeapOf(heap.MetadataOwner("heap A")); got != "heap A" || !vmmap.IsMetadata(heap.MetadataOwner("x")) {
+		t.Errorf("vmmap.HeapOf(heap.MetadataOwner(\"heap A\")) = %q", got)
 	}
 }

@@ -1,7 +1,9 @@
 // Command zebra makes address-space fragmentation visible and shows the fix.
 //
-//	zebra demo           reproduce the user's document: two heaps, with and without reserve
+//	zebra demo           the experiment of github.com/pkjq/PoC.HeapReserve: heaps with and without reserve
 //	zebra map [PID|self] a VMMap-style map of a process
+//	zebra version        the version of zebra and the Go it was built with
+//	zebra help [COMMAND] the usage, or a command's flags
 //
 // Each subcommand lives in its own file; this one only dispatches.
 package main
@@ -12,6 +14,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/debug"
 )
 
 // A command is one verb of the zebra command.
@@ -23,8 +27,9 @@ type command struct {
 
 // commands lists the verbs in the order the usage shows them.
 var commands = []command{
-	{"demo", "reproduce the document: heaps growing together, with and without reserve", runDemo},
+	{"demo", "heaps growing together, one destroyed, with and without reserve", runDemo},
 	{"map", "a VMMap-style map of a process", runMap},
+	{"version", "print the version of zebra and of the Go it was built with", runVersion},
 }
 
 // errUsage marks errors in the command line: they exit with status 2.
@@ -34,13 +39,24 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// run dispatches args. Help that was asked for goes to stdout and exits 0;
+// a missing or unknown command prints the usage to stderr and exits 2.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch {
+	case len(args) == 0:
 		usage(stderr)
-		if len(args) == 0 {
+		return 2
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "help" && len(args) == 1:
+		usage(stdout)
+		return 0
+	case args[0] == "help":
+		// "zebra help map" is "zebra map -h".
+		if !known(args[1]) {
+			fmt.Fprintf(stderr, "zebra help: unknown command %q\n", args[1])
+			usage(stderr)
 			return 2
 		}
-		return 0
+		return run([]string{args[1], "-h"}, stdout, stderr)
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
@@ -64,13 +80,63 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
+func known(name string) bool {
+	for _, c := range commands {
+		if c.name == name {
+			return true
+		}
+	}
+	return false
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: zebra <command> [flags]")
 	fmt.Fprintln(w)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-6s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun 'zebra <command> -h' for a command's flags.")
+	fmt.Fprintln(w, "\nRun 'zebra help <command>' for a command's flags.")
+}
+
+// runVersion prints the module version (from the build information: a
+// tagged version for `go install ...@v1.2.3`, "(devel)" with the VCS
+// revision for a build in a checkout) and the Go version.
+func runVersion(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprintln(stdout, "usage: zebra version\n\nPrints the version of zebra and of the Go it was built with.")
+		return nil
+	}
+	if len(args) > 0 {
+		return usageErrorf("version takes no arguments, got %q", args)
+	}
+	fmt.Fprintln(stdout, versionLine())
+	return nil
+}
+
+func versionLine() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "zebra (unknown version) " + runtime.Version()
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev != "" {
+		v += " " + rev[:min(12, len(rev))] + dirty
+	}
+	return fmt.Sprintf("zebra %s %s %s/%s", v, bi.GoVersion, runtime.GOOS, runtime.GOARCH)
 }
 
 // usageErrorf returns an error that makes the command exit with status 2.

@@ -19,12 +19,16 @@ import (
 // zebra map: a VMMap for a process. See runMap.
 
 const mapUsage = `usage: zebra map [flags] [PID|self]
+       zebra map --regions [--sort size|addr|rss] [--type heap,stack] [PID|self]
+       zebra map --format json|csv [PID|self] | jq ...
        zebra map --diff A.json B.json
 
 Shows the address space of a process (the calling process, "self", when no
 PID is given) as VMMap does: a summary per type, the largest free blocks,
-the heaps and their stripes, and a one-line strip. Free space is measured
+the heaps and their stripes, and a one-line strip. --regions lists every
+mapping instead, like pmap -X or VMMap's lower pane. Free space is measured
 within a span: from the lowest to the highest user mapping, or --range.
+Committed counts towards the commit charge; Resident is the working set.
 
 Flags:
 `
@@ -39,6 +43,9 @@ type mapConfig struct {
 	files    []string // the two snapshots of --diff
 	procRoot string   // procfs root to read from instead of the live system
 	color    string   // auto, always, never
+	format   string   // "" (by -o's extension or the terminal view), json or csv
+	regions  bool     // the per-region list instead of the summary view
+	list     vmmap.ListOptions
 }
 
 // mapOutputs writes a snapshot to a file, by the file's extension. Each
@@ -52,7 +59,7 @@ var mapOutputs = map[string]func(io.Writer, *vmmap.Snapshot) error{
 }
 
 func runMap(args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseMapArgs(args, stderr)
+	cfg, err := parseMapArgs(args, stdout)
 	if err != nil {
 		return err
 	}
@@ -68,33 +75,50 @@ func runMap(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if cfg.out == "" {
-		return vmmap.Terminal(stdout, s, vmmap.TerminalOptions{Color: useColor(cfg.color, stdout)})
+	switch {
+	case cfg.format != "":
+		// Structured output to stdout: nothing else is printed there.
+		return mapOutputs["."+cfg.format](stdout, s)
+	case cfg.regions:
+		return vmmap.TerminalRegions(stdout, s, cfg.list)
+	case cfg.out == "":
+		if err := vmmap.Terminal(stdout, s, vmmap.TerminalOptions{Color: useColor(cfg.color, stdout)}); err != nil {
+			return err
+		}
+		if why := attributionGap(cfg, s); why != "" {
+			fmt.Fprintln(stdout, why)
+		}
+		return nil
 	}
 	return writeMapFile(stdout, cfg.out, s)
 }
 
-func parseMapArgs(args []string, stderr io.Writer) (mapConfig, error) {
+// parseMapArgs reads the map's command line; -h prints the usage to help
+// (stdout). A bad flag is one line of error, not the whole usage.
+func parseMapArgs(args []string, help io.Writer) (mapConfig, error) {
 	cfg := mapConfig{target: "self"}
 	fs := flag.NewFlagSet("map", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, mapUsage)
-		fs.PrintDefaults()
-	}
+	fs.SetOutput(io.Discard)
 	var rng string
 	fs.StringVar(&cfg.out, "o", "", "write the map to `FILE`: .json, .csv, .png, .svg or .html")
 	fs.StringVar(&rng, "range", "", "measure within `LO-HI` (hexadecimal addresses) instead of the lowest to highest mapping")
 	fs.BoolVar(&cfg.diff, "diff", false, "compare two JSON snapshots: what appeared, vanished, grew, shrank or changed")
 	fs.StringVar(&cfg.procRoot, "proc", "", "read processes from the procfs at `DIR` instead of the live system (Linux layout, e.g. captured fixtures)")
 	fs.StringVar(&cfg.color, "color", "auto", "colour the terminal view: auto (when stdout is a terminal and NO_COLOR is unset), always or never")
+	fs.StringVar(&cfg.format, "format", "", "print the map to stdout as `json` or csv (one header line, no preamble); -o - does the same, as JSON")
+	fs.BoolVar(&cfg.regions, "regions", false, "list every region: address, size, type, state, committed, resident, protection, owner or path")
+	fs.StringVar(&cfg.list.Sort, "sort", "addr", "order of --regions: "+strings.Join(vmmap.SortKeys, ", ")+" (size and rss: largest first)")
+	types := fs.String("type", "", "with --regions, list only these `TYPES`, comma-separated (heap, stack, image, privatedata, free, …)")
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(help, mapUsage)
+				fs.SetOutput(help)
+				fs.PrintDefaults()
 				return cfg, err
 			}
-			return cfg, usageErrorf("%v", err)
+			return cfg, usageErrorf("%v (see 'zebra help map')", err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -107,6 +131,35 @@ func parseMapArgs(args []string, stderr io.Writer) (mapConfig, error) {
 	case "auto", "always", "never":
 	default:
 		return cfg, usageErrorf("--color %q: want auto, always or never", cfg.color)
+	}
+	if cfg.out == "-" {
+		cfg.out = ""
+		if cfg.format == "" {
+			cfg.format = "json"
+		}
+	}
+	switch {
+	case cfg.format != "" && cfg.format != "json" && cfg.format != "csv":
+		return cfg, usageErrorf("--format %q: want json or csv", cfg.format)
+	case cfg.format != "" && (cfg.out != "" || cfg.regions || cfg.diff):
+		return cfg, usageErrorf("--format prints to stdout: it takes no -o FILE, --regions or --diff")
+	case cfg.regions && cfg.out != "":
+		return cfg, usageErrorf("--regions is a terminal view: for a file, use -o map.csv")
+	}
+	if err := vmmap.SortRegions(nil, cfg.list.Sort); err != nil {
+		return cfg, usageErrorf("--sort: %v", err)
+	}
+	if *types != "" {
+		for _, name := range strings.Split(*types, ",") {
+			t, err := vmmap.ParseTypeName(strings.TrimSpace(name))
+			if err != nil {
+				return cfg, usageErrorf("--type: %v", err)
+			}
+			cfg.list.Types = append(cfg.list.Types, t)
+		}
+	}
+	if (*types != "" || cfg.list.Sort != "addr") && !cfg.regions {
+		return cfg, usageErrorf("--sort and --type apply to --regions")
 	}
 	if cfg.procRoot != "" {
 		// Checked here so that a mistyped root is a usage error naming
@@ -186,7 +239,7 @@ func writeMapFile(stdout io.Writer, path string, s *vmmap.Snapshot) error {
 	if err := writeAtomically(path, func(w io.Writer) error { return write(w, s) }); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s, %d regions, span %v\n", path, s.Source, len(s.Regions), s.Span)
+	fmt.Fprintf(stdout, "wrote %s: %s, %s, span %v\n", path, s.Source, plural(len(s.Regions), "region", "regions"), s.Span)
 	return nil
 }
 
@@ -196,6 +249,10 @@ func writeMapFile(stdout io.Writer, path string, s *vmmap.Snapshot) error {
 func writeAtomically(path string, write func(io.Writer) error) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // pe.Path is a temporary name the user never chose
+		}
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	tmp := f.Name()
@@ -212,9 +269,23 @@ func writeAtomically(path string, write func(io.Writer) error) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, hideTemp(err, tmp))
 	}
 	return nil
+}
+
+// hideTemp strips the temporary file's name from err: the user asked for
+// path and never saw tmp. (A render error does not name it anyway.)
+func hideTemp(err error, tmp string) error {
+	var le *os.LinkError
+	if errors.As(err, &le) && le.Old == tmp {
+		return le.Err
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == tmp {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }
 
 // mapDiff prints what changed from snapshot file a to snapshot file b, or
@@ -248,12 +319,12 @@ func mapDiff(stdout io.Writer, a, b, out string) error {
 		return nil
 	}
 	changes := vmmap.Diff(sa, sb)
-	fmt.Fprintf(stdout, "from %s (%s, %s)\n  to %s (%s, %s)\n", a, sa.Source, sa.Taken.Format("15:04:05"),
-		b, sb.Source, sb.Taken.Format("15:04:05"))
+	fmt.Fprintf(stdout, "from %s (%s, %s)\n  to %s (%s, %s)\n", a, sa.Source, sa.Taken.Format("15:04:05 MST"),
+		b, sb.Source, sb.Taken.Format("15:04:05 MST"))
 	for _, c := range changes {
 		fmt.Fprintf(stdout, "  %v\n", c)
 	}
-	fmt.Fprintf(stdout, "%d changes\n", len(changes))
+	fmt.Fprintln(stdout, plural(len(changes), "change", "changes"))
 	return nil
 }
 
@@ -270,4 +341,27 @@ func useColor(mode string, w io.Writer) bool {
 	}
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// attributionGap says why the heaps of the snapshot could not be told
+// apart, or "" when they could. zebra heaps are found by the kernel's
+// [anon:NAME] mapping names (Linux 5.17+ with CONFIG_ANON_VMA_NAME, which
+// zebra sets) or, in the calling process, by vmem's own registry; a Linux
+// process read from outside without any such name has its heaps only as
+// anonymous memory.
+func attributionGap(cfg mapConfig, s *vmmap.Snapshot) string {
+	if cfg.target == "self" && cfg.procRoot == "" {
+		return ""
+	}
+	if !strings.HasPrefix(s.Source, "linux ") {
+		return ""
+	}
+	for _, r := range s.Regions {
+		if strings.HasPrefix(r.Path, "[anon:") {
+			return ""
+		}
+	}
+	return "Heap attribution unavailable: no mapping of this process has an [anon:NAME] name (kernel without\n" +
+		"CONFIG_ANON_VMA_NAME, or the program names none), so its zebra heaps show as Private Data;\n" +
+		"Go heap, glibc arenas and thread stacks are recognised by their layout."
 }

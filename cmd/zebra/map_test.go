@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"io"
 	"io/fs"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/zebra-heap/zebra/vmmap"
 )
@@ -182,7 +184,7 @@ func TestMapFileAtomic(t *testing.T) {
 	}{
 		{"failed render, no file before", "new.fail", "", 1, ""},
 		{"failed render keeps the old file", "old.fail", "old map", 1, "old map"},
-		{"good render replaces the old file", "m.csv", "old map", 0, "Source,linux pid 4242"},
+		{"good render replaces the old file", "m.csv", "old map", 0, "Address,End,Type"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,6 +242,136 @@ func TestMapDiffReport(t *testing.T) {
 	for _, want := range []string{a, b, "vanished", "<svg"} {
 		if !strings.Contains(string(html), want) {
 			t.Errorf("diff report lacks %q", want)
+		}
+	}
+}
+
+// TestHelpAndVersion: help asked for goes to stdout with status 0, "zebra
+// help CMD" shows that command's flags, and "zebra version" exists (issue
+// 13, defect 12).
+func TestHelpAndVersion(t *testing.T) {
+	tests := []struct {
+		args       []string
+		code       int
+		stdout     string // a substring of stdout; "" means empty
+		stderrSays string
+	}{
+		{[]string{"--help"}, 0, "usage: zebra <command>", ""},
+		{[]string{"help"}, 0, "usage: zebra <command>", ""},
+		{[]string{"help", "map"}, 0, "usage: zebra map", ""},
+		{[]string{"help", "demo"}, 0, "usage: zebra demo", ""},
+		{[]string{"map", "-h"}, 0, "-range", ""},
+		{[]string{"version"}, 0, "zebra ", ""},
+		{[]string{"help", "nosuch"}, 2, "", "unknown command"},
+		{[]string{"version", "x"}, 2, "", "no arguments"},
+		{nil, 2, "", "usage: zebra <command>"},
+	}
+	for _, tt := range tests {
+		var out, errOut bytes.Buffer
+		code := run(tt.args, &out, &errOut)
+		if code != tt.code || (tt.stdout == "") != (out.Len() == 0) || !strings.Contains(out.String(), tt.stdout) ||
+			!strings.Contains(errOut.String(), tt.stderrSays) {
+			t.Errorf("zebra %q: exit %d, stdout %.80q, stderr %.80q", tt.args, code, out.String(), errOut.String())
+		}
+	}
+	var out bytes.Buffer
+	run([]string{"version"}, &out, &out)
+	if !strings.Contains(out.String(), runtime.Version()) {
+		t.Errorf("version %q lacks the Go version %s", out.String(), runtime.Version())
+	}
+}
+
+// TestMapRegionsAndFormats: the per-region list with --sort and --type,
+// and structured output to stdout with nothing else on it (issue 13).
+func TestMapRegionsAndFormats(t *testing.T) {
+	base := []string{"--proc", anonFixture, "4242"}
+	t.Run("regions by size, heaps only", func(t *testing.T) {
+		code, out, errOut := runMapCmd(t, append([]string{"--regions", "--sort", "size", "--type", "heap"}, base...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if !strings.HasPrefix(lines[0], "Address") || !strings.Contains(lines[len(lines)-1], "listed") {
+			t.Fatalf("no header or totals:\n%s", out)
+		}
+		var sizes []string
+		for _, l := range lines[1 : len(lines)-1] {
+			f := strings.Fields(l)
+			if f[3] != "Heap" {
+				t.Errorf("--type heap listed %q", l)
+			}
+			if n := utf8.RuneCountInString(l); n > 100 {
+				t.Errorf("line of %d columns: %q", n, l)
+			}
+			sizes = append(sizes, f[1]+" "+f[2])
+		}
+		if len(sizes) < 2 || sizes[0] != "8 MiB" {
+			t.Errorf("sizes %q: want the 8 MiB arena first", sizes)
+		}
+	})
+	t.Run("csv to stdout", func(t *testing.T) {
+		code, out, _ := runMapCmd(t, append([]string{"--format", "csv"}, base...)...)
+		rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if code != 0 || err != nil || strings.Join(rows[0], ",") != strings.Join(vmmap.CSVHeader, ",") || len(rows) < 10 {
+			t.Errorf("exit %d, %v, output:\n%.300s", code, err, out)
+		}
+	})
+	for _, args := range [][]string{{"--format", "json"}, {"-o", "-"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, out, _ := runMapCmd(t, append(args, base...)...)
+			s, err := vmmap.ReadJSON(strings.NewReader(out))
+			if code != 0 || err != nil || s.PID != 4242 {
+				t.Errorf("exit %d, %v, output:\n%.300s", code, err, out)
+			}
+		})
+	}
+	for _, tt := range []struct{ args, want string }{
+		{"--regions --sort bogus", "unknown sort key"},
+		{"--regions --type nosuch", "unknown region type"},
+		{"--type heap", "apply to --regions"},
+		{"--format xml", "want json or csv"},
+		{"--format json -o m.png", "takes no -o"},
+	} {
+		code, _, errOut := runMapCmd(t, append(strings.Fields(tt.args), base...)...)
+		if code != 2 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%s: exit %d, stderr %q, want %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}
+
+// TestWriteAtomicallyHidesTheTemporaryName: a failed rename (here: onto a
+// directory) names the file the user asked for, not the temporary one
+// (issue 13, defect 11).
+func TestWriteAtomicallyHidesTheTemporaryName(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "map.json")
+	if err := os.Mkdir(target, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(target, "x"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{target, filepath.Join(dir, "no such dir", "map.json")} {
+		err := writeAtomically(path, func(w io.Writer) error { _, err := io.WriteString(w, "{}"); return err })
+		if err == nil || strings.Contains(err.Error(), ".tmp") || !strings.HasPrefix(err.Error(), path+": ") {
+			t.Errorf("error %v: want it to name %s and no temporary file", err, path)
+		}
+	}
+}
+
+// TestMapSaysWhenAttributionIsUnavailable: a process without [anon:] names
+// gets one line saying its heaps cannot be attributed and why (issue 13).
+func TestMapSaysWhenAttributionIsUnavailable(t *testing.T) {
+	for _, tt := range []struct {
+		root, pid string
+		want      bool
+	}{{"../../vmmap/testdata/arenas/proc", "25938", true}, {anonFixture, "4242", false}} {
+		code, out, errOut := runMapCmd(t, "--proc", tt.root, tt.pid)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if got := strings.Contains(out, "Heap attribution unavailable: no mapping of this process has an [anon:NAME] name"); got != tt.want {
+			t.Errorf("%s: attribution line %v, want %v", tt.root, got, tt.want)
 		}
 	}
 }

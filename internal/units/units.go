@@ -40,11 +40,13 @@ func Bytes(n uint64) string {
 // Size is Bytes for address-sized counts.
 func Size(n uintptr) string { return Bytes(uint64(n)) }
 
-// Parse reads a size such as "300", "150MiB", "1.5 GiB", "64k" or "2GB": a
-// decimal number (digits, optionally one point and more digits) and a unit.
-// Units are case-insensitive; K, KB and KiB all mean 1024 (as Windows and the
-// user's document use them). It rejects signs, exponents, fractional bytes
-// and overflowing sizes.
+// Parse reads a size such as "300", "150MiB", "1.5 GiB", "64KiB" or
+// "200MB": a decimal number (digits, optionally one point and more digits)
+// and a unit. Units are case-insensitive and mean what go-humanize's
+// ParseBytes makes of them: SI units are powers of 1000 (k, kB, MB = 10^6,
+// GB…) and IEC units powers of 1024 (Ki, KiB, MiB = 2^20, GiB…), so "200MB"
+// is 200,000,000 bytes, not 200 MiB. It rejects signs, exponents,
+// fractional bytes and overflowing sizes.
 func Parse(s string) (uint64, error) {
 	t := strings.TrimSpace(s)
 	i := len(t)
@@ -52,38 +54,27 @@ func Parse(s string) (uint64, error) {
 		i--
 	}
 	num, unit := strings.TrimSpace(t[:i]), strings.ToLower(strings.TrimSpace(t[i:]))
+	if strings.HasPrefix(num, "-") {
+		return 0, fmt.Errorf("%w: %q is negative", ErrSyntax, s)
+	}
 	if !decimal(num) {
 		return 0, fmt.Errorf("%w: %q", ErrSyntax, s)
 	}
-	shift := 0
-	switch unit {
-	case "", "b":
-	case "k", "kb", "kib":
-		shift = 10
-	case "m", "mb", "mib":
-		shift = 20
-	case "g", "gb", "gib":
-		shift = 30
-	case "t", "tb", "tib":
-		shift = 40
-	case "p", "pb", "pib":
-		shift = 50
-	case "e", "eb", "eib":
-		shift = 60
-	default:
-		return 0, fmt.Errorf("%w: %q: unknown unit %q", ErrSyntax, s, unit)
+	mult, ok := multipliers[unit]
+	if !ok {
+		return 0, fmt.Errorf("%w: %q: unknown unit %q (want B, kB, MB, GB… or KiB, MiB, GiB…)", ErrSyntax, s, unit)
 	}
 	if n, err := strconv.ParseUint(num, 10, 64); err == nil {
-		if shift > 0 && n > math.MaxUint64>>shift {
+		if n > math.MaxUint64/mult {
 			return 0, fmt.Errorf("%w: %q overflows 64 bits", ErrSyntax, s)
 		}
-		return n << shift, nil
+		return n * mult, nil
 	}
 	f, err := strconv.ParseFloat(num, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, fmt.Errorf("%w: %q", ErrSyntax, s)
 	}
-	v := f * float64(uint64(1)<<shift)
+	v := f * float64(mult)
 	if v >= math.MaxUint64 {
 		return 0, fmt.Errorf("%w: %q overflows 64 bits", ErrSyntax, s)
 	}
@@ -92,6 +83,19 @@ func Parse(s string) (uint64, error) {
 	}
 	return uint64(v), nil
 }
+
+// multipliers maps a lower-case unit to its size in bytes, as go-humanize's
+// ParseBytes reads units: with or without the trailing "b", SI and IEC.
+var multipliers = func() map[string]uint64 {
+	m := map[string]uint64{"": 1, "b": 1}
+	si, iec := uint64(1), uint64(1)
+	for _, p := range "kmgtpe" {
+		si, iec = si*1000, iec*1024
+		m[string(p)], m[string(p)+"b"] = si, si
+		m[string(p)+"i"], m[string(p)+"ib"] = iec, iec
+	}
+	return m
+}()
 
 // decimal reports whether s is digits with at most one decimal point
 // between digits.

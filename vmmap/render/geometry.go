@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"image/color"
+	"slices"
 	"strings"
 
 	"github.com/zebra-heap/zebra/internal/units"
@@ -19,6 +20,7 @@ type geometry struct {
 	pal     *palette
 	title   string
 	caption string // scale and span, under the title
+	facts   string // the key numbers, under the caption
 
 	mapX, mapY    int // top-left of the map's cells
 	width, height int // whole picture
@@ -66,16 +68,17 @@ func newGeometry(s *vmmap.Snapshot, o Options, f *faces) (*geometry, error) {
 		g.title = "address space"
 	}
 	g.caption = caption(s, l)
+	g.facts = facts(s)
 
 	gutter := textWidth(f.label, "0x00007fffffff0000") + 8
 	g.mapX = margin + gutter
-	g.mapY = margin + titleLine + captionLine + 8
+	g.mapY = margin + titleLine + 2*captionLine + 8
 	g.width = g.mapX + l.width + margin
 	g.addrs = g.ruler()
 	for b, bd := range l.bands {
-		text := foldText(l.regions[bd.region].Region)
+		text, short := l.foldText(bd)
 		if tw := textWidth(f.label, text); tw > l.width-20 {
-			text = "folded: " + units.Bytes(l.regions[bd.region].Size()) + " free"
+			text = short
 		}
 		g.bands = append(g.bands, label{
 			x:    g.mapX + (l.width-textWidth(f.label, text))/2,
@@ -100,21 +103,78 @@ func caption(s *vmmap.Snapshot, l *layout) string {
 	parts = append(parts,
 		"1 px = "+units.Bytes(l.bpp),
 		"1 row = "+units.Bytes(l.bpp*uint64(l.width)),
-		fmt.Sprintf("%d regions", len(l.regions)))
+		plural(len(l.regions), "region", "regions"))
 	if len(l.bands) > 0 {
-		parts = append(parts, fmt.Sprintf("%s of free space folded in %d breaks", units.Bytes(l.folded), len(l.bands)))
+		parts = append(parts, fmt.Sprintf("%s folded in %s", units.Bytes(l.folded), plural(len(l.bands), "break", "breaks")))
 	}
 	switch {
 	case l.outside == 1:
 		parts = append(parts, "1 region outside the span not drawn")
 	case l.outside > 1:
-		parts = append(parts, fmt.Sprintf("%d regions outside the span not drawn", l.outside))
+		parts = append(parts, plural(l.outside, "region", "regions")+" outside the span not drawn")
 	}
 	return strings.Join(parts, " · ")
 }
 
-func foldText(r vmmap.Region) string {
-	return fmt.Sprintf("folded: %s free, %#x-%#x, not drawn to scale", units.Bytes(r.Size()), r.Start, r.End)
+// foldText labels band b: what it stands for, its range, and a short form
+// for narrow pictures.
+// facts are the numbers that tell fragmentation, printed in the picture so
+// that it reads without the tables: the largest free block and the count of
+// free blocks in the span, the zebra heaps' stripes and score, and the
+// mappings against the kernel's limit.
+func facts(s *vmmap.Snapshot) string {
+	free := vmmap.FreeBlocks(s)
+	var parts []string
+	if len(free) > 0 {
+		parts = append(parts, "largest free block "+units.Bytes(free[0].Size()), plural(len(free), "free block", "free blocks"))
+	} else {
+		parts = append(parts, "no free block")
+	}
+	// A heap's metadata is part of the heap; its stripes are the data's.
+	var heaps, stripes int
+	for _, o := range vmmap.Owners(s) {
+		if !o.System && o.Type == vmmap.Heap && !vmmap.IsMetadata(o.Owner) {
+			heaps++
+			stripes += o.Stripes
+		}
+	}
+	if heaps > 0 {
+		parts = append(parts, fmt.Sprintf("%s in %s", plural(heaps, "heap", "heaps"), plural(stripes, "stripe", "stripes")),
+			fmt.Sprintf("zebra score %d", vmmap.ZebraScore(s)))
+	}
+	if s.VMAs > 0 {
+		v := plural(s.VMAs, "VMA", "VMAs")
+		if s.MaxMapCount > 0 {
+			v += fmt.Sprintf(" of %d", s.MaxMapCount)
+		}
+		parts = append(parts, v)
+	}
+	return strings.Join(parts, " · ")
+}
+
+func (l *layout) foldText(b band) (text, short string) {
+	first, last := l.regions[b.region], l.regions[b.last]
+	var free, reserved uint64
+	var types []string
+	for _, p := range l.regions[b.region : b.last+1] {
+		if p.Type == vmmap.Free {
+			free += p.Size()
+			continue
+		}
+		reserved += p.Size()
+		if t := p.Type.String(); !slices.Contains(types, t) {
+			types = append(types, t)
+		}
+	}
+	var what []string
+	if reserved > 0 {
+		what = append(what, fmt.Sprintf("%s reserved, untouched (%s)", units.Bytes(reserved), strings.Join(types, ", ")))
+	}
+	if free > 0 {
+		what = append(what, units.Bytes(free)+" free")
+	}
+	short = "folded: " + strings.Join(what, " + ")
+	return fmt.Sprintf("%s, %#x-%#x, not to scale", short, first.Start, last.End), short
 }
 
 // ruler labels the start address of a row every few rows, and the first row
@@ -198,19 +258,19 @@ func (g *geometry) layoutLegend(f *faces, top int) ([]legendItem, int) {
 		stripes[o.Owner] = o.Stripes
 	}
 	for _, o := range g.pal.owners {
-		i := g.pal.shade[o]
+		c := g.pal.of(o)
 		n := stripes[o]
 		word := "stripes"
 		if n == 1 {
 			word = "stripe"
 		}
-		add(ownerColor(i), fmt.Sprintf("%s: %d %s", o, n, word))
+		add(c, fmt.Sprintf("%s: %d %s", o, n, word))
 		if ownerReserved[o] {
-			add(tint(ownerColor(i)), o+" (reserved)")
+			add(tint(c), o+" (reserved)")
 		}
 	}
 	if len(g.l.bands) > 0 {
-		add(colFold, "folded free space")
+		add(colFold, "folded: free space, untouched reservations")
 	}
 	x, y := margin, top
 	for i := range items {

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/zebra-heap/zebra/internal/units"
 	"github.com/zebra-heap/zebra/vmmap"
@@ -31,11 +33,14 @@ func HTML(w io.Writer, r Report) error {
 		o.Owners = r.owners()
 	}
 	view := htmlReport{Title: r.Title, Note: r.Note}
+	for _, t := range vmmap.Types {
+		view.TypeClasses = append(view.TypeClasses, typeClass(t))
+	}
 	if view.Title == "" {
 		view.Title = "zebra address-space report"
 	}
 	for i, s := range r.Sections {
-		sv, err := newHTMLSection(s, o, f)
+		sv, err := newHTMLSection(s, o, f, &view.lists)
 		if err != nil {
 			return fmt.Errorf("section %d (%q): %w", i, s.Caption, err)
 		}
@@ -69,6 +74,8 @@ type (
 	htmlReport struct {
 		Title, Note string
 		Sections    []htmlSection
+		TypeClasses []string // CSS class suffix of every type, for the filters
+		lists       int      // region lists so far: their ids
 	}
 	htmlSection struct {
 		Caption, Note string
@@ -81,6 +88,27 @@ type (
 		Label, Source, Facts string
 		Picture              template.HTML // SVG written and escaped by writeSVG
 		Summary, Free, Owner htmlTable
+		Regions              htmlRegionList
+	}
+	// htmlRegionList is the per-region list of a snapshot, sortable and
+	// filterable in the page without a script: one table per order, shown
+	// by a radio button, and a checkbox per type that hides its rows, both
+	// by CSS (:checked, :has).
+	htmlRegionList struct {
+		ID     string
+		Count  int
+		Note   string
+		Types  []htmlTypeFilter
+		Orders []htmlRegionOrder
+	}
+	htmlTypeFilter  struct{ Class, Name, Swatch string }
+	htmlRegionOrder struct {
+		Key, Label string
+		Rows       []htmlRegionRow
+	}
+	htmlRegionRow struct {
+		Class string
+		Cells []htmlCell
 	}
 	htmlTable struct {
 		Caption string
@@ -96,7 +124,7 @@ type (
 	}
 )
 
-func newHTMLSection(s Section, o Options, f *faces) (htmlSection, error) {
+func newHTMLSection(s Section, o Options, f *faces, lists *int) (htmlSection, error) {
 	sv := htmlSection{Caption: s.Caption, Note: s.Note}
 	if len(s.Snapshots) > 1 && o.Width == 0 {
 		// Side by side, each picture gets about half the page: draw it
@@ -119,6 +147,8 @@ func newHTMLSection(s Section, o Options, f *faces) (htmlSection, error) {
 		if err != nil {
 			return sv, fmt.Errorf("snapshot %q: %w", l.Label, err)
 		}
+		col.Regions = regionList(l.Snapshot, fmt.Sprintf("rl%d", *lists))
+		*lists++
 		sv.Columns = append(sv.Columns, col)
 	}
 	if len(s.Snapshots) == 2 {
@@ -151,7 +181,7 @@ func newHTMLSnapshot(l Labelled, o Options, f *faces) (htmlSnapshot, error) {
 		facts = "taken " + s.Taken.UTC().Format("2006-01-02 15:04:05 UTC") + " · " + facts
 	}
 	if s.VMAs > 0 {
-		facts += fmt.Sprintf(" · %d mappings", s.VMAs)
+		facts += " · " + plural(s.VMAs, "mapping", "mappings")
 		if s.MaxMapCount > 0 {
 			facts += fmt.Sprintf(" of vm.max_map_count %d (%.1f%%)", s.MaxMapCount, 100*float64(s.VMAs)/float64(s.MaxMapCount))
 		}
@@ -168,22 +198,33 @@ func summaryTable(s *vmmap.Snapshot) htmlTable {
 	sum := vmmap.Summarize(s)
 	t := htmlTable{
 		Caption: "Summary",
-		Header:  []string{"Type", "Size", "Committed", "Private", "Blocks", "Largest"},
-		Num:     []bool{false, true, true, true, true, true},
+		Header:  []string{"Type", "Size", "Committed", "Resident", "Private", "Blocks", "Largest"},
+		Num:     []bool{false, true, true, true, true, true, true},
 	}
 	row := func(name, swatch string, r vmmap.Row, strong bool) []htmlCell {
 		return []htmlCell{{Text: name, Swatch: swatch, Strong: strong},
-			{Text: units.Bytes(r.Size)}, {Text: units.Bytes(r.Committed)}, {Text: units.Bytes(r.Private)},
+			{Text: units.Bytes(r.Size)}, {Text: units.Bytes(r.Committed)}, {Text: units.Bytes(r.Resident)}, {Text: units.Bytes(r.Private)},
 			{Text: strconv.Itoa(r.Blocks)}, {Text: units.Bytes(r.Largest), Strong: strong}}
 	}
 	t.Rows = append(t.Rows, row("Total", "", sum.Total, false))
+	plainHeap := false // a Heap region drawn in the type's colour
+	for _, reg := range s.Regions {
+		plainHeap = plainHeap || reg.Type == vmmap.Heap && !isZebraHeap(reg)
+	}
 	for _, r := range sum.Rows {
 		if r.Size == 0 && r.Type != vmmap.Free {
 			continue
 		}
-		t.Rows = append(t.Rows, row(r.Type.String(), hexColor(r.Type.Color()), r, r.Type == vmmap.Free))
+		sw := hexColor(r.Type.Color())
+		if r.Type == vmmap.Heap && !plainHeap {
+			// Every heap here has a shade of its own (the Owners
+			// table shows it); the type's colour is in no picture.
+			sw = ""
+		}
+		t.Rows = append(t.Rows, row(r.Type.String(), sw, r, r.Type == vmmap.Free))
 	}
-	t.Note = "Largest on the Free row is the biggest allocation that still fits in the span."
+	t.Note = "Largest on the Free row is the biggest allocation that still fits in the span. " +
+		"Committed counts towards the commit charge; Resident is the working set (RSS, Linux only)."
 	return t
 }
 
@@ -216,8 +257,8 @@ func ownerTable(s *vmmap.Snapshot, pal *palette) htmlTable {
 			break
 		}
 		sw := hexColor(o.Type.Color())
-		if k, ok := pal.shade[o.Owner]; ok && o.Type == vmmap.Heap && !o.System {
-			sw = hexColor(ownerColor(k))
+		if _, ok := pal.shade[vmmap.HeapOf(o.Owner)]; ok && o.Type == vmmap.Heap && !o.System {
+			sw = hexColor(pal.of(o.Owner))
 		}
 		t.Rows = append(t.Rows, []htmlCell{{Text: o.Owner, Swatch: sw}, {Text: o.Type.String()},
 			{Text: units.Bytes(o.Bytes)}, {Text: units.Bytes(o.Committed)},
@@ -254,11 +295,31 @@ func compareTable(a, b Labelled) htmlTable {
 	add("Largest free block", units.Bytes(x.largest), units.Bytes(y.largest))
 	add("Free blocks", strconv.Itoa(x.blocks), strconv.Itoa(y.blocks))
 	add("Committed", units.Bytes(x.committed), units.Bytes(y.committed))
-	add("Zebra score (owner changes)", strconv.Itoa(x.zebra), strconv.Itoa(y.zebra))
+	// The score counts how live heaps interleave: after a destroy it
+	// always drops, even when the destroy left the space fragmented, so
+	// it is compared only between snapshots of the same heaps.
+	if slices.Equal(heapsOf(a.Snapshot), heapsOf(b.Snapshot)) {
+		add("Zebra score (heap changes)", strconv.Itoa(x.zebra), strconv.Itoa(y.zebra))
+	} else {
+		t.Rows = append(t.Rows, []htmlCell{{Text: "Zebra score (heap changes)"}, {Text: strconv.Itoa(x.zebra)},
+			{Text: strconv.Itoa(y.zebra) + " (other heaps: not comparable; see free blocks)"}})
+	}
 	if x.vmas > 0 || y.vmas > 0 {
 		add("Mappings (VMAs)", strconv.Itoa(x.vmas), strconv.Itoa(y.vmas))
 	}
 	return t
+}
+
+// heapsOf lists the zebra heaps of s (vmmap.HeapOf of their owners), sorted.
+func heapsOf(s *vmmap.Snapshot) []string {
+	var out []string
+	for _, r := range s.Regions {
+		if isZebraHeap(r) {
+			out = append(out, vmmap.HeapOf(r.Owner))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func diffTable(a, b Labelled) htmlTable {
@@ -321,4 +382,48 @@ func labelOr(l Labelled, def string) string {
 		return l.Label
 	}
 	return def
+}
+
+// reportRegions bounds the rows of a region list (each is written once per
+// order).
+const reportRegions = 3000
+
+// typeClass is a type's name as a CSS class suffix: "PrivateData".
+func typeClass(t vmmap.Type) string { return strings.ReplaceAll(t.String(), " ", "") }
+
+// regionList is the snapshot's regions in the span, free ones included,
+// in each of vmmap.SortKeys's orders.
+func regionList(s *vmmap.Snapshot, id string) htmlRegionList {
+	rs, _ := vmmap.ListRegions(s, vmmap.ListOptions{Types: vmmap.Types})
+	rl := htmlRegionList{ID: id, Count: len(rs)}
+	if len(rs) > reportRegions {
+		rl.Note = fmt.Sprintf("The %d largest of %d regions are listed.", reportRegions, len(rs))
+		vmmap.SortRegions(rs, "size")
+		rs = rs[:reportRegions]
+	}
+	present := map[vmmap.Type]bool{}
+	for _, r := range rs {
+		present[r.Type] = true
+	}
+	for _, t := range vmmap.Types {
+		if present[t] {
+			rl.Types = append(rl.Types, htmlTypeFilter{Class: typeClass(t), Name: t.String(), Swatch: hexColor(t.Color())})
+		}
+	}
+	labels := map[string]string{"addr": "address", "size": "size, largest first", "rss": "resident, largest first"}
+	for _, key := range vmmap.SortKeys {
+		sorted := slices.Clone(rs)
+		vmmap.SortRegions(sorted, key)
+		ord := htmlRegionOrder{Key: key, Label: labels[key]}
+		for _, r := range sorted {
+			ord.Rows = append(ord.Rows, htmlRegionRow{Class: "t-" + typeClass(r.Type), Cells: []htmlCell{
+				{Text: fmt.Sprintf("%#x", r.Start)}, {Text: fmt.Sprintf("%#x", r.End)}, {Text: units.Bytes(r.Size())},
+				{Text: r.Type.String(), Swatch: hexColor(r.Type.Color())}, {Text: r.State.String()},
+				{Text: units.Bytes(r.Committed)}, {Text: units.Bytes(r.RSS)}, {Text: r.Perms},
+				{Text: r.Owner}, {Text: r.Path},
+			}})
+		}
+		rl.Orders = append(rl.Orders, ord)
+	}
+	return rl
 }

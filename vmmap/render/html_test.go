@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -101,7 +102,9 @@ func TestHTMLContent(t *testing.T) {
 		{"caller's table", `<caption>Timing</caption>`, 1},
 		{"side by side", `class="cols cols-2"`, 1},
 		{"heap A vanished", `vanished</td>`, zebraSegments()},
-		{"zebra score before and after", `Zebra score \(owner changes\)</td><td class="num">55</td><td class="num"><strong>0</strong>`, 1},
+		// After heap A's destroy the score falls to 0; that must not read
+		// as an improvement (issue 13, defect 4).
+		{"zebra score not compared across a destroy", `Zebra score \(heap changes\)</td><td class="num">55</td><td class="num">0 \(other heaps: not comparable; see free blocks\)</td>`, 1},
 		{"fold labels", `class="fold-label"`, 4},
 	}
 	for _, tt := range tests {
@@ -166,5 +169,75 @@ func TestHTMLTableOnly(t *testing.T) {
 	out := renderHTML(t, Report{Title: "numbers", Sections: []Section{{Tables: []Table{{Header: []string{"a"}, Rows: [][]string{{"1", "2", "3"}}}}}}})
 	if got := strings.Count(out, "<th>"); got != 3 {
 		t.Errorf("header padded to %d columns, want 3", got)
+	}
+}
+
+// TestHTMLRegionList: every snapshot has its regions listed in each order,
+// sortable and filterable by CSS alone, and the page adapts to narrow
+// windows (issue 13).
+func TestHTMLRegionList(t *testing.T) {
+	r := demoReport()
+	out := renderHTML(t, r)
+	n := 0
+	for _, s := range r.Sections {
+		n += len(s.Snapshots)
+	}
+	for _, tt := range []struct {
+		what, re string
+		want     int
+	}{
+		{"one list per snapshot", `<summary>Regions \(\d+\): sort and filter</summary>`, n},
+		{"an order control per order and list", `<input type="radio" class="o-(addr|size|rss)"`, 3 * n},
+		{"a table per order and list", `<table class="order o-(addr|size|rss)">`, 3 * n},
+		{"type filters of the types present", `<input type="checkbox" class="f-Heap" checked>`, 2}, // the zebra snapshots
+		{"filter rule per type", `\.rl:has\(input\.f-[A-Za-z]+:not\(:checked\)\) tr\.t-[A-Za-z]+`, len(vmmap.Types)},
+		{"narrow layout", `@media \(max-width: 1000px\)`, 1},
+		{"no hidden scroll box", `max-height: 420px`, 0},
+	} {
+		if got := len(regexp.MustCompile(tt.re).FindAllString(out, -1)); got != tt.want {
+			t.Errorf("%s: %d matches of %s, want %d", tt.what, got, tt.re, tt.want)
+		}
+	}
+	s := linux64Fixture()
+	rl := regionList(s, "x")
+	if rl.Count != len(s.Regions)-s.OutsideSpan() || len(rl.Orders) != 3 {
+		t.Fatalf("list of %d regions in %d orders, snapshot has %d", rl.Count, len(rl.Orders), len(s.Regions))
+	}
+	size := map[string]uint64{}
+	for _, reg := range s.Regions {
+		size[fmt.Sprintf("%#x", reg.Start)] = reg.Size()
+	}
+	bySize := rl.Orders[1].Rows
+	for i := 1; i < len(bySize); i++ {
+		if a, b := size[bySize[i-1].Cells[0].Text], size[bySize[i].Cells[0].Text]; a < b {
+			t.Errorf("size order: %d bytes before %d", a, b)
+		}
+	}
+}
+
+// TestHTMLHeapSwatchMatchesPictures: the summary's Heap row shows the
+// type's colour only when some heap is drawn in it (issue 13).
+func TestHTMLHeapSwatchMatchesPictures(t *testing.T) {
+	heapRow := func(s *vmmap.Snapshot) htmlCell {
+		for _, r := range summaryTable(s).Rows {
+			if r[0].Text == "Heap" {
+				return r[0]
+			}
+		}
+		t.Fatal("no Heap row")
+		return htmlCell{}
+	}
+	// The fixture's default process heap has no owner: plain Heap colour.
+	if c := heapRow(zebraFixture(true)); c.Swatch != hexColor(vmmap.Heap.Color()) {
+		t.Errorf("with a plain heap: Heap row swatch %q, want the type's colour", c.Swatch)
+	}
+	s := zebraFixture(true)
+	for i := range s.Regions {
+		if s.Regions[i].Type == vmmap.Heap && s.Regions[i].Owner == "" {
+			s.Regions[i].Type = vmmap.PrivateData
+		}
+	}
+	if c := heapRow(s); c.Swatch != "" {
+		t.Errorf("zebra heaps only: Heap row swatch %s, a colour no picture shows", c.Swatch)
 	}
 }

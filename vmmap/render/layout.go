@@ -35,10 +35,11 @@ type placed struct {
 }
 
 // band is a fold: a labelled strip drawn before row `before` that stands for
-// the free region regions[region].
+// the consecutive regions regions[region] to regions[last]: free space and
+// untouched reservations (see folds).
 type band struct {
-	before int
-	region int
+	before       int
+	region, last int
 }
 
 const bandHeight = 18 // pixels
@@ -101,8 +102,9 @@ func normalize(s *vmmap.Snapshot) (regions []vmmap.Region, outside int, err erro
 }
 
 // autoFold is the default FoldGapsAbove: nothing when the regions drawn
-// cover 4 GiB or less, else gaps larger than a quarter of the memory in use
-// and at least 64 MiB.
+// cover 4 GiB or less, else gaps and untouched reservations larger than a
+// quarter of the memory in use (not counting untouched reservations) and
+// at least 16 MiB.
 func autoFold(regions []vmmap.Region) uint64 {
 	lo, hi := regions[0].Start, regions[len(regions)-1].End
 	if hi-lo <= gib4 {
@@ -110,11 +112,19 @@ func autoFold(regions []vmmap.Region) uint64 {
 	}
 	var used uint64
 	for _, r := range regions {
-		if r.Type != vmmap.Free {
+		if r.Type != vmmap.Free && !untouched(r) {
 			used += r.Size()
 		}
 	}
-	return max(used/4, 64<<20)
+	return max(used/4, 16<<20)
+}
+
+// untouched reports whether r is a reservation nothing has used: reserved,
+// nothing committed, nothing resident. In 64-bit processes such ranges
+// dwarf the rest (the Go runtime's arena hints, a JVM's maximum heap, the
+// 64 MiB reservations of glibc arenas) and are folded like free gaps.
+func untouched(r vmmap.Region) bool {
+	return r.Type != vmmap.Free && r.State == vmmap.StateReserved && r.Committed == 0 && r.RSS == 0
 }
 
 // autoScale returns the smallest power of two that draws `drawn` bytes in at
@@ -129,7 +139,7 @@ func autoScale(drawn uint64, width int) uint64 {
 }
 
 func (l *layout) folds(r vmmap.Region) bool {
-	return r.Type == vmmap.Free && r.Size() > l.foldAbove
+	return (r.Type == vmmap.Free || untouched(r)) && r.Size() > l.foldAbove
 }
 
 // place assigns cells to regions: see the package documentation.
@@ -140,13 +150,19 @@ func (l *layout) place(regions []vmmap.Region) {
 	cellOf := func(addr uint64) int { return segCell + int((addr-segStart)/l.bpp) }
 	for i, r := range regions {
 		p := placed{Region: r, fold: -1}
-		if l.folds(r) {
+		if l.folds(r) && i > 0 && l.regions[i-1].fold >= 0 {
+			// Folds in a row share one band.
+			p.first, p.end, p.fold = next, next, len(l.bands)-1
+			l.bands[p.fold].last = i
+			l.folded += r.Size()
+			segStart, segCell = r.End, next
+		} else if l.folds(r) {
 			// Finish the row with the fold colour, then a band.
 			p.first = next
 			next = (next + l.width - 1) / l.width * l.width
 			p.end = next
 			p.fold = len(l.bands)
-			l.bands = append(l.bands, band{before: next / l.width, region: i})
+			l.bands = append(l.bands, band{before: next / l.width, region: i, last: i})
 			l.folded += r.Size()
 			segStart, segCell = r.End, next
 		} else {

@@ -8,18 +8,25 @@ import (
 )
 
 // heapShades are the committed colours of zebra heaps, in order of first
-// appearance: all reddish-orange like VMMap's heap colour, but far enough
-// apart in hue and lightness to tell stripes of two heaps apart, and none
-// equal to the plain heap colour or another type's colour.
+// appearance: the Okabe–Ito palette, which readers with any common form of
+// colour blindness can still tell apart, starting with its vermilion, the
+// one nearest VMMap's heap colour. A heap's metadata takes its heap's
+// colour, darkened (metaShade): related, yet distinguishable.
 var heapShades = []color.RGBA{
-	rgb(0xE0542B), // vermilion
-	rgb(0x9C3D14), // rust
-	rgb(0xF5A623), // amber
-	rgb(0xC22E4A), // crimson
-	rgb(0xD87A2A), // copper
-	rgb(0x6E2C0E), // dark brown
-	rgb(0xFF6F61), // coral
-	rgb(0xB8683C), // sienna
+	rgb(0xD55E00), // vermilion
+	rgb(0x0072B2), // blue
+	rgb(0xE69F00), // orange
+	rgb(0x009E73), // bluish green
+	rgb(0xCC79A7), // reddish purple
+	rgb(0x56B4E9), // sky blue
+	rgb(0xF0E442), // yellow
+	rgb(0x7F3C8D), // purple
+}
+
+// metaShade darkens a heap's colour for its metadata: 60% of each channel.
+func metaShade(c color.RGBA) color.RGBA {
+	d := func(v uint8) uint8 { return uint8(uint16(v) * 3 / 5) }
+	return color.RGBA{d(c.R), d(c.G), d(c.B), 0xFF}
 }
 
 // Colours of the parts of the picture that are not regions.
@@ -51,18 +58,25 @@ type palette struct {
 	shade  map[string]int // owner -> index into heapShades (mod its length)
 }
 
-// newPalette gives the owners in order their shades first, then the other
-// zebra heaps of regions in order of appearance. Only owners present in
-// regions are kept in p.owners (the legend), but listed ones keep their
-// index so their colour does not depend on the other heaps present.
+// newPalette gives the heaps of the owners in order their shades first,
+// then the other zebra heaps of regions in order of appearance. Shades go
+// to heaps (vmmap.HeapOf), so a heap's metadata never takes a shade of its
+// own, whichever of the two appears first. Only owners present in regions
+// are kept in p.owners (the legend), but listed ones keep their index so
+// their colour does not depend on the other heaps present.
 func newPalette(order []string, regions []vmmap.Region) *palette {
 	p := &palette{shade: map[string]int{}}
 	next := 0
-	for _, o := range order {
-		if _, ok := p.shade[o]; !ok && o != "" && !vmmap.IsSystemOwner(o) {
-			p.shade[o] = next
-			next++
+	give := func(owner string) {
+		if h := vmmap.HeapOf(owner); h != "" && !vmmap.IsSystemOwner(h) {
+			if _, ok := p.shade[h]; !ok {
+				p.shade[h] = next
+				next++
+			}
 		}
+	}
+	for _, o := range order {
+		give(o)
 	}
 	seen := map[string]bool{}
 	for _, r := range regions {
@@ -70,10 +84,7 @@ func newPalette(order []string, regions []vmmap.Region) *palette {
 			continue
 		}
 		seen[r.Owner] = true
-		if _, ok := p.shade[r.Owner]; !ok {
-			p.shade[r.Owner] = next
-			next++
-		}
+		give(r.Owner)
 		p.owners = append(p.owners, r.Owner)
 	}
 	return p
@@ -90,14 +101,31 @@ func isZebraHeap(r vmmap.Region) bool {
 // ownerColor is the committed colour of the i-th zebra heap.
 func ownerColor(i int) color.RGBA { return heapShades[i%len(heapShades)] }
 
+// of returns the committed colour of a zebra heap's owner.
+func (p *palette) of(owner string) color.RGBA {
+	c := ownerColor(p.shade[vmmap.HeapOf(owner)])
+	if vmmap.IsMetadata(owner) {
+		c = metaShade(c)
+	}
+	return c
+}
+
 // color returns the colour a region is drawn with.
 func (p *palette) color(r vmmap.Region) color.RGBA {
 	c := r.Type.Color()
 	if isZebraHeap(r) {
-		c = ownerColor(p.shade[r.Owner])
+		c = p.of(r.Owner)
 	}
 	if r.State == vmmap.StateReserved && r.Type != vmmap.Free {
 		c = tint(c)
 	}
 	return c
+}
+
+// plural returns "1 region" or "2 regions".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

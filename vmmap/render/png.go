@@ -42,6 +42,7 @@ func drawPNG(s *vmmap.Snapshot, o Options) (*image.RGBA, *geometry, error) {
 
 	drawText(img, f.title, margin, margin+14, colText, g.title)
 	drawText(img, f.label, margin, margin+titleLine+12, colSubtle, g.caption)
+	drawText(img, f.label, margin, margin+titleLine+captionLine+12, colText, g.facts)
 
 	for _, p := range l.regions {
 		c := g.pal.color(p.Region)

@@ -184,7 +184,7 @@ func TestPNGStripesMatchOwners(t *testing.T) {
 				if o.Type != vmmap.Heap {
 					continue
 				}
-				c := ownerColor(g.pal.shade[o.Owner])
+				c := g.pal.of(o.Owner)
 				heaps = append(heaps, c, tint(c))
 				if got := runs(px, c, tint(c)); got != o.Stripes {
 					t.Errorf("heap %s: %d stripes in the picture, vmmap.Owners says %d", o.Owner, got, o.Stripes)
@@ -234,26 +234,30 @@ func tinyStripes() *vmmap.Snapshot {
 func TestPNGFoldBand(t *testing.T) {
 	s := linux64Fixture()
 	img, g := renderPNG(t, s, Options{})
-	// The default folds gaps larger than a quarter of the memory in use.
+	// The default folds gaps and untouched reservations larger than a
+	// quarter of the memory in use; consecutive ones share a band.
 	var used uint64
 	for _, r := range s.Regions {
-		if r.Type != vmmap.Free {
+		if r.Type != vmmap.Free && !untouched(r) {
 			used += r.Size()
 		}
 	}
-	var gaps []vmmap.Region
+	gaps, prev := 0, false
 	for _, r := range s.Regions {
-		if r.Type == vmmap.Free && r.Size() > max(used/4, 64<<20) {
-			gaps = append(gaps, r)
+		f := (r.Type == vmmap.Free || untouched(r)) && r.Size() > max(used/4, 16<<20)
+		if f && !prev {
+			gaps++
 		}
+		prev = f
 	}
-	if len(g.l.bands) != len(gaps) || len(gaps) == 0 {
-		t.Fatalf("%d fold bands, want one per huge gap (%d)", len(g.l.bands), len(gaps))
+	if len(g.l.bands) != gaps || gaps == 0 {
+		t.Fatalf("%d fold bands, want one per run of huge gaps (%d)", len(g.l.bands), gaps)
 	}
 	var folded uint64
 	for b, bd := range g.l.bands {
-		r := g.l.regions[bd.region]
-		folded += r.Size()
+		for _, p := range g.l.regions[bd.region : bd.last+1] {
+			folded += p.Size()
+		}
 		y := g.mapY + g.l.bandY(b)
 		marks, text := 0, 0
 		for x := g.mapX; x < g.mapX+g.l.width; x++ {
@@ -273,7 +277,7 @@ func TestPNGFoldBand(t *testing.T) {
 		if marks < g.l.width || text < 50 {
 			t.Errorf("band %d: %d zigzag pixels, %d text pixels; want a visible marker and label", b, marks, text)
 		}
-		if want := foldText(r.Region); !strings.Contains(g.bands[b].text, "folded") {
+		if want, _ := g.l.foldText(g.l.bands[b]); !strings.Contains(g.bands[b].text, "folded") {
 			t.Errorf("band %d says %q, want like %q", b, g.bands[b].text, want)
 		}
 	}
@@ -390,5 +394,25 @@ func TestPNGEveryRegionColour(t *testing.T) {
 				t.Errorf("only %d regions checked", checked)
 			}
 		})
+	}
+}
+
+// TestPictureFacts: the key numbers are in the picture itself, a heap's
+// metadata counted with its heap (issue 13).
+func TestPictureFacts(t *testing.T) {
+	_, g := renderPNG(t, zebraFixture(true), Options{})
+	for _, want := range []string{"largest free block ", " free blocks", "zebra score "} {
+		if !strings.Contains(g.facts, want) {
+			t.Errorf("facts %q lack %q", g.facts, want)
+		}
+	}
+	s := &vmmap.Snapshot{Span: vmmap.AddrRange{Start: 0, End: 4 << 20}, VMAs: 3, MaxMapCount: 65530, Regions: []vmmap.Region{
+		{Start: 0, End: 1 << 20, Type: vmmap.Heap, State: vmmap.StateCommitted, Owner: "heap A"},
+		{Start: 1 << 20, End: 2 << 20, Type: vmmap.Heap, State: vmmap.StateCommitted, Owner: "heap A (metadata)"},
+		{Start: 2 << 20, End: 3 << 20, Type: vmmap.Free},
+		{Start: 3 << 20, End: 4 << 20, Type: vmmap.Heap, State: vmmap.StateCommitted, Owner: "heap A"},
+	}}
+	if got, want := facts(s), "largest free block 1 MiB · 1 free block · 1 heap in 2 stripes · zebra score 0 · 3 VMAs of 65530"; got != want {
+		t.Errorf("facts = %q, want %q", got, want)
 	}
 }

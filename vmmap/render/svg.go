@@ -55,12 +55,13 @@ func (g *geometry) writeSVG(w *bufio.Writer, inline bool) {
 	w.WriteString(`<g font-family="Go, 'DejaVu Sans', Arial, sans-serif" font-size="12">` + "\n")
 	g.svgText(w, margin, margin+14, colText, `font-size="15" font-weight="bold"`, g.title, g.faces.title)
 	g.svgText(w, margin, margin+titleLine+12, colSubtle, "", g.caption, g.faces.label)
+	g.svgText(w, margin, margin+titleLine+captionLine+12, colText, `class="facts"`, g.facts, g.faces.label)
 	for _, a := range g.addrs {
 		g.svgText(w, a.x, a.y, colSubtle, "", a.text, g.faces.label)
 	}
 
 	w.WriteString(`<g class="regions" shape-rendering="crispEdges">` + "\n")
-	for _, p := range l.regions {
+	for i, p := range l.regions {
 		c := g.pal.color(p.Region)
 		if p.fold >= 0 {
 			c = colFold
@@ -69,8 +70,8 @@ func (g *geometry) writeSVG(w *bufio.Writer, inline bool) {
 		esc(w, tooltip(p.Region))
 		w.WriteString("</title>")
 		g.svgCells(w, p.first, p.end)
-		if p.fold >= 0 {
-			g.svgBand(w, p.fold)
+		if p.fold >= 0 && l.bands[p.fold].region == i {
+			g.svgBand(w, p.fold) // once per band, with its first region
 		}
 		w.WriteString("</g>\n")
 	}

@@ -53,7 +53,9 @@ with open("anon/proc/4242/smaps", "w") as f:
                      ("AnonHugePages", huge//K), ("Swap", swap//K), ("SwapPss", swap//K), ("Locked", 0)]:
             f.write("%-16s%8d kB\n" % (k + ":", v))
         f.write("THPeligible:    %d\n" % (1 if "hg" in (flags or "") else 0))
-        f.write("VmFlags: %s \n" % (flags or " ".join(x for x, c in zip(["rd", "wr", "ex"], perms) if c != "-") + " mr mw me"))
+        # The kernel accounts (VmFlags "ac") private writable mappings.
+        acct = " ac" if perms[1] == "w" and perms[3] == "p" else ""
+        f.write("VmFlags: %s \n" % (flags or " ".join(x for x, c in zip(["rd", "wr", "ex"], perms) if c != "-") + " mr mw me" + acct))
 open("anon/proc/4242/stat", "w").write("4242 (com.example.z) S 1 4242 0 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 12 0 100 0 0\n")
 open("anon/proc/4242/comm", "w").write("com.example.z\n")
 open("anon/proc/sys/vm/max_map_count", "w").write("65530\n")
