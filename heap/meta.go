@@ -1,6 +1,7 @@
 package heap
 
 import (
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"unsafe"
@@ -123,7 +124,15 @@ func (a *arena) more() error {
 	if a.cur != nil && a.up && a.cur.Extend(vmem.Above, a.next) == nil {
 		return nil
 	}
-	r, err := a.space.Reserve(a.next+2*a.guard, vmem.Options{Owner: a.owner})
+	// A crowded space may have no room for the planned size: halve it
+	// down to one chunk rather than fail the heap's allocation.
+	size := a.next
+	r, err := a.space.Reserve(size+2*a.guard, vmem.Options{Owner: a.owner})
+	for err != nil && errors.Is(err, vmem.ErrNoMemory) && size > metaChunk {
+		size = max(size/2&^(metaChunk-1), metaChunk)
+		a.next = size
+		r, err = a.space.Reserve(size+2*a.guard, vmem.Options{Owner: a.owner})
+	}
 	if err != nil {
 		return err
 	}
