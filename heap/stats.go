@@ -39,6 +39,10 @@ type Stats struct {
 	// MetaReserved and MetaCommitted describe the heap's bookkeeping
 	// reservations.
 	MetaReserved, MetaCommitted uint64
+	// HugePages is how much of the heap's memory is backed by transparent
+	// huge pages (AnonHugePages in /proc/self/smaps; Linux, host space
+	// only, else 0).
+	HugePages uint64
 }
 
 // Stats reports the heap's memory. A destroyed heap reports zeros.
@@ -69,6 +73,9 @@ func (h *Heap) Stats() Stats {
 	st.Segments = len(h.segs)
 	st.Ranges = len(h.ranges())
 	st.MetaReserved, st.MetaCommitted = uint64(h.meta.reserved()), uint64(h.meta.committed())
+	if h.cfg.space == vmem.OS() {
+		st.HugePages = anonHugePages(h.ranges())
+	}
 	return st
 }
 

@@ -145,7 +145,10 @@ func runScenario(c demoConfig, sc scenario, progress progressFunc) (res result, 
 	}()
 	names := make([]string, c.heaps)
 	for i := range heaps {
-		o := heap.Options{Name: heapName(i), Space: a.space, Policy: sc.policy}
+		// One goroutine allocates, in a fixed order: without serialization
+		// every run places every block the same way (a shared heap's
+		// per-P shards would follow the scheduler).
+		o := heap.Options{Name: heapName(i), Space: a.space, Policy: sc.policy, NoSerialize: true}
 		if a.window != nil && sc.policy != heap.Default {
 			// A 32-bit Windows heap sends blocks over 508 KiB to VirtualAlloc.
 			o.HugeBlock = 508 << 10
