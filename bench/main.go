@@ -35,29 +35,35 @@ func main() {
 }
 
 // workloads in the order they run and are reported.
-var allWorkloads = []string{"churn", "sizes", "seed", "destroy", "mappings"}
+var allWorkloads = []string{"churn", "sizes", "seed", "destroy", "mappings", "bubbles", "gc"}
 
 // scale holds the sizes of one mode: full (the figures) or quick
 // (tiny, for CI).
 type scale struct {
+	quick         bool
 	slots, ops    int
 	sizes         [][2]int // size, iterations
 	seedPer       int      // bytes per heap
 	seedReserve   int      // heap B's reserve
 	destroyBlocks int
 	mapPer        int // bytes per heap in the mappings workload
+	gcTotal       int // bytes of records in the GC relief
+	gcOps         int // its units of work
 }
 
 var full = scale{
 	slots: 100_000, ops: 10_000_000,
 	sizes:   [][2]int{{16, 1_000_000}, {64, 1_000_000}, {256, 1_000_000}, {1 << 10, 1_000_000}, {16 << 10, 200_000}, {256 << 10, 20_000}, {4 << 20, 2_000}},
 	seedPer: 200 << 20, seedReserve: 150 << 20, destroyBlocks: 1 << 20, mapPer: 8 << 20,
+	gcTotal: 1 << 30, gcOps: 4_000_000,
 }
 
 var quick = scale{
+	quick: true,
 	slots: 10_000, ops: 200_000,
 	sizes:   [][2]int{{16, 20_000}, {64, 20_000}, {256, 20_000}, {1 << 10, 20_000}, {16 << 10, 4_000}, {256 << 10, 400}, {4 << 20, 40}},
 	seedPer: 8 << 20, seedReserve: 6 << 20, destroyBlocks: 50_000, mapPer: 1 << 20,
+	gcTotal: 32 << 20, gcOps: 200_000,
 }
 
 // job is one measurement: one process per peer per round.
@@ -73,6 +79,8 @@ type job struct {
 	reserve  int
 	touchAll bool
 	destroy  bool
+	ops      int
+	quick    bool
 }
 
 func jobs(workloads []string, s scale) []job {
@@ -90,6 +98,10 @@ func jobs(workloads []string, s scale) []job {
 			js = append(js, job{name: "seed", workload: "fill", heaps: 2, per: s.seedPer, size: 300, reserve: s.seedReserve, touchAll: true, destroy: true})
 		case "destroy":
 			js = append(js, job{name: "destroy", workload: "fill", heaps: 1, per: 64 * s.destroyBlocks, size: 64, touchAll: true, destroy: true})
+		case "bubbles":
+			js = append(js, job{name: "bubbles", workload: "bubbles", quick: s.quick})
+		case "gc":
+			js = append(js, job{name: "gc", workload: "gc", per: s.gcTotal, ops: s.gcOps})
 		case "mappings":
 			for _, n := range []int{4, 16, 64} {
 				js = append(js, job{name: fmt.Sprintf("mappings/%d", n), workload: "fill", heaps: n, per: s.mapPer, size: 1 << 10})
@@ -99,12 +111,21 @@ func jobs(workloads []string, s scale) []job {
 	return js
 }
 
-// skipJob says why a peer does not run a job, or "".
-func skipJob(p *peer, j job) string {
-	if j.shared && p.Name == "mimalloc-arena" {
-		return "mimalloc heaps serve only their own thread; the shared row is mimalloc's mi_malloc"
+// skipJob says whether a peer sits a job out and, when the reader should
+// know, why (a note under the case's table).
+func skipJob(p *peer, j job) (skip bool, why string) {
+	base, _, _ := strings.Cut(j.name, "/")
+	switch {
+	case len(p.Only) > 0 && !slices.Contains(p.Only, base):
+		return true, ""
+	case j.shared && p.Name == "mimalloc-arena":
+		return true, "mimalloc-arena does not run: mimalloc heaps serve only their own thread; the shared row is mimalloc's mi_malloc"
+	case j.workload == "bubbles" && !p.zebra:
+		return true, "Only zebra's rows run: the emulated 2 GiB window is a zebra vmem.Space; the C peers and Go's allocator have only the real 64-bit address space, where nothing runs out"
+	case j.workload == "gc" && (p.isC() || p.Floor):
+		return true, "Only the Go-side peers run: the C peers have no garbage collector to relieve"
 	}
-	return ""
+	return false, ""
 }
 
 // argv is the command line of one job for one peer.
@@ -131,7 +152,14 @@ func argv(p *peer, j job, prefix string) []string {
 		return []string{p.bin, "fill", v, strconv.Itoa(j.heaps), strconv.Itoa(j.per), strconv.Itoa(j.size), strconv.Itoa(j.reserve), touch, b01(j.destroy), prefix}
 	}
 	a := []string{p.bin, "worker", j.workload, "-peer", p.Name}
+	if strings.HasPrefix(p.Name, "floor-") {
+		return []string{p.bin, "worker", "floor", "-per", strconv.Itoa(j.heaps * j.per), "-huge=" + strconv.FormatBool(p.Name == "floor-thp")}
+	}
 	switch j.workload {
+	case "bubbles":
+		return append(a, "-quick="+strconv.FormatBool(j.quick))
+	case "gc":
+		return append(a, "-per", strconv.Itoa(j.per), "-ops", strconv.Itoa(j.ops))
 	case "churn":
 		return append(a, "-trace", j.trace(), "-threads", strconv.Itoa(j.threads), "-shared="+strconv.FormatBool(j.shared))
 	case "sizes":
@@ -215,7 +243,7 @@ func run(args []string) error {
 			return err
 		}
 	}
-	rep := newReport(*quickMode, *rounds, wl, ps, s)
+	rep := newReport(args, *quickMode, *rounds, wl, ps, s)
 	start := time.Now()
 	for r := range *rounds {
 		rep.loads = append(rep.loads, loadAverage())
@@ -224,8 +252,10 @@ func run(args []string) error {
 				if p.skip != "" {
 					continue
 				}
-				if why := skipJob(p, j); why != "" {
-					rep.note(j.name, p.Name, why)
+				if skip, why := skipJob(p, j); skip {
+					if why != "" {
+						rep.note(j.name, why)
+					}
 					continue
 				}
 				prefix := filepath.Join(dir, fmt.Sprintf("%s-%s-%d", strings.ReplaceAll(j.name, "/", "_"), p.Name, r))
@@ -234,6 +264,10 @@ func run(args []string) error {
 					return fmt.Errorf("%s on %s, round %d: %w", j.name, p.Name, r+1, err)
 				}
 				for _, x := range res {
+					if hp, ok := x.Values["huge page %"]; ok && p.Name == "floor-thp" && hp < 90 {
+						rep.note(x.Case, fmt.Sprintf("floor-thp rejected in round %d: only %.0f%% of its memory came as huge pages (needs 90%%).", r+1, hp))
+						continue
+					}
 					rep.add(x.Case, p.Name, x)
 				}
 			}
@@ -277,7 +311,7 @@ func runOne(p *peer, j job, prefix string) ([]result, error) {
 		if j.workload != "sizes" {
 			r.Case = j.name
 		}
-		if j.workload == "fill" || j.workload == "floor" {
+		if j.workload == "fill" && !strings.HasPrefix(p.Name, "floor-") {
 			if err := analyseFill(&r, j, prefix); err != nil {
 				return nil, err
 			}

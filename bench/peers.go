@@ -17,7 +17,10 @@ type peer struct {
 	Lib    string   // C: "mimalloc", "jemalloc", "glibc" or "noop"; "" for Go
 	Var    string   // C: the heap variant peer.c takes
 	Env    []string // extra environment (the C peers' huge-page settings)
-	Floor  bool     // the no-op allocator: the harness's own cost
+	Floor  bool     // a floor (no-op allocator, bare mapping): not ranked
+	Only   []string // the cases it runs, when not all
+	zebra  bool     // a row of zebraPeers
+	arenas bool     // needs the worker built with GOEXPERIMENT=arenas
 	bin    string   // the program to run, once built
 	skip   string   // why this peer cannot run here, if it cannot
 }
@@ -28,10 +31,11 @@ func (p *peer) isC() bool { return p.Lib != "" }
 func peers() []*peer {
 	var ps []*peer
 	for _, z := range zebraPeers {
-		ps = append(ps, &peer{Name: z.Name, Config: z.Config})
+		ps = append(ps, &peer{Name: z.Name, Config: z.Config, zebra: true})
 	}
 	return append(ps,
 		&peer{Name: "go", Config: "Go runtime make([]byte): GC reclaims; Free drops the reference; destroy = runtime.GC + debug.FreeOSMemory"},
+		&peer{Name: "go-arena", arenas: true, Only: []string{"seed", "destroy", "mappings"}, Config: "Go arena package (GOEXPERIMENT=arenas), one arena per heap; destroy = Arena.Free; no individual frees, so only the fill workloads"},
 		&peer{Name: "mimalloc", Lib: "mimalloc", Var: "heap", Config: "mi_heap_new per heap, owned by its thread (shared churn: mi_malloc, mimalloc has no heap shared by threads)"},
 		&peer{Name: "mimalloc-arena", Lib: "mimalloc", Var: "arena", Config: "mi_reserve_os_memory_ex exclusive arena (64 MiB, or the workload's reserve) + mi_heap_new_in_arena"},
 		&peer{Name: "jemalloc", Lib: "jemalloc", Var: "arena", Config: "arenas.create per heap, tcache.create per thread, mallocx/dallocx; destroy = arena.<i>.destroy"},
@@ -39,6 +43,8 @@ func peers() []*peer {
 		&peer{Name: "mimalloc-huge", Lib: "mimalloc", Var: "heap", Env: []string{"MIMALLOC_LARGE_OS_PAGES=1"}, Config: "mi_heap_new, MIMALLOC_LARGE_OS_PAGES=1"},
 		&peer{Name: "jemalloc-thp", Lib: "jemalloc", Var: "arena", Env: []string{"MALLOC_CONF=thp:always,metadata_thp:always"}, Config: "as jemalloc, MALLOC_CONF=thp:always,metadata_thp:always"},
 		&peer{Name: "glibc-thp", Lib: "glibc", Var: "malloc", Env: []string{"GLIBC_TUNABLES=glibc.malloc.hugetlb=1"}, Config: "glibc malloc, GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (madvise THP)"},
+		&peer{Name: "floor-4k", Floor: true, Only: []string{"seed", "destroy"}, Config: "floor: every byte of one fresh mapping of the same size written (4 KiB pages); destroy = its munmap"},
+		&peer{Name: "floor-thp", Floor: true, Only: []string{"seed", "destroy"}, Config: "floor: as floor-4k, 2 MiB aligned with MADV_HUGEPAGE; rejected when under 90% huge pages"},
 		&peer{Name: "go-noop", Floor: true, Config: "no-op allocator in the Go harness: one scratch block, frees nothing (harness cost)"},
 		&peer{Name: "c-noop", Lib: "noop", Var: "noop", Floor: true, Config: "no-op allocator in the C harness: one scratch block, frees nothing (harness cost)"},
 	)
@@ -70,6 +76,10 @@ func buildPeers(ps []*peer, dir string) error {
 	built := map[string]string{}
 	failed := map[string]string{}
 	for _, p := range ps {
+		if p.arenas {
+			p.bin, p.skip = buildArenas(dir)
+			continue
+		}
 		if !p.isC() {
 			p.bin = self
 			continue
@@ -102,4 +112,25 @@ func buildPeers(ps []*peer, dir string) error {
 		p.bin = bin
 	}
 	return nil
+}
+
+// buildArenas builds the worker again with GOEXPERIMENT=arenas, from the
+// bench module in the current directory (where "go run ." runs), and
+// returns its path or why it cannot.
+func buildArenas(dir string) (bin, skip string) {
+	mod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil || !strings.HasSuffix(strings.TrimSpace(string(mod)), filepath.Join("bench", "go.mod")) {
+		return "", "run from the bench directory to build the GOEXPERIMENT=arenas worker"
+	}
+	bin = filepath.Join(dir, "worker-arenas")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = filepath.Dir(strings.TrimSpace(string(mod)))
+	cmd.Env = append(os.Environ(), "GOEXPERIMENT=arenas")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+		why := fmt.Sprintf("GOEXPERIMENT=arenas build failed: %v: %s", err, first)
+		fmt.Fprintln(os.Stderr, "bench: skipping go-arena:", why)
+		return "", why
+	}
+	return bin, ""
 }

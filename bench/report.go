@@ -19,6 +19,7 @@ type cell struct {
 }
 
 type report struct {
+	args    []string // the command line, for the report's first line
 	quick   bool
 	rounds  int
 	wl      []string
@@ -31,8 +32,8 @@ type report struct {
 	elapsed time.Duration
 }
 
-func newReport(quick bool, rounds int, wl []string, ps []*peer, s scale) *report {
-	return &report{quick: quick, rounds: rounds, wl: wl, peers: ps, scale: s, cells: map[string]map[string]*cell{}, notes: map[string][]string{}}
+func newReport(args []string, quick bool, rounds int, wl []string, ps []*peer, s scale) *report {
+	return &report{args: args, quick: quick, rounds: rounds, wl: wl, peers: ps, scale: s, cells: map[string]map[string]*cell{}, notes: map[string][]string{}}
 }
 
 func (r *report) add(c, p string, x result) {
@@ -51,8 +52,7 @@ func (r *report) add(c, p string, x result) {
 	e.checksums = append(e.checksums, x.Checksum)
 }
 
-func (r *report) note(c, p, why string) {
-	n := fmt.Sprintf("%s does not run here: %s.", p, why)
+func (r *report) note(c, n string) {
 	if !slices.Contains(r.notes[c], n) {
 		r.notes[c] = append(r.notes[c], n)
 	}
@@ -78,6 +78,10 @@ func summarize(v []float64) summary {
 // charted) and the other metrics shown beside it.
 func family(c string) (primary string, others []string) {
 	switch {
+	case c == "bubbles":
+		return "blocks", []string{"ms", "array entries", "largest free MiB", "window largest free MiB"}
+	case c == "gc":
+		return "GC CPU s", []string{"GC cycles", "p99 pause ms", "ns/op", "peak RSS MiB", "records"}
 	case strings.HasPrefix(c, "churn"), strings.HasPrefix(c, "sizes"):
 		return "ns/op", nil
 	case c == "seed":
@@ -85,12 +89,20 @@ func family(c string) (primary string, others []string) {
 	case c == "destroy":
 		return "destroy ms", []string{"munmap ms", "alloc ms", "RSS before MiB", "RSS after MiB", "VMAs before", "VMAs after", "largest freed MiB"}
 	}
-	return "ranges per heap", []string{"VMAs before", "alloc ms", "peak RSS MiB"}
+	return "VMAs before", []string{"ranges per heap", "alloc ms", "peak RSS MiB"}
 }
 
-// floorOf is the peer a case's "× floor" column divides by.
-func floorOf(p *peer) string {
-	if p.isC() {
+// higherBetter says the case ranks the largest primary value best.
+func higherBetter(c string) bool { return c == "bubbles" }
+
+// floorOf is the peer a case's "× floor" column divides by, if any.
+func floorOf(p *peer, c string) string {
+	switch {
+	case c == "seed", c == "destroy":
+		return "floor-4k"
+	case !strings.HasPrefix(c, "churn") && !strings.HasPrefix(c, "sizes"):
+		return ""
+	case p.isC():
 		return "c-noop"
 	}
 	return "go-noop"
@@ -102,6 +114,8 @@ var caseTitles = map[string]string{
 	"churn/2t-shared":  "Churn, 2 threads, one shared heap",
 	"seed":             "Seed: two heaps to %s each, 300 B blocks, every byte written; heap A destroyed",
 	"destroy":          "Destroy: one heap of %d live 64 B blocks",
+	"bubbles":          "Bubbles: 100 B blocks and a doubling array of their 4-byte addresses in %s, until allocation fails",
+	"gc":               "GC relief: %s of 64–512 B records behind one index, while allocating garbage",
 }
 
 func (r *report) title(c string) string {
@@ -110,6 +124,14 @@ func (r *report) title(c string) string {
 		return fmt.Sprintf(caseTitles[c], mib(r.scale.seedPer))
 	case c == "destroy":
 		return fmt.Sprintf(caseTitles[c], r.scale.destroyBlocks)
+	case c == "bubbles":
+		space := "the 2 GiB Win32 window (vmem.Win32)"
+		if r.scale.quick {
+			space = "a 64 MiB window"
+		}
+		return fmt.Sprintf(caseTitles[c], space)
+	case c == "gc":
+		return fmt.Sprintf(caseTitles[c], mib(r.scale.gcTotal))
 	case strings.HasPrefix(c, "sizes/"):
 		return "Alloc+Free pair, " + strings.TrimPrefix(c, "sizes/") + " B"
 	case strings.HasPrefix(c, "mappings/"):
@@ -130,7 +152,7 @@ func (r *report) write(path string) error {
 		mode = "QUICK (tiny sizes: smoke test only, not for timing claims)"
 	}
 	fmt.Fprintf(&b, "# zebra benchmarks\n\nWritten by `cd bench && go run . %s` on %s in %s. Mode: **%s**, %d interleaved round(s): every round runs every case on every peer in turn (A B C A B C ...), each in a fresh process.\n\n",
-		strings.Join(os.Args[1:], " "), time.Now().UTC().Format("2006-01-02 15:04 UTC"), r.elapsed.Round(time.Second), mode, r.rounds)
+		strings.Join(r.args, " "), time.Now().UTC().Format("2006-01-02 15:04 UTC"), r.elapsed.Round(time.Second), mode, r.rounds)
 	r.machine(&b)
 	b.WriteString("\nCells are the median over rounds with the min–max range; \"× best\" divides by the best non-floor peer's median, \"× floor\" by the floor's (the no-op allocator in the same harness for churn and sizes). \"checksum\" is the sum of the bytes the peer read back from its blocks: rows of one case must agree (the no-op floor writes into one shared scratch block, so its churn checksum differs by design).\n")
 	for _, c := range r.cases {
@@ -180,9 +202,16 @@ func (r *report) table(b *strings.Builder, c string) {
 	row := r.cells[c]
 	fmt.Fprintf(b, "\n## %s\n\n", r.title(c))
 	best := math.Inf(1)
+	if higherBetter(c) {
+		best = math.Inf(-1)
+	}
 	for _, p := range r.peers {
 		if e := row[p.Name]; e != nil && !p.Floor {
-			best = min(best, summarize(e.values[primary]).med)
+			if m := summarize(e.values[primary]).med; higherBetter(c) {
+				best = max(best, m)
+			} else {
+				best = min(best, m)
+			}
 		}
 	}
 	hdr := []string{"peer", primary + " (median)", "min–max", "× best", "× floor"}
@@ -201,7 +230,7 @@ func (r *report) table(b *strings.Builder, c string) {
 			ratio = fmt.Sprintf("%.2f", s.med/best)
 		}
 		fl := "—"
-		if f := row[floorOf(p)]; f != nil && !p.Floor && strings.HasPrefix(primary, "ns") {
+		if f := row[floorOf(p, c)]; f != nil && !p.Floor {
 			if fm := summarize(f.values[primary]).med; fm > 0 {
 				fl = fmt.Sprintf("%.1f", s.med/fm)
 			}
@@ -225,7 +254,7 @@ func (r *report) table(b *strings.Builder, c string) {
 		cols = append(cols, ck)
 		fmt.Fprintf(b, "| %s |\n", strings.Join(cols, " | "))
 	}
-	if len(sums) > 1 {
+	if len(sums) > 1 && c != "bubbles" {
 		var parts []string
 		for k, v := range sums {
 			parts = append(parts, fmt.Sprintf("%d: %s", k, strings.Join(v, ", ")))

@@ -113,14 +113,30 @@ func worker(args []string) error {
 	touch := fs.String("touch", "all", "fill: all or first")
 	destroy := fs.Bool("destroy", true, "fill: destroy the first heap")
 	prefix := fs.String("prefix", "", "fill: prefix of the dump files")
+	huge := fs.Bool("huge", false, "floor: 2 MiB aligned, MADV_HUGEPAGE")
+	quickMode := fs.Bool("quick", false, "bubbles: a 64 MiB window instead of 2 GiB")
+	ops := fs.Int("ops", 0, "gc: units of work")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	switch args[0] {
+	case "floor":
+		return floorGo(*per, *huge)
+	case "bubbles":
+		for _, z := range zebraPeers {
+			if z.Name == *name {
+				return bubblesGo(z, *quickMode)
+			}
+		}
+		return fmt.Errorf("worker: bubbles: %q is not a zebra peer", *name)
 	}
 	p, ok := goPeers[*name]
 	if !ok {
 		return fmt.Errorf("worker: unknown peer %q", *name)
 	}
 	switch args[0] {
+	case "gc":
+		return gcReliefGo(p, *per, *ops)
 	case "churn":
 		return churnGo(p, *tracePath, *threads, *shared)
 	case "sizes":
@@ -285,6 +301,12 @@ func fillGo(p goPeer, nheaps, per, size, reserve int, all, destroy bool, prefix 
 		}
 	}
 	blocks := per / size
+	// Blocks are filled by copying from a pattern (a memmove, as the C
+	// side's memset), not by a byte loop that would charge Go peers more.
+	pat := make([]byte, 256*size)
+	for i := range pat {
+		pat[i] = byte(i / size)
+	}
 	ls := make([][]unsafe.Pointer, nheaps)
 	for i := range ls {
 		ls[i] = make([]unsafe.Pointer, 0, blocks)
@@ -299,9 +321,7 @@ func fillGo(p goPeer, nheaps, per, size, reserve int, all, destroy bool, prefix 
 			b := unsafe.Slice((*byte)(q), size)
 			v := byte(k + i)
 			if all {
-				for j := range b {
-					b[j] = v
-				}
+				copy(b, pat[int(v)*size:])
 			} else {
 				b[0] = v
 			}

@@ -199,6 +199,9 @@ typedef struct {
 
 static void *churn_thread(void *v) {
 	churn_arg *a = v;
+	// A private heap is made by the thread that uses it: mimalloc heaps
+	// belong to the thread that created them.
+	if (!a->h) a->h = heap_new(0);
 	handle_t t = open_handle(a->h);
 	volatile unsigned char **slots = calloc(nslots, sizeof *slots);
 	if (!slots) die("calloc slots");
@@ -237,7 +240,7 @@ static void churn(const char *path, int threads, int shared) {
 	churn_arg args[64];
 	heap_t *one = shared ? heap_new(0) : NULL;
 	for (int i = 0; i < threads; i++) {
-		args[i] = (churn_arg){.h = shared ? one : heap_new(0), .start = &b};
+		args[i] = (churn_arg){.h = one, .start = &b};
 		if (pthread_create(&tid[i], NULL, churn_thread, &args[i]) != 0) die("pthread_create");
 	}
 	pthread_barrier_wait(&b);
