@@ -1,0 +1,29 @@
+//go:build goexperiment.arenas
+
+package main
+
+import (
+	"arena"
+	"unsafe"
+)
+
+// Go's experimental arenas, built only with GOEXPERIMENT=arenas (the runner
+// builds a second worker for them). An arena frees only all at once, so
+// this peer runs only the workloads without individual frees.
+func init() {
+	goPeers["go-arena"] = goPeer{newHeap: func(string, int) (goHeap, error) { return &arenaHeap{a: arena.NewArena()}, nil }}
+}
+
+type arenaHeap struct{ a *arena.Arena }
+
+func (h *arenaHeap) Alloc(n int) (unsafe.Pointer, error) {
+	return unsafe.Pointer(unsafe.SliceData(arena.MakeSlice[byte](h.a, n, n))), nil
+}
+
+// Free does nothing: an arena has no individual frees.
+func (h *arenaHeap) Free(unsafe.Pointer) error { return nil }
+
+func (h *arenaHeap) Destroy() error {
+	h.a.Free()
+	return nil
+}

@@ -1,0 +1,371 @@
+// Command bench is zebra's benchmark suite: every workload on every peer
+// (zebra's heaps, Go's allocator, mimalloc, jemalloc, glibc, no-op floors),
+// interleaved over rounds, written up as BENCHMARKS.md with charts. See
+// README.md for how to run it and what each workload measures.
+package main
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "worker" {
+		if err := worker(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench worker:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// workloads in the order they run and are reported.
+var allWorkloads = []string{"churn", "sizes", "seed", "destroy", "mappings", "bubbles", "gc"}
+
+// scale holds the sizes of one mode: full (the figures) or quick
+// (tiny, for CI).
+type scale struct {
+	quick         bool
+	slots, ops    int
+	sizes         [][2]int // size, iterations
+	seedPer       int      // bytes per heap
+	seedReserve   int      // heap B's reserve
+	destroyBlocks int
+	mapPer        int // bytes per heap in the mappings workload
+	gcTotal       int // bytes of records in the GC relief
+	gcOps         int // its units of work
+}
+
+var full = scale{
+	slots: 100_000, ops: 10_000_000,
+	sizes:   [][2]int{{16, 1_000_000}, {64, 1_000_000}, {256, 1_000_000}, {1 << 10, 1_000_000}, {16 << 10, 200_000}, {256 << 10, 20_000}, {4 << 20, 2_000}},
+	seedPer: 200 << 20, seedReserve: 150 << 20, destroyBlocks: 1 << 20, mapPer: 8 << 20,
+	gcTotal: 1 << 30, gcOps: 4_000_000,
+}
+
+var quick = scale{
+	quick: true,
+	slots: 10_000, ops: 200_000,
+	sizes:   [][2]int{{16, 20_000}, {64, 20_000}, {256, 20_000}, {1 << 10, 20_000}, {16 << 10, 4_000}, {256 << 10, 400}, {4 << 20, 40}},
+	seedPer: 8 << 20, seedReserve: 6 << 20, destroyBlocks: 50_000, mapPer: 1 << 20,
+	gcTotal: 32 << 20, gcOps: 200_000,
+}
+
+// job is one measurement: one process per peer per round.
+type job struct {
+	name     string // the case it reports ("churn/1t", "seed", ...)
+	workload string // what the worker runs: churn, sizes, fill, floor
+	threads  int
+	shared   bool
+	sizes    [][2]int
+	heaps    int
+	per      int
+	size     int
+	reserve  int
+	touchAll bool
+	destroy  bool
+	ops      int
+	quick    bool
+}
+
+func jobs(workloads []string, s scale) []job {
+	var js []job
+	for _, w := range workloads {
+		switch w {
+		case "churn":
+			js = append(js,
+				job{name: "churn/1t", workload: "churn", threads: 1},
+				job{name: "churn/2t-private", workload: "churn", threads: 2},
+				job{name: "churn/2t-shared", workload: "churn", threads: 2, shared: true})
+		case "sizes":
+			js = append(js, job{name: "sizes", workload: "sizes", sizes: s.sizes})
+		case "seed":
+			js = append(js, job{name: "seed", workload: "fill", heaps: 2, per: s.seedPer, size: 300, reserve: s.seedReserve, touchAll: true, destroy: true})
+		case "destroy":
+			js = append(js, job{name: "destroy", workload: "fill", heaps: 1, per: 64 * s.destroyBlocks, size: 64, touchAll: true, destroy: true})
+		case "bubbles":
+			js = append(js, job{name: "bubbles", workload: "bubbles", quick: s.quick})
+		case "gc":
+			js = append(js, job{name: "gc", workload: "gc", per: s.gcTotal, ops: s.gcOps})
+		case "mappings":
+			for _, n := range []int{4, 16, 64} {
+				js = append(js, job{name: fmt.Sprintf("mappings/%d", n), workload: "fill", heaps: n, per: s.mapPer, size: 1 << 10})
+			}
+		}
+	}
+	return js
+}
+
+// skipJob says whether a peer sits a job out and, when the reader should
+// know, why (a note under the case's table).
+func skipJob(p *peer, j job) (skip bool, why string) {
+	base, _, _ := strings.Cut(j.name, "/")
+	switch {
+	case len(p.Only) > 0 && !slices.Contains(p.Only, base):
+		return true, ""
+	case j.shared && p.Name == "mimalloc-arena":
+		return true, "mimalloc-arena does not run: mimalloc heaps serve only their own thread; the shared row is mimalloc's mi_malloc"
+	case j.workload == "bubbles" && !p.zebra:
+		return true, "Only zebra's rows run: the emulated 2 GiB window is a zebra vmem.Space; the C peers and Go's allocator have only the real 64-bit address space, where nothing runs out"
+	case j.workload == "gc" && (p.isC() || p.Floor):
+		return true, "Only the Go-side peers run: the C peers have no garbage collector to relieve"
+	}
+	return false, ""
+}
+
+// argv is the command line of one job for one peer.
+func argv(p *peer, j job, prefix string) []string {
+	if p.isC() {
+		v := p.Var
+		if j.shared && p.Lib == "mimalloc" {
+			v = "shared"
+		}
+		switch j.workload {
+		case "churn":
+			return []string{p.bin, "churn", v, j.trace(), strconv.Itoa(j.threads), b01(j.shared)}
+		case "sizes":
+			a := []string{p.bin, "sizes", v}
+			for _, s := range j.sizes {
+				a = append(a, fmt.Sprintf("%d:%d", s[0], s[1]))
+			}
+			return a
+		}
+		touch := "first"
+		if j.touchAll {
+			touch = "all"
+		}
+		return []string{p.bin, "fill", v, strconv.Itoa(j.heaps), strconv.Itoa(j.per), strconv.Itoa(j.size), strconv.Itoa(j.reserve), touch, b01(j.destroy), prefix}
+	}
+	a := []string{p.bin, "worker", j.workload, "-peer", p.Name}
+	if strings.HasPrefix(p.Name, "floor-") {
+		return []string{p.bin, "worker", "floor", "-per", strconv.Itoa(j.heaps * j.per), "-huge=" + strconv.FormatBool(p.Name == "floor-thp")}
+	}
+	switch j.workload {
+	case "bubbles":
+		return append(a, "-quick="+strconv.FormatBool(j.quick))
+	case "gc":
+		return append(a, "-per", strconv.Itoa(j.per), "-ops", strconv.Itoa(j.ops))
+	case "churn":
+		return append(a, "-trace", j.trace(), "-threads", strconv.Itoa(j.threads), "-shared="+strconv.FormatBool(j.shared))
+	case "sizes":
+		for _, s := range j.sizes {
+			a = append(a, fmt.Sprintf("%d:%d", s[0], s[1]))
+		}
+		return a
+	}
+	return append(a, "-heaps", strconv.Itoa(j.heaps), "-per", strconv.Itoa(j.per), "-size", strconv.Itoa(j.size),
+		"-reserve", strconv.Itoa(j.reserve), "-touch="+map[bool]string{true: "all", false: "first"}[j.touchAll],
+		"-destroy="+strconv.FormatBool(j.destroy), "-prefix", prefix)
+}
+
+func b01(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// tracePath is where this run's churn trace lives.
+var tracePath string
+
+func (job) trace() string { return tracePath }
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	quickMode := fs.Bool("quick", false, "tiny sizes and one round (CI)")
+	rounds := fs.Int("rounds", 5, "interleaved rounds (at least 5 in full mode for the committed report)")
+	list := fs.String("workloads", strings.Join(allWorkloads, ","), "comma-separated workloads: "+strings.Join(allWorkloads, ", "))
+	only := fs.String("peers", "", "comma-separated peers to run (default: all)")
+	out := fs.String("o", "BENCHMARKS.md", "the report to write; charts go beside it")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	s := full
+	if *quickMode {
+		s = quick
+		if !isSet(fs, "rounds") {
+			*rounds = 1
+		}
+	}
+	if *rounds < 1 {
+		return fmt.Errorf("--rounds %d: need at least 1", *rounds)
+	}
+	var wl []string
+	for w := range strings.SplitSeq(*list, ",") {
+		w = strings.TrimSpace(w)
+		if !slices.Contains(allWorkloads, w) {
+			return fmt.Errorf("--workloads: unknown workload %q (have %s)", w, strings.Join(allWorkloads, ", "))
+		}
+		wl = append(wl, w)
+	}
+	ps := peers()
+	if *only != "" {
+		var keep []*peer
+		for n := range strings.SplitSeq(*only, ",") {
+			i := slices.IndexFunc(ps, func(p *peer) bool { return p.Name == n })
+			if i < 0 {
+				return fmt.Errorf("--peers: unknown peer %q", n)
+			}
+			keep = append(keep, ps[i])
+		}
+		ps = keep
+	}
+	dir, err := os.MkdirTemp("", "zebra-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := buildPeers(ps, dir); err != nil {
+		return err
+	}
+	js := jobs(wl, s)
+	if slices.Contains(wl, "churn") {
+		tracePath = filepath.Join(dir, "churn.trace")
+		if err := writeTrace(tracePath, s.slots, s.ops); err != nil {
+			return err
+		}
+	}
+	rep := newReport(args, *quickMode, *rounds, wl, ps, s)
+	start := time.Now()
+	for r := range *rounds {
+		rep.loads = append(rep.loads, loadAverage())
+		for _, j := range js {
+			for _, p := range ps {
+				if p.skip != "" {
+					continue
+				}
+				if skip, why := skipJob(p, j); skip {
+					if why != "" {
+						rep.note(j.name, why)
+					}
+					continue
+				}
+				prefix := filepath.Join(dir, fmt.Sprintf("%s-%s-%d", strings.ReplaceAll(j.name, "/", "_"), p.Name, r))
+				res, err := runOne(p, j, prefix)
+				if err != nil {
+					return fmt.Errorf("%s on %s, round %d: %w", j.name, p.Name, r+1, err)
+				}
+				for _, x := range res {
+					if hp, ok := x.Values["huge page %"]; ok && p.Name == "floor-thp" && hp < 90 {
+						rep.note(x.Case, fmt.Sprintf("floor-thp rejected in round %d: only %.0f%% of its memory came as huge pages (needs 90%%).", r+1, hp))
+						continue
+					}
+					rep.add(x.Case, p.Name, x)
+				}
+			}
+		}
+		fmt.Fprintf(os.Stderr, "bench: round %d/%d done after %s\n", r+1, *rounds, time.Since(start).Round(time.Second))
+	}
+	rep.elapsed = time.Since(start)
+	return rep.write(*out)
+}
+
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// runOne runs one job for one peer in its own process and returns its
+// results, renamed to the job's case and, for fill jobs, completed with the
+// analysis of the memory maps it dumped.
+func runOne(p *peer, j job, prefix string) ([]result, error) {
+	a := argv(p, j, prefix)
+	cmd := exec.Command(a[0], a[1:]...)
+	cmd.Env = append(os.Environ(), p.Env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	outp, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	var res []result
+	sc := bufio.NewScanner(strings.NewReader(string(outp)))
+	for sc.Scan() {
+		line, ok := strings.CutPrefix(sc.Text(), "RESULT\t")
+		if !ok {
+			continue
+		}
+		var r result
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return nil, fmt.Errorf("bad result line %q: %v", line, err)
+		}
+		if j.workload != "sizes" {
+			r.Case = j.name
+		}
+		if j.workload == "fill" && !strings.HasPrefix(p.Name, "floor-") {
+			if err := analyseFill(&r, j, prefix); err != nil {
+				return nil, err
+			}
+		}
+		res = append(res, r)
+	}
+	if len(res) == 0 {
+		return nil, errors.New("no result printed")
+	}
+	return res, nil
+}
+
+// analyseFill reads the maps and block addresses a fill job dumped.
+func analyseFill(r *result, j job, prefix string) error {
+	defer func() {
+		files, _ := filepath.Glob(prefix + ".*")
+		for _, f := range files {
+			os.Remove(f)
+		}
+	}()
+	before, err := readMaps(prefix + ".before")
+	if err != nil {
+		return err
+	}
+	r.Values["VMAs before"] = float64(len(before))
+	var after []span
+	if j.destroy {
+		if after, err = readMaps(prefix + ".after"); err != nil {
+			return err
+		}
+		r.Values["VMAs after"] = float64(len(after))
+		r.Values["largest freed MiB"] = float64(largestFreed(before, after)) / (1 << 20)
+	}
+	most := 0
+	for i := range j.heaps {
+		if j.destroy && i == 0 {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("%s.addrs.%d", prefix, i))
+		if err != nil {
+			return err
+		}
+		addrs := make([]uint64, len(b)/8)
+		for k := range addrs {
+			addrs[k] = binary.LittleEndian.Uint64(b[8*k:])
+		}
+		m := before
+		if j.destroy {
+			m = after
+		}
+		most = max(most, rangesHolding(m, addrs))
+	}
+	if j.heaps > 1 || !j.destroy {
+		r.Values["ranges per heap"] = float64(most)
+	}
+	return nil
+}

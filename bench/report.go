@@ -1,0 +1,326 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// cell is every round's measurement of one case on one peer.
+type cell struct {
+	values    map[string][]float64
+	checksums []uint64
+}
+
+type report struct {
+	args    []string // the command line, for the report's first line
+	quick   bool
+	rounds  int
+	wl      []string
+	peers   []*peer
+	scale   scale
+	cases   []string                    // in the order first seen
+	cells   map[string]map[string]*cell // case, peer
+	notes   map[string][]string         // case: notes
+	loads   []string                    // load average at the start of each round
+	elapsed time.Duration
+}
+
+func newReport(args []string, quick bool, rounds int, wl []string, ps []*peer, s scale) *report {
+	return &report{args: args, quick: quick, rounds: rounds, wl: wl, peers: ps, scale: s, cells: map[string]map[string]*cell{}, notes: map[string][]string{}}
+}
+
+func (r *report) add(c, p string, x result) {
+	if r.cells[c] == nil {
+		r.cells[c] = map[string]*cell{}
+		r.cases = append(r.cases, c)
+	}
+	e := r.cells[c][p]
+	if e == nil {
+		e = &cell{values: map[string][]float64{}}
+		r.cells[c][p] = e
+	}
+	for k, v := range x.Values {
+		e.values[k] = append(e.values[k], v)
+	}
+	e.checksums = append(e.checksums, x.Checksum)
+}
+
+func (r *report) note(c, n string) {
+	if !slices.Contains(r.notes[c], n) {
+		r.notes[c] = append(r.notes[c], n)
+	}
+}
+
+// summary is the median and range of one metric's rounds.
+type summary struct{ med, lo, hi float64 }
+
+func summarize(v []float64) summary {
+	if len(v) == 0 {
+		return summary{math.NaN(), math.NaN(), math.NaN()}
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	m := s[len(s)/2]
+	if len(s)%2 == 0 {
+		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return summary{m, s[0], s[len(s)-1]}
+}
+
+// family is how a case is reported: its primary metric (the one ranked and
+// charted) and the other metrics shown beside it.
+func family(c string) (primary string, others []string) {
+	switch {
+	case c == "bubbles":
+		return "blocks", []string{"ms", "array entries", "largest free MiB", "window largest free MiB"}
+	case c == "gc":
+		return "GC CPU s", []string{"GC cycles", "p99 pause ms", "ns/op", "peak RSS MiB", "records"}
+	case strings.HasPrefix(c, "churn"), strings.HasPrefix(c, "sizes"):
+		return "ns/op", nil
+	case c == "seed":
+		return "alloc ms", []string{"destroy ms", "peak RSS MiB", "RSS after MiB", "AnonHugePages MiB", "VMAs before", "VMAs after", "ranges per heap", "largest freed MiB"}
+	case c == "destroy":
+		return "destroy ms", []string{"munmap ms", "alloc ms", "RSS before MiB", "RSS after MiB", "VMAs before", "VMAs after", "largest freed MiB"}
+	}
+	return "VMAs before", []string{"ranges per heap", "alloc ms", "peak RSS MiB"}
+}
+
+// higherBetter says the case ranks the largest primary value best.
+func higherBetter(c string) bool { return c == "bubbles" }
+
+// floorOf is the peer a case's "× floor" column divides by, if any.
+func floorOf(p *peer, c string) string {
+	switch {
+	case c == "seed", c == "destroy":
+		return "floor-4k"
+	case !strings.HasPrefix(c, "churn") && !strings.HasPrefix(c, "sizes"):
+		return ""
+	case p.isC():
+		return "c-noop"
+	}
+	return "go-noop"
+}
+
+var caseTitles = map[string]string{
+	"churn/1t":         "Churn, 1 thread",
+	"churn/2t-private": "Churn, 2 threads, a private heap each",
+	"churn/2t-shared":  "Churn, 2 threads, one shared heap",
+	"seed":             "Seed: two heaps to %s each, 300 B blocks, every byte written; heap A destroyed",
+	"destroy":          "Destroy: one heap of %d live 64 B blocks",
+	"bubbles":          "Bubbles: 100 B blocks and a doubling array of their 4-byte addresses in %s, until allocation fails",
+	"gc":               "GC relief: %s of 64–512 B records behind one index, while allocating garbage",
+}
+
+func (r *report) title(c string) string {
+	switch {
+	case c == "seed":
+		return fmt.Sprintf(caseTitles[c], mib(r.scale.seedPer))
+	case c == "destroy":
+		return fmt.Sprintf(caseTitles[c], r.scale.destroyBlocks)
+	case c == "bubbles":
+		space := "the 2 GiB Win32 window (vmem.Win32)"
+		if r.scale.quick {
+			space = "a 64 MiB window"
+		}
+		return fmt.Sprintf(caseTitles[c], space)
+	case c == "gc":
+		return fmt.Sprintf(caseTitles[c], mib(r.scale.gcTotal))
+	case strings.HasPrefix(c, "sizes/"):
+		return "Alloc+Free pair, " + strings.TrimPrefix(c, "sizes/") + " B"
+	case strings.HasPrefix(c, "mappings/"):
+		return fmt.Sprintf("Mappings: %s heaps growing at once to %s each (1 KiB blocks)", strings.TrimPrefix(c, "mappings/"), mib(r.scale.mapPer))
+	}
+	if t, ok := caseTitles[c]; ok {
+		return t
+	}
+	return c
+}
+
+func mib(n int) string { return fmt.Sprintf("%d MiB", n>>20) }
+
+func (r *report) write(path string) error {
+	var b strings.Builder
+	mode := "full"
+	if r.quick {
+		mode = "QUICK (tiny sizes: smoke test only, not for timing claims)"
+	}
+	fmt.Fprintf(&b, "# zebra benchmarks\n\nWritten by `cd bench && go run . %s` on %s in %s. Mode: **%s**, %d interleaved round(s): every round runs every case on every peer in turn (A B C A B C ...), each in a fresh process.\n\n",
+		strings.Join(r.args, " "), time.Now().UTC().Format("2006-01-02 15:04 UTC"), r.elapsed.Round(time.Second), mode, r.rounds)
+	r.machine(&b)
+	b.WriteString("\nCells are the median over rounds with the min–max range; \"× best\" divides by the best non-floor peer's median, \"× floor\" by the floor's (the no-op allocator in the same harness for churn and sizes). \"checksum\" is the sum of the bytes the peer read back from its blocks: rows of one case must agree (the no-op floor writes into one shared scratch block, so its churn checksum differs by design).\n")
+	for _, c := range r.cases {
+		r.table(&b, c)
+	}
+	b.WriteString("\n## Peers\n\n| peer | configuration |\n|---|---|\n")
+	for _, p := range r.peers {
+		cfg := p.Config
+		if p.skip != "" {
+			cfg += " — **skipped: " + p.skip + "**"
+		}
+		fmt.Fprintf(&b, "| %s | %s |\n", p.Name, cfg)
+	}
+	charts, err := r.charts(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	if len(charts) > 0 {
+		b.WriteString("\n## Charts\n\n")
+		for _, c := range charts {
+			fmt.Fprintf(&b, "![%s](%s)\n\n", c, c)
+		}
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func (r *report) machine(b *strings.Builder) {
+	fmt.Fprintf(b, "## Machine\n\n- CPU: %s, %d logical cores (GOMAXPROCS %d)\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	fmt.Fprintf(b, "- kernel: %s; transparent huge pages: `%s` (defrag `%s`); vm.max_map_count %s\n",
+		readTrim("/proc/sys/kernel/osrelease"), readTrim("/sys/kernel/mm/transparent_hugepage/enabled"),
+		readTrim("/sys/kernel/mm/transparent_hugepage/defrag"), readTrim("/proc/sys/vm/max_map_count"))
+	fmt.Fprintf(b, "- %s; %s; mimalloc %s, jemalloc %s, glibc %s\n", runtime.Version(), firstLine("gcc", "--version"),
+		pkgVersion("libmimalloc-dev"), pkgVersion("libjemalloc-dev"), pkgVersion("libc6"))
+	b.WriteString("- load average (1, 5, 15 min) at the start of each round:")
+	for i, l := range r.loads {
+		fmt.Fprintf(b, " %d: %s;", i+1, l)
+	}
+	b.WriteString("\n")
+}
+
+func (r *report) table(b *strings.Builder, c string) {
+	primary, others := family(c)
+	row := r.cells[c]
+	fmt.Fprintf(b, "\n## %s\n\n", r.title(c))
+	best := math.Inf(1)
+	if higherBetter(c) {
+		best = math.Inf(-1)
+	}
+	for _, p := range r.peers {
+		if e := row[p.Name]; e != nil && !p.Floor {
+			if m := summarize(e.values[primary]).med; higherBetter(c) {
+				best = max(best, m)
+			} else {
+				best = min(best, m)
+			}
+		}
+	}
+	hdr := []string{"peer", primary + " (median)", "min–max", "× best", "× floor"}
+	hdr = append(hdr, others...)
+	hdr = append(hdr, "checksum")
+	fmt.Fprintf(b, "| %s |\n|%s\n", strings.Join(hdr, " | "), strings.Repeat("---|", len(hdr)))
+	sums := map[uint64][]string{}
+	for _, p := range r.peers {
+		e := row[p.Name]
+		if e == nil {
+			continue
+		}
+		s := summarize(e.values[primary])
+		ratio := "—"
+		if !p.Floor && best > 0 {
+			ratio = fmt.Sprintf("%.2f", s.med/best)
+		}
+		fl := "—"
+		if f := row[floorOf(p, c)]; f != nil && !p.Floor {
+			if fm := summarize(f.values[primary]).med; fm > 0 {
+				fl = fmt.Sprintf("%.1f", s.med/fm)
+			}
+		}
+		cols := []string{p.Name, num(s.med), num(s.lo) + "–" + num(s.hi), ratio, fl}
+		for _, o := range others {
+			v, ok := e.values[o]
+			if !ok {
+				cols = append(cols, "—")
+				continue
+			}
+			cols = append(cols, num(summarize(v).med))
+		}
+		ck := fmt.Sprint(e.checksums[0])
+		if slices.ContainsFunc(e.checksums, func(x uint64) bool { return x != e.checksums[0] }) {
+			ck += " (**differs between rounds**)"
+		}
+		if !p.Floor {
+			sums[e.checksums[0]] = append(sums[e.checksums[0]], p.Name)
+		}
+		cols = append(cols, ck)
+		fmt.Fprintf(b, "| %s |\n", strings.Join(cols, " | "))
+	}
+	if len(sums) > 1 && c != "bubbles" {
+		var parts []string
+		for k, v := range sums {
+			parts = append(parts, fmt.Sprintf("%d: %s", k, strings.Join(v, ", ")))
+		}
+		slices.Sort(parts)
+		fmt.Fprintf(b, "\n**Checksums differ between peers** (%s): some row did different work.\n", strings.Join(parts, "; "))
+	}
+	for _, n := range r.notes[c] {
+		fmt.Fprintf(b, "\n%s\n", n)
+	}
+}
+
+func num(v float64) string {
+	switch a := math.Abs(v); {
+	case math.IsNaN(v):
+		return "—"
+	case a >= 100 || a == math.Trunc(a):
+		return fmt.Sprintf("%.0f", v)
+	case a >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func readTrim(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+func firstLine(name string, args ...string) string {
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		return name + " unknown"
+	}
+	l, _, _ := strings.Cut(string(out), "\n")
+	return l
+}
+
+func pkgVersion(pkg string) string {
+	out, err := exec.Command("dpkg-query", "-W", "-f", "${Version}", pkg).Output()
+	if err != nil || len(out) == 0 {
+		return "not installed"
+	}
+	return string(out)
+}
+
+func loadAverage() string {
+	f := strings.Fields(readTrim("/proc/loadavg"))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -1,0 +1,21 @@
+package main
+
+import "github.com/zebra-heap/zebra/heap"
+
+// zebraPeers are the zebra heap configurations the suite measures: one row
+// each in every table. Add a configuration by adding a row; Config is
+// printed beside the results, so say what the row changes (policy, huge
+// pages, locking, zeroing).
+var zebraPeers = []zebraPeer{
+	{Name: "zebra", Config: "heap.Options{}: Default policy, one lock per heap, no zeroing, 4 KiB pages", Options: heap.Options{}},
+	{Name: "zebra-nt", Config: "heap.Options{Policy: heap.NT}: Windows NT growth, one lock per heap, no zeroing", Options: heap.Options{Policy: heap.NT}},
+	{Name: "zebra-huge", Config: "heap.Options{HugePages: true}: Default policy, 2 MiB-aligned THP (madvise), one lock per heap", Options: heap.Options{HugePages: true}},
+}
+
+// zebraPeer is one row of zebraPeers. Options.Reserve is set per workload
+// (the seed's heap B reserves 150 MiB); Name is set per heap.
+type zebraPeer struct {
+	Name    string
+	Config  string
+	Options heap.Options
+}
