@@ -118,6 +118,8 @@ func skipJob(p *peer, j job) (skip bool, why string) {
 	switch {
 	case len(p.Only) > 0 && !slices.Contains(p.Only, base):
 		return true, ""
+	case j.shared && p.zebra && !goPeers[p.Name].shared:
+		return true, p.Name + " does not run: a NoSerialize heap serves one goroutine at a time"
 	case j.shared && p.Name == "mimalloc-arena":
 		return true, "mimalloc-arena does not run: mimalloc heaps serve only their own thread; the shared row is mimalloc's mi_malloc"
 	case j.workload == "bubbles" && !p.zebra:

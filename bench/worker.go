@@ -48,7 +48,7 @@ var goPeers = map[string]goPeer{
 func init() {
 	for _, z := range zebraPeers {
 		o := z.Options
-		goPeers[z.Name] = goPeer{shared: true, newHeap: func(name string, reserve int) (goHeap, error) {
+		goPeers[z.Name] = goPeer{shared: !o.NoSerialize, newHeap: func(name string, reserve int) (goHeap, error) {
 			o := o
 			o.Name, o.Reserve = name, reserve
 			return heap.New(o)

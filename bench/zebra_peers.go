@@ -7,9 +7,10 @@ import "github.com/zebra-heap/zebra/heap"
 // printed beside the results, so say what the row changes (policy, huge
 // pages, locking, zeroing).
 var zebraPeers = []zebraPeer{
-	{Name: "zebra", Config: "heap.Options{}: Default policy, one lock per heap, no zeroing, 4 KiB pages", Options: heap.Options{}},
-	{Name: "zebra-nt", Config: "heap.Options{Policy: heap.NT}: Windows NT growth, one lock per heap, no zeroing", Options: heap.Options{Policy: heap.NT}},
-	{Name: "zebra-huge", Config: "heap.Options{HugePages: true}: Default policy, 2 MiB-aligned THP (madvise), one lock per heap", Options: heap.Options{HugePages: true}},
+	{Name: "zebra", Config: "heap.Options{}: Default policy, per-P shards (a lock each), no zeroing, 4 KiB pages", Options: heap.Options{}},
+	{Name: "zebra-nt", Config: "heap.Options{Policy: heap.NT}: Windows NT growth, per-P shards, no zeroing", Options: heap.Options{Policy: heap.NT}},
+	{Name: "zebra-huge", Config: "heap.Options{HugePages: true}: Default policy, 2 MiB-aligned THP (madvise), per-P shards", Options: heap.Options{HugePages: true}},
+	{Name: "zebra-noser", Config: "heap.Options{NoSerialize: true}: Default policy, one goroutine at a time, no locks (HEAP_NO_SERIALIZE)", Options: heap.Options{NoSerialize: true}},
 }
 
 // zebraPeer is one row of zebraPeers. Options.Reserve is set per workload

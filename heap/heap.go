@@ -7,7 +7,9 @@ package heap
 // bytes, or SegmentReserve), every reservation made to grow, and every range
 // added in place by Reservation.Extend (below, a new segment; above, the last
 // segment simply gets longer). Segments are few, so they are Go structs in a
-// slice sorted by address; Free finds a pointer's segment by binary search.
+// slice sorted by address; Free finds a pointer's segment by binary search
+// in a copy of that slice published atomically whenever it changes, so the
+// lookup takes no lock: pointer → segment → page descriptor → slab record.
 //
 // Everything else is out of band and off the Go heap, in the heap's own
 // metadata reservation (meta.go): a page table with one 16-byte descriptor
@@ -20,7 +22,17 @@ package heap
 // enough for a heap filling the space (up to 64 GiB; about 35 bytes of
 // address space per page, committed as used), so that no later metadata
 // reservation lands where the heap extends in place. The tables are chunked
-// and addressed by index, so they grow without moving.
+// and addressed by index, so they grow without moving. Every metadata
+// reservation keeps a guard (a page, or the allocation granularity) at each
+// end that is never committed: a write running off the last block of a
+// neighbouring segment faults instead of rewriting descriptors.
+//
+// Corrupt metadata (a wild write from elsewhere) is met with bounds checks,
+// not trust: walks stop at runs that leave their segment, links and ids
+// past the tables read a scratch entry and poison the heap, slab records are
+// checked against the page table before blocks are carved from them, and
+// each slab's busy bitmap carries a signature Validate checks. The call that
+// meets corruption returns ErrCorrupt; so does every later call but Destroy.
 //
 // Back end (pages.go). Free pages form runs; only a run's head and tail
 // descriptors carry its length (boundary tags out of band), every other page
@@ -40,9 +52,11 @@ package heap
 // that the block is busy, so interior pointers and double frees are errors,
 // not corruption.
 //
-// Commit (pages.go). Pages are committed when a run is handed out (at least
-// SegmentCommit at a time) through the reservation's watermark, so on Linux a
-// heap costs at most two mappings per reservation. The watermark is one
+// Commit (pages.go). Pages are committed when a run is handed out through
+// the reservation's watermark, at least SegmentCommit and 256 KiB at a time
+// (4 MiB with huge pages), and the pages committed ahead are marked so
+// that the next runs need no system call; on Linux a heap costs at most two
+// mappings per reservation. The watermark is one
 // interval, so a segment added below a reservation hands out its runs from
 // the top and commits downward, next to the interval; from the bottom, the
 // interval would cover the whole new segment at its first use. Each descriptor remembers
@@ -64,9 +78,18 @@ package heap
 // numbers are 32-bit, so a heap holds at most 2^32-1 pages (16 TiB of 4 KiB
 // pages) and larger requests fail with ErrTooLarge.
 //
-// Concurrency: one mutex per heap, nothing shared between heaps on Alloc or
-// Free. vmem's registry lock is taken only when the heap's address space
-// changes: to reserve, to extend in place and to release.
+// Concurrency (shard.go): the front end is split into one shard per P, each
+// with its own lock, current slabs and partial lists; a slab belongs to the
+// shard that made it. Alloc of a small block locks only the shard of the P
+// it runs on; Free locks the owner of the block's slab, found without any
+// lock. The heap's own mutex guards the back end (pages, segments, growth,
+// huge blocks, slab records) and is taken to get or return a slab's pages
+// and for large blocks. Lock order: shard, then heap; operations that need
+// the whole heap still (Stats, Validate, Walk, Compact, Reset, Destroy) take
+// every shard's lock and then the heap's. Options.NoSerialize makes one
+// shard and takes no lock at all. vmem's registry lock is taken only when
+// the heap's address space changes: to reserve, to extend in place and to
+// release.
 
 import (
 	"errors"
@@ -85,7 +108,8 @@ import (
 func MetadataOwner(name string) string { return name + " (metadata)" }
 
 // A Heap is a private heap outside the Go garbage-collected heap. It is safe
-// for concurrent use. See the package documentation for the rules of
+// for concurrent use unless made with Options.NoSerialize; Destroy must not
+// run at the same time as other calls on the heap. See the package documentation for the rules of
 // off-heap memory, and Options for its parameters.
 type Heap struct {
 	mu      sync.Mutex
