@@ -1,0 +1,319 @@
+//go:build windows
+
+package winapi
+
+import (
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+)
+
+// The NT heap: ntdll's Rtl*Heap calls and kernel32's heap walking and
+// Toolhelp heap lists. Sources: the Windows SDK headers winnt.h (HEAP_*
+// flags, RTL_HEAP_PARAMETERS), minwinbase.h (PROCESS_HEAP_ENTRY), heapapi.h
+// and tlhelp32.h (HEAPLIST32), and the ntdll prototypes as documented on
+// learn.microsoft.com (RtlCreateHeap, RtlAllocateHeap, RtlFreeHeap,
+// RtlSizeHeap, RtlDestroyHeap) and in Wine's include/winternl.h.
+
+// Heap flags (winnt.h).
+const (
+	HeapNoSerialize           = 0x00000001
+	HeapGrowable              = 0x00000002
+	HeapZeroMemory            = 0x00000008
+	HeapReallocInPlaceOnly    = 0x00000010
+	HeapTailCheckingEnabled   = 0x00000020
+	HeapFreeCheckingEnabled   = 0x00000040
+	HeapCreateSegmentHeap     = 0x00000100
+	HeapClass1                = 0x00001000 // private heap class, the document's flag
+	HeapCompatibilityInfo     = 0          // HeapInformationClass of HeapQueryInformation
+	HeapCompatibilityStandard = 0          // HeapQueryInformation: no front end
+	HeapCompatibilityLFH      = 2          // HeapQueryInformation: low-fragmentation heap
+)
+
+// PROCESS_HEAP_ENTRY.wFlags.
+const (
+	ProcessHeapRegion           = 0x0001
+	ProcessHeapUncommittedRange = 0x0002
+	ProcessHeapEntryBusy        = 0x0004
+)
+
+// RtlHeapParameters is RTL_HEAP_PARAMETERS. Zero fields take the system's
+// defaults; Length must be set to its size.
+type RtlHeapParameters struct {
+	Length                     uint32
+	SegmentReserve             uintptr
+	SegmentCommit              uintptr
+	DeCommitFreeBlockThreshold uintptr
+	DeCommitTotalFreeThreshold uintptr
+	MaximumAllocationSize      uintptr
+	VirtualMemoryThreshold     uintptr
+	InitialCommit              uintptr
+	InitialReserve             uintptr
+	CommitRoutine              uintptr
+	Reserved                   [2]uintptr
+}
+
+// ProcessHeapEntry is PROCESS_HEAP_ENTRY with its union read as the
+// Region variant (the Block variant's hMem overlaps CommittedSize and
+// UncommittedSize and is of no use here). Data must be zero before the
+// first HeapWalk.
+type ProcessHeapEntry struct {
+	Data            uintptr
+	DataSize        uint32
+	Overhead        uint8
+	RegionIndex     uint8
+	Flags           uint16
+	CommittedSize   uint32 // for a ProcessHeapRegion entry
+	UncommittedSize uint32 // for a ProcessHeapRegion entry
+	FirstBlock      uintptr
+	LastBlock       uintptr
+}
+
+// HeapList32 is HEAPLIST32 (tlhelp32.h).
+type HeapList32 struct {
+	Size      uintptr
+	ProcessID uint32
+	HeapID    uintptr // the heap's handle, which is its base address
+	Flags     uint32  // HF32_DEFAULT for the process heap
+}
+
+// HF32Default marks the default process heap in HeapList32.Flags.
+const HF32Default = 1
+
+var (
+	ntdll                     = windows.NewLazySystemDLL("ntdll.dll")
+	kernel32                  = windows.NewLazySystemDLL("kernel32.dll")
+	procRtlCreateHeap         = ntdll.NewProc("RtlCreateHeap")
+	procRtlDestroyHeap        = ntdll.NewProc("RtlDestroyHeap")
+	procRtlAllocateHeap       = ntdll.NewProc("RtlAllocateHeap")
+	procRtlFreeHeap           = ntdll.NewProc("RtlFreeHeap")
+	procRtlReAllocateHeap     = ntdll.NewProc("RtlReAllocateHeap")
+	procRtlSizeHeap           = ntdll.NewProc("RtlSizeHeap")
+	procRtlValidateHeap       = ntdll.NewProc("RtlValidateHeap")
+	procRtlCompactHeap        = ntdll.NewProc("RtlCompactHeap")
+	procHeapCreate            = kernel32.NewProc("HeapCreate")
+	procHeapWalk              = kernel32.NewProc("HeapWalk")
+	procHeapLock              = kernel32.NewProc("HeapLock")
+	procHeapUnlock            = kernel32.NewProc("HeapUnlock")
+	procHeapQueryInformation  = kernel32.NewProc("HeapQueryInformation")
+	procGetProcessHeaps       = kernel32.NewProc("GetProcessHeaps")
+	procHeap32ListFirst       = kernel32.NewProc("Heap32ListFirst")
+	procHeap32ListNext        = kernel32.NewProc("Heap32ListNext")
+	procGlobalMemoryStatusEx  = kernel32.NewProc("GlobalMemoryStatusEx")
+	procGetProcessMemoryInfo  = kernel32.NewProc("K32GetProcessMemoryInfo")
+	procQueryWorkingSetEx     = kernel32.NewProc("K32QueryWorkingSetEx")
+	procGetProcessHeapsLoaded = sync.OnceValue(func() bool { return procGetProcessHeaps.Find() == nil })
+)
+
+// RtlCreateHeap calls ntdll!RtlCreateHeap with no base and no lock. It
+// returns 0 on failure; ntdll does not set a last error.
+func RtlCreateHeap(flags uint32, reserve, commit uintptr, params *RtlHeapParameters) uintptr {
+	r, _, _ := procRtlCreateHeap.Call(uintptr(flags), 0, reserve, commit, 0, uintptr(unsafe.Pointer(params)))
+	return r
+}
+
+// HeapCreate calls kernel32!HeapCreate: a growable heap when maximum is 0,
+// a fixed one otherwise.
+func HeapCreate(options uint32, initial, maximum uintptr) (uintptr, error) {
+	r, _, err := procHeapCreate.Call(uintptr(options), initial, maximum)
+	if r == 0 {
+		return 0, err
+	}
+	return r, nil
+}
+
+// RtlDestroyHeap destroys a heap; it reports whether it did (ntdll returns
+// NULL on success and the handle on failure).
+func RtlDestroyHeap(h uintptr) bool {
+	r, _, _ := procRtlDestroyHeap.Call(h)
+	return r == 0
+}
+
+// RtlAllocateHeap returns a block or 0.
+func RtlAllocateHeap(h uintptr, flags uint32, size uintptr) unsafe.Pointer {
+	r, _, _ := procRtlAllocateHeap.Call(h, uintptr(flags), size)
+	return PointerAt(r)
+}
+
+// RtlFreeHeap frees a block and reports success. Passing anything but a
+// busy block of h is undefined behaviour (termination on corruption).
+func RtlFreeHeap(h uintptr, flags uint32, p unsafe.Pointer) bool {
+	r, _, _ := procRtlFreeHeap.Call(h, uintptr(flags), uintptr(p))
+	return byte(r) != 0
+}
+
+// RtlReAllocateHeap resizes a block; it returns 0 when it cannot.
+func RtlReAllocateHeap(h uintptr, flags uint32, p unsafe.Pointer, size uintptr) unsafe.Pointer {
+	r, _, _ := procRtlReAllocateHeap.Call(h, uintptr(flags), uintptr(p), size)
+	return PointerAt(r)
+}
+
+// RtlSizeHeap returns a block's size, or ^uintptr(0) on failure.
+func RtlSizeHeap(h uintptr, flags uint32, p unsafe.Pointer) uintptr {
+	r, _, _ := procRtlSizeHeap.Call(h, uintptr(flags), uintptr(p))
+	return r
+}
+
+// RtlValidateHeap checks the whole heap (p nil) or one block.
+func RtlValidateHeap(h uintptr, flags uint32, p unsafe.Pointer) bool {
+	r, _, _ := procRtlValidateHeap.Call(h, uintptr(flags), uintptr(p))
+	return byte(r) != 0
+}
+
+// RtlCompactHeap coalesces free blocks, decommits what it can and returns
+// the largest committed free block.
+func RtlCompactHeap(h uintptr, flags uint32) uintptr {
+	r, _, _ := procRtlCompactHeap.Call(h, uintptr(flags))
+	return r
+}
+
+// HeapWalk returns the next entry of heap h after e (e.Data zero: the
+// first). It returns false at the end or on error.
+func HeapWalk(h uintptr, e *ProcessHeapEntry) bool {
+	r, _, _ := procHeapWalk.Call(h, uintptr(unsafe.Pointer(e)))
+	return r != 0
+}
+
+// HeapLock and HeapUnlock take and release a heap's lock, so that walking
+// a heap other threads use sees a consistent heap.
+func HeapLock(h uintptr) bool {
+	r, _, _ := procHeapLock.Call(h)
+	return r != 0
+}
+
+// HeapUnlock releases HeapLock.
+func HeapUnlock(h uintptr) { procHeapUnlock.Call(h) }
+
+// HeapCompatibility returns HeapQueryInformation's compatibility value
+// (HeapCompatibilityStandard, 1 for look-aside lists, HeapCompatibilityLFH)
+// and whether the call worked.
+func HeapCompatibility(h uintptr) (uint32, bool) {
+	var v uint32
+	r, _, _ := procHeapQueryInformation.Call(h, HeapCompatibilityInfo, uintptr(unsafe.Pointer(&v)), unsafe.Sizeof(v), 0)
+	return v, r != 0
+}
+
+// GetProcessHeaps returns the calling process's heap handles, the
+// default process heap first.
+func GetProcessHeaps() []uintptr {
+	if !procGetProcessHeapsLoaded() {
+		return nil
+	}
+	hs := make([]uintptr, 64)
+	for {
+		n, _, _ := procGetProcessHeaps.Call(uintptr(len(hs)), uintptr(unsafe.Pointer(&hs[0])))
+		if int(n) <= len(hs) {
+			return hs[:n]
+		}
+		hs = make([]uintptr, n+16) // heaps were created meanwhile: ask again
+	}
+}
+
+// Heap32Lists returns the heaps of a Toolhelp snapshot taken with
+// TH32CS_SNAPHEAPLIST.
+func Heap32Lists(snap windows.Handle) ([]HeapList32, error) {
+	var out []HeapList32
+	hl := HeapList32{Size: unsafe.Sizeof(HeapList32{})}
+	r, _, err := procHeap32ListFirst.Call(uintptr(snap), uintptr(unsafe.Pointer(&hl)))
+	if r == 0 {
+		if err == windows.ERROR_NO_MORE_FILES {
+			return nil, nil
+		}
+		return nil, err
+	}
+	for r != 0 {
+		out = append(out, hl)
+		hl = HeapList32{Size: unsafe.Sizeof(HeapList32{})}
+		r, _, _ = procHeap32ListNext.Call(uintptr(snap), uintptr(unsafe.Pointer(&hl)))
+	}
+	return out, nil
+}
+
+// MemoryStatus is MEMORYSTATUSEX.
+type MemoryStatus struct {
+	Length               uint32
+	MemoryLoad           uint32
+	TotalPhys            uint64
+	AvailPhys            uint64
+	TotalPageFile        uint64 // the commit limit
+	AvailPageFile        uint64
+	TotalVirtual         uint64 // the user address space
+	AvailVirtual         uint64
+	AvailExtendedVirtual uint64
+}
+
+// GlobalMemoryStatus calls GlobalMemoryStatusEx.
+func GlobalMemoryStatus() (MemoryStatus, error) {
+	m := MemoryStatus{Length: uint32(unsafe.Sizeof(MemoryStatus{}))}
+	if r, _, err := procGlobalMemoryStatusEx.Call(uintptr(unsafe.Pointer(&m))); r == 0 {
+		return m, err
+	}
+	return m, nil
+}
+
+// ProcessMemoryCounters is PROCESS_MEMORY_COUNTERS (psapi.h).
+type ProcessMemoryCounters struct {
+	Size                       uint32
+	PageFaultCount             uint32
+	PeakWorkingSetSize         uintptr
+	WorkingSetSize             uintptr
+	QuotaPeakPagedPoolUsage    uintptr
+	QuotaPagedPoolUsage        uintptr
+	QuotaPeakNonPagedPoolUsage uintptr
+	QuotaNonPagedPoolUsage     uintptr
+	PagefileUsage              uintptr // the process's private commit
+	PeakPagefileUsage          uintptr
+}
+
+// GetProcessMemoryInfo calls K32GetProcessMemoryInfo.
+func GetProcessMemoryInfo(h windows.Handle) (ProcessMemoryCounters, error) {
+	c := ProcessMemoryCounters{Size: uint32(unsafe.Sizeof(ProcessMemoryCounters{}))}
+	if r, _, err := procGetProcessMemoryInfo.Call(uintptr(h), uintptr(unsafe.Pointer(&c)), uintptr(c.Size)); r == 0 {
+		return c, err
+	}
+	return c, nil
+}
+
+// QueryWorkingSetEx fills in the attributes of the pages whose
+// VirtualAddress is set in ws.
+func QueryWorkingSetEx(h windows.Handle, ws []windows.PSAPI_WORKING_SET_EX_INFORMATION) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	size := uintptr(len(ws)) * unsafe.Sizeof(ws[0])
+	if r, _, err := procQueryWorkingSetEx.Call(uintptr(h), uintptr(unsafe.Pointer(&ws[0])), size); r == 0 {
+		return err
+	}
+	return nil
+}
+
+// Heap names: package ntheap names the heaps it creates, so that the maps
+// of this process (package vmmap) can label their regions with the name.
+var heapNames sync.Map // heap handle → name
+
+// NameHeap records the name of heap h; an empty name forgets it.
+func NameHeap(h uintptr, name string) {
+	if name == "" {
+		heapNames.Delete(h)
+		return
+	}
+	heapNames.Store(h, name)
+}
+
+// HeapName returns the name recorded for heap h.
+func HeapName(h uintptr) (string, bool) {
+	v, ok := heapNames.Load(h)
+	if !ok {
+		return "", false
+	}
+	return v.(string), true
+}
+
+// PointerAt converts an address outside the Go heap, returned by the
+// system, into a pointer. The conversion is valid for such memory, but go
+// vet's unsafeptr check rejects a plain unsafe.Pointer(addr), which for Go
+// memory would be unsafe.
+func PointerAt(addr uintptr) unsafe.Pointer {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&addr))
+}
