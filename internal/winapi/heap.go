@@ -101,7 +101,6 @@ var (
 	procHeap32ListFirst       = kernel32.NewProc("Heap32ListFirst")
 	procHeap32ListNext        = kernel32.NewProc("Heap32ListNext")
 	procGlobalMemoryStatusEx  = kernel32.NewProc("GlobalMemoryStatusEx")
-	procGetProcessMemoryInfo  = kernel32.NewProc("K32GetProcessMemoryInfo")
 	procQueryWorkingSetEx     = kernel32.NewProc("K32QueryWorkingSetEx")
 	procGetProcessHeapsLoaded = sync.OnceValue(func() bool { return procGetProcessHeaps.Find() == nil })
 )
@@ -168,22 +167,23 @@ func RtlCompactHeap(h uintptr, flags uint32) uintptr {
 	return r
 }
 
-// HeapWalk returns the next entry of heap h after e (e.Data zero: the
-// first). It returns false at the end or on error.
-func HeapWalk(h uintptr, e *ProcessHeapEntry) bool {
-	r, _, _ := procHeapWalk.Call(h, uintptr(unsafe.Pointer(e)))
-	return r != 0
+// WalkHeap calls fn for every entry HeapWalk reports for heap h of the
+// calling process until fn returns false, holding HeapLock so that other
+// threads cannot change the heap meanwhile. fn gets the same entry each
+// time, overwritten by the next step. It returns false if the heap could
+// not be locked (not a heap).
+func WalkHeap(h uintptr, fn func(*ProcessHeapEntry) bool) bool {
+	if r, _, _ := procHeapLock.Call(h); r == 0 {
+		return false
+	}
+	defer procHeapUnlock.Call(h)
+	var e ProcessHeapEntry
+	for {
+		if r, _, _ := procHeapWalk.Call(h, uintptr(unsafe.Pointer(&e))); r == 0 || !fn(&e) {
+			return true
+		}
+	}
 }
-
-// HeapLock and HeapUnlock take and release a heap's lock, so that walking
-// a heap other threads use sees a consistent heap.
-func HeapLock(h uintptr) bool {
-	r, _, _ := procHeapLock.Call(h)
-	return r != 0
-}
-
-// HeapUnlock releases HeapLock.
-func HeapUnlock(h uintptr) { procHeapUnlock.Call(h) }
 
 // HeapCompatibility returns HeapQueryInformation's compatibility value
 // (HeapCompatibilityStandard, 1 for look-aside lists, HeapCompatibilityLFH)
@@ -252,32 +252,18 @@ func GlobalMemoryStatus() (MemoryStatus, error) {
 	return m, nil
 }
 
-// ProcessMemoryCounters is PROCESS_MEMORY_COUNTERS (psapi.h).
-type ProcessMemoryCounters struct {
-	Size                       uint32
-	PageFaultCount             uint32
-	PeakWorkingSetSize         uintptr
-	WorkingSetSize             uintptr
-	QuotaPeakPagedPoolUsage    uintptr
-	QuotaPagedPoolUsage        uintptr
-	QuotaPeakNonPagedPoolUsage uintptr
-	QuotaNonPagedPoolUsage     uintptr
-	PagefileUsage              uintptr // the process's private commit
-	PeakPagefileUsage          uintptr
-}
-
-// GetProcessMemoryInfo calls K32GetProcessMemoryInfo.
-func GetProcessMemoryInfo(h windows.Handle) (ProcessMemoryCounters, error) {
-	c := ProcessMemoryCounters{Size: uint32(unsafe.Sizeof(ProcessMemoryCounters{}))}
-	if r, _, err := procGetProcessMemoryInfo.Call(uintptr(h), uintptr(unsafe.Pointer(&c)), uintptr(c.Size)); r == 0 {
-		return c, err
-	}
-	return c, nil
+// WorkingSetExInfo is PSAPI_WORKING_SET_EX_INFORMATION with the address
+// as a uintptr: x/sys's version holds it as a pointer, which the garbage
+// collector would follow into whatever memory the page is (a free span of
+// the Go heap is a fatal "bad pointer").
+type WorkingSetExInfo struct {
+	VirtualAddress uintptr
+	Attributes     windows.PSAPI_WORKING_SET_EX_BLOCK
 }
 
 // QueryWorkingSetEx fills in the attributes of the pages whose
 // VirtualAddress is set in ws.
-func QueryWorkingSetEx(h windows.Handle, ws []windows.PSAPI_WORKING_SET_EX_INFORMATION) error {
+func QueryWorkingSetEx(h windows.Handle, ws []WorkingSetExInfo) error {
 	if len(ws) == 0 {
 		return nil
 	}

@@ -1,0 +1,100 @@
+//go:build windows
+
+package vmmap
+
+import (
+	"fmt"
+	"sort"
+
+	"golang.org/x/sys/windows"
+
+	"github.com/zebra-heap/zebra/internal/winapi"
+)
+
+// Heaps in Windows maps, as VMMap shows them: every allocation that holds
+// part of a heap is Heap, with the heap's name as its owner.
+//
+// In the calling process GetProcessHeaps lists the heaps and HeapWalk
+// gives each one's regions (segments, Wine's sub-heaps) and the large
+// blocks that have an allocation of their own; the heaps package ntheap
+// created carry its names. Another process's heaps cannot be walked from
+// outside except block by block (Heap32First/Next, one ReadProcessMemory
+// per block); a Toolhelp snapshot (TH32CS_SNAPHEAPLIST) lists their
+// handles, which are the heaps' base addresses, so there the allocation
+// each heap starts, its first segment, is labelled.
+
+// markOwnHeaps labels the calling process's heaps.
+func markOwnHeaps(s *Snapshot) {
+	owners := map[uint64]string{} // allocation base → heap name
+	for i, h := range winapi.GetProcessHeaps() {
+		name, ok := winapi.HeapName(h)
+		if !ok {
+			name = fmt.Sprintf("process heap %d", i)
+		}
+		label := func(addr uintptr) {
+			if b, ok := blockAt(s.Regions, uint64(addr)); ok {
+				owners[b] = name
+			}
+		}
+		label(h)
+		var lo, hi uintptr // the region the walk is in
+		winapi.WalkHeap(h, func(e *winapi.ProcessHeapEntry) bool {
+			switch {
+			case e.Flags&winapi.ProcessHeapRegion != 0:
+				lo, hi = e.Data, e.Data+uintptr(e.CommittedSize)+uintptr(e.UncommittedSize)
+				label(e.Data)
+			case e.Flags&winapi.ProcessHeapEntryBusy != 0 && (e.Data < lo || e.Data >= hi):
+				label(e.Data) // a large block: an allocation of its own
+			}
+			return true
+		})
+	}
+	labelBlocks(s.Regions, owners)
+}
+
+// markForeignHeaps labels the heaps a Toolhelp snapshot lists for pid.
+// It does nothing when the snapshot fails (Wine, for one, lists no heaps
+// of other processes: see the README).
+func markForeignHeaps(s *Snapshot, pid int) {
+	snap, err := windows.CreateToolhelp32Snapshot(windows.TH32CS_SNAPHEAPLIST, uint32(pid))
+	if err != nil {
+		return
+	}
+	defer windows.CloseHandle(snap)
+	lists, err := winapi.Heap32Lists(snap)
+	if err != nil {
+		return
+	}
+	owners := map[uint64]string{}
+	for i, hl := range lists {
+		name := fmt.Sprintf("heap %d", i)
+		if hl.Flags&winapi.HF32Default != 0 {
+			name = "process heap"
+		}
+		if b, ok := blockAt(s.Regions, uint64(hl.HeapID)); ok {
+			owners[b] = name
+		}
+	}
+	labelBlocks(s.Regions, owners)
+}
+
+// blockAt returns the allocation (Region.Block) of the used region that
+// holds addr.
+func blockAt(rs []Region, addr uint64) (uint64, bool) {
+	i := sort.Search(len(rs), func(i int) bool { return rs[i].End > addr })
+	if i == len(rs) || rs[i].Start > addr || rs[i].Type == Free || rs[i].Type == Unusable {
+		return 0, false
+	}
+	return rs[i].Block(), true
+}
+
+// labelBlocks makes every private region of the given allocations Heap
+// memory of its owner.
+func labelBlocks(rs []Region, owners map[uint64]string) {
+	for i := range rs {
+		r := &rs[i]
+		if name, ok := owners[r.Block()]; ok && r.Type == PrivateData {
+			r.Type, r.Owner = Heap, name
+		}
+	}
+}
