@@ -16,7 +16,8 @@ import (
 // growable heap with the system's defaults, like HeapCreate(0, 0, 0).
 // Sizes are bytes; zero means the system's default.
 type Options struct {
-	// Name labels the heap in errors and in maps of this process.
+	// Name labels the heap in errors and in maps of this process. An
+	// empty name leaves the heap unnamed in maps ("process heap N").
 	Name string
 	// Reserve is RtlCreateHeap's ReserveSize: the address space reserved
 	// in one piece at creation, committed on demand. The document's fix.
@@ -117,7 +118,7 @@ func New(o Options) (*Heap, error) {
 		hp.blocks.release()
 		return nil, &heap.NoMemoryError{Heap: o.Name, Op: "create", Asked: max(o.Reserve, o.Maximum, o.Commit), Err: err}
 	}
-	winapi.NameHeap(hp.h, o.Name)
+	winapi.RegisterHeap(hp.h, winapi.NamedHeap{Name: o.Name, Blocks: hp.eachBlock})
 	return hp, nil
 }
 
@@ -192,6 +193,15 @@ func (hp *Heap) checkSize(op string, n int) error {
 		return fmt.Errorf("ntheap %q: %s %d bytes: %w: the limit is %d bytes", hp.name, op, n, heap.ErrTooLarge, hp.limit)
 	}
 	return nil
+}
+
+// eachBlock calls yield with every live block, for the maps.
+func (hp *Heap) eachBlock(yield func(addr uintptr)) {
+	hp.mu.Lock()
+	defer hp.mu.Unlock()
+	if hp.blocks != nil {
+		hp.blocks.each(func(addr, _ uintptr) { yield(addr) })
+	}
 }
 
 // Alloc returns a block of at least n bytes from RtlAllocateHeap.
@@ -311,7 +321,7 @@ func (hp *Heap) Destroy() error {
 	if !winapi.RtlDestroyHeap(hp.h) {
 		return fmt.Errorf("ntheap %q: destroy: RtlDestroyHeap(%#x) failed", hp.name, hp.h)
 	}
-	winapi.NameHeap(hp.h, "")
+	winapi.RegisterHeap(hp.h, winapi.NamedHeap{})
 	hp.blocks.release()
 	hp.h, hp.blocks, hp.destroyed = 0, nil, true
 	return nil

@@ -82,12 +82,7 @@ func (hp *Heap) walk(fn func(Entry) bool) {
 // lists them), with HeapLock held so that other threads cannot change it
 // meanwhile. It returns false if the heap could not be locked.
 func WalkHandle(h uintptr, fn func(Entry) bool) bool {
-	if !winapi.HeapLock(h) {
-		return false
-	}
-	defer winapi.HeapUnlock(h)
-	var e winapi.ProcessHeapEntry
-	for winapi.HeapWalk(h, &e) {
+	return winapi.WalkHeap(h, func(e *winapi.ProcessHeapEntry) bool {
 		x := Entry{Ptr: winapi.PointerAt(e.Data), Size: int(e.DataSize), Overhead: int(e.Overhead)}
 		switch {
 		case e.Flags&winapi.ProcessHeapRegion != 0:
@@ -99,11 +94,8 @@ func WalkHandle(h uintptr, fn func(Entry) bool) bool {
 		default:
 			x.Kind = Free
 		}
-		if !fn(x) {
-			break
-		}
-	}
-	return true
+		return fn(x)
+	})
 }
 
 // live returns the recorded size of the live block p, or the error for a
@@ -111,14 +103,15 @@ func WalkHandle(h uintptr, fn func(Entry) bool) bool {
 // in the heap's free memory, ErrInvalidPointer for an interior pointer or
 // a pointer outside the heap. Only a live block may be passed to ntdll.
 func (hp *Heap) live(op string, p unsafe.Pointer) (uintptr, error) {
+	if p == nil {
+		return 0, hp.badPointer(op, p, heap.ErrInvalidPointer, "nil")
+	}
 	size, live, known := hp.blocks.lookup(uintptr(p))
 	switch {
 	case live:
 		return size, nil
 	case known:
 		return 0, hp.badPointer(op, p, heap.ErrDoubleFree, "freed block")
-	case p == nil:
-		return 0, hp.badPointer(op, p, heap.ErrInvalidPointer, "nil")
 	}
 	// Unknown: where does it point? A walk costs time, but only a bad
 	// call pays it.

@@ -16,28 +16,43 @@ import (
 //
 // In the calling process GetProcessHeaps lists the heaps and HeapWalk
 // gives each one's regions (segments, Wine's sub-heaps) and the large
-// blocks that have an allocation of their own; the heaps package ntheap
-// created carry its names. Another process's heaps cannot be walked from
+// blocks that have an allocation of their own. The heaps package ntheap
+// created carry its names, and their allocations are found from the
+// heap's record of its live blocks instead of a walk (a segment that holds
+// no live block then stays Private Data). Another process's heaps cannot be walked from
 // outside except block by block (Heap32First/Next, one ReadProcessMemory
 // per block); a Toolhelp snapshot (TH32CS_SNAPHEAPLIST) lists their
 // handles, which are the heaps' base addresses, so there the allocation
 // each heap starts, its first segment, is labelled.
 
+// walkLimit bounds the HeapWalk steps spent on one heap that package
+// ntheap did not register: Wine's HeapWalk takes time in proportion to
+// the blocks before the current one, so a heap of a million blocks would
+// take minutes. Past the limit, the segments not yet seen stay Private
+// Data.
+const walkLimit = 20000
+
 // markOwnHeaps labels the calling process's heaps.
 func markOwnHeaps(s *Snapshot) {
 	owners := map[uint64]string{} // allocation base → heap name
 	for i, h := range winapi.GetProcessHeaps() {
-		name, ok := winapi.HeapName(h)
-		if !ok {
-			name = fmt.Sprintf("process heap %d", i)
-		}
+		name := fmt.Sprintf("process heap %d", i)
 		label := func(addr uintptr) {
 			if b, ok := blockAt(s.Regions, uint64(addr)); ok {
 				owners[b] = name
 			}
 		}
+		if n, ok := winapi.LookupHeap(h); ok {
+			// Each of its blocks lies in one of its segments or is a
+			// large block of its own.
+			name = n.Name
+			label(h)
+			n.Blocks(label)
+			continue
+		}
 		label(h)
 		var lo, hi uintptr // the region the walk is in
+		steps := 0
 		winapi.WalkHeap(h, func(e *winapi.ProcessHeapEntry) bool {
 			switch {
 			case e.Flags&winapi.ProcessHeapRegion != 0:
@@ -46,7 +61,8 @@ func markOwnHeaps(s *Snapshot) {
 			case e.Flags&winapi.ProcessHeapEntryBusy != 0 && (e.Data < lo || e.Data >= hi):
 				label(e.Data) // a large block: an allocation of its own
 			}
-			return true
+			steps++
+			return steps < walkLimit
 		})
 	}
 	labelBlocks(s.Regions, owners)

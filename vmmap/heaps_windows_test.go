@@ -20,16 +20,26 @@ func TestOwnHeapsWindows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var e windows.Errno
-	_ = e
-	winapi.NameHeap(h, "test heap")
-	defer winapi.NameHeap(h, "")
 	small := winapi.RtlAllocateHeap(h, 0, 100)
 	large := winapi.RtlAllocateHeap(h, 0, 8<<20) // above every VirtualMemoryThreshold
 	if small == nil || large == nil {
 		t.Fatal("RtlAllocateHeap failed")
 	}
+	// Found by a walk, unregistered: "process heap N".
 	s, err := Self()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := regionAt(s, uint64(uintptr(large))); !ok || r.Type != Heap || !strings.HasPrefix(r.Owner, "process heap ") {
+		t.Errorf("large block of an unnamed heap: %+v", r)
+	}
+	// Registered: the name, and the blocks it reports.
+	winapi.RegisterHeap(h, winapi.NamedHeap{Name: "test heap", Blocks: func(yield func(uintptr)) {
+		yield(uintptr(small))
+		yield(uintptr(large))
+	}})
+	defer winapi.RegisterHeap(h, winapi.NamedHeap{})
+	s, err = Self()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -274,26 +274,39 @@ func QueryWorkingSetEx(h windows.Handle, ws []WorkingSetExInfo) error {
 	return nil
 }
 
-// Heap names: package ntheap names the heaps it creates, so that the maps
-// of this process (package vmmap) can label their regions with the name.
-var heapNames sync.Map // heap handle → name
+// Named heaps: package ntheap registers the heaps it creates, so that the
+// maps of this process (package vmmap) can label their memory with the
+// heap's name and find it from the heap's own record of its blocks:
+// HeapWalk would do, but Wine's takes time in proportion to the blocks
+// before the current one in its sub-heap at every step, quadratic for a
+// heap of many small blocks.
 
-// NameHeap records the name of heap h; an empty name forgets it.
-func NameHeap(h uintptr, name string) {
-	if name == "" {
-		heapNames.Delete(h)
-		return
-	}
-	heapNames.Store(h, name)
+// NamedHeap describes a registered heap.
+type NamedHeap struct {
+	Name string
+	// Blocks calls yield with the address of every live block; it takes
+	// the heap's lock, so it must not be called with it held.
+	Blocks func(yield func(addr uintptr))
 }
 
-// HeapName returns the name recorded for heap h.
-func HeapName(h uintptr) (string, bool) {
-	v, ok := heapNames.Load(h)
-	if !ok {
-		return "", false
+var namedHeaps sync.Map // heap handle → NamedHeap
+
+// RegisterHeap records heap h; a zero NamedHeap forgets it.
+func RegisterHeap(h uintptr, n NamedHeap) {
+	if n.Name == "" {
+		namedHeaps.Delete(h)
+		return
 	}
-	return v.(string), true
+	namedHeaps.Store(h, n)
+}
+
+// LookupHeap returns what was registered for heap h.
+func LookupHeap(h uintptr) (NamedHeap, bool) {
+	v, ok := namedHeaps.Load(h)
+	if !ok {
+		return NamedHeap{}, false
+	}
+	return v.(NamedHeap), true
 }
 
 // PointerAt converts an address outside the Go heap, returned by the
