@@ -5,6 +5,7 @@ package vmmap
 import (
 	"fmt"
 	"sort"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 
@@ -68,30 +69,86 @@ func markOwnHeaps(s *Snapshot) {
 	labelBlocks(s.Regions, owners)
 }
 
-// markForeignHeaps labels the heaps a Toolhelp snapshot lists for pid.
-// It does nothing when the snapshot fails (Wine, for one, lists no heaps
-// of other processes: see the README).
-func markForeignHeaps(s *Snapshot, pid int) {
-	snap, err := windows.CreateToolhelp32Snapshot(windows.TH32CS_SNAPHEAPLIST, uint32(pid))
+// markForeignHeaps labels the heaps of process h (pid): those a Toolhelp
+// snapshot lists, or, where the system cannot take one (Wine answers
+// TH32CS_SNAPHEAPLIST with ERROR_CALL_NOT_IMPLEMENTED), those its PEB
+// lists.
+func markForeignHeaps(s *Snapshot, h windows.Handle, pid int) {
+	heaps, err := toolhelpHeaps(pid)
 	if err != nil {
-		return
-	}
-	defer windows.CloseHandle(snap)
-	lists, err := winapi.Heap32Lists(snap)
-	if err != nil {
-		return
+		heaps = pebHeaps(h)
 	}
 	owners := map[uint64]string{}
-	for i, hl := range lists {
-		name := fmt.Sprintf("heap %d", i)
-		if hl.Flags&winapi.HF32Default != 0 {
-			name = "process heap"
-		}
-		if b, ok := blockAt(s.Regions, uint64(hl.HeapID)); ok {
+	for i, hp := range heaps {
+		name := fmt.Sprintf("process heap %d", i)
+		if b, ok := blockAt(s.Regions, uint64(hp)); ok {
 			owners[b] = name
 		}
 	}
 	labelBlocks(s.Regions, owners)
+}
+
+// toolhelpHeaps returns the heap handles of a Toolhelp snapshot, the
+// default process heap first.
+func toolhelpHeaps(pid int) ([]uintptr, error) {
+	snap, err := windows.CreateToolhelp32Snapshot(windows.TH32CS_SNAPHEAPLIST, uint32(pid))
+	if err != nil {
+		return nil, err
+	}
+	defer windows.CloseHandle(snap)
+	lists, err := winapi.Heap32Lists(snap)
+	if err != nil {
+		return nil, err
+	}
+	var out []uintptr
+	for _, hl := range lists {
+		if hl.Flags&winapi.HF32Default != 0 {
+			out = append([]uintptr{hl.HeapID}, out...)
+		} else {
+			out = append(out, hl.HeapID)
+		}
+	}
+	return out, nil
+}
+
+// PEB offsets (winternl.h; the same in ReactOS and Wine): ProcessHeap,
+// NumberOfHeaps and ProcessHeaps, for this build's pointer size. A process
+// of another width (WOW64) has them elsewhere; reading then yields
+// addresses that label nothing.
+var pebOffsets = map[uintptr][3]uintptr{8: {0x30, 0xE8, 0xF0}, 4: {0x18, 0x88, 0x90}}
+
+// pebHeaps reads the heap handles another process's PEB records: the
+// process heap and the ProcessHeaps array (Wine keeps only the first).
+func pebHeaps(h windows.Handle) []uintptr {
+	var pbi windows.PROCESS_BASIC_INFORMATION
+	if windows.NtQueryInformationProcess(h, windows.ProcessBasicInformation, unsafe.Pointer(&pbi), uint32(unsafe.Sizeof(pbi)), nil) != nil {
+		return nil
+	}
+	peb := uintptr(unsafe.Pointer(pbi.PebBaseAddress))
+	off := pebOffsets[unsafe.Sizeof(uintptr(0))]
+	read := func(addr uintptr, buf unsafe.Pointer, n uintptr) bool {
+		var got uintptr
+		return windows.ReadProcessMemory(h, addr, (*byte)(buf), n, &got) == nil && got == n
+	}
+	var first uintptr
+	if !read(peb+off[0], unsafe.Pointer(&first), unsafe.Sizeof(first)) || first == 0 {
+		return nil
+	}
+	out := []uintptr{first}
+	var count uint32
+	var array uintptr
+	if read(peb+off[1], unsafe.Pointer(&count), 4) && read(peb+off[2], unsafe.Pointer(&array), unsafe.Sizeof(array)) &&
+		count > 0 && count <= 1024 && array != 0 {
+		hs := make([]uintptr, count)
+		if read(array, unsafe.Pointer(&hs[0]), uintptr(count)*unsafe.Sizeof(hs[0])) {
+			for _, x := range hs {
+				if x != 0 && x != first {
+					out = append(out, x)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // blockAt returns the allocation (Region.Block) of the used region that

@@ -25,7 +25,8 @@ import (
 // process every segment and large block of the heaps of GetProcessHeaps
 // (owner "process heap N", or the name package ntheap gave it), the Go
 // heap and the reservations of the registry (their owners); in another
-// process the first segment of each heap a Toolhelp snapshot lists. The
+// process the first segment of each heap a Toolhelp snapshot or the PEB
+// lists. The
 // free tail of a 64 KiB allocation granule after an allocation is
 // Unusable, as in VMMap. Committed is the committed size; RSS and Shared
 // are the region's working set (QueryWorkingSetEx), zero where the system
@@ -58,7 +59,7 @@ func Process(pid int) (*Snapshot, error) {
 		Attribute(s, ownInfos())
 	} else {
 		readWorkingSet(h, s)
-		markForeignHeaps(s, pid)
+		markForeignHeaps(s, h, pid)
 	}
 	return s, nil
 }
