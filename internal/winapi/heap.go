@@ -3,6 +3,7 @@
 package winapi
 
 import (
+	"runtime"
 	"sync"
 	"unsafe"
 
@@ -172,7 +173,13 @@ func RtlCompactHeap(h uintptr, flags uint32) uintptr {
 // threads cannot change the heap meanwhile. fn gets the same entry each
 // time, overwritten by the next step. It returns false if the heap could
 // not be locked (not a heap).
+//
+// The heap's lock is a critical section, owned by an OS thread: the
+// goroutine stays on its thread for the walk, or another thread would wait
+// forever for the lock its own goroutine left behind.
 func WalkHeap(h uintptr, fn func(*ProcessHeapEntry) bool) bool {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if r, _, _ := procHeapLock.Call(h); r == 0 {
 		return false
 	}
