@@ -14,5 +14,5 @@ func init() { nativeHeap = newNTHeap }
 // that ReserveSize. Growth past the reserve is ntdll's own; --policy does
 // not apply.
 func newNTHeap(o heap.Options) (heap.Allocator, error) {
-	return ntheap.New(ntheap.Options{Name: o.Name, Reserve: o.Reserve, HeapCreate: o.Reserve == 0})
+	return ntheap.New(ntheap.Options{Name: o.Name, Reserve: o.Reserve, HeapCreate: o.Reserve == 0, NoSerialize: o.NoSerialize})
 }

@@ -346,7 +346,7 @@ func TestMapRegionsAndFormats(t *testing.T) {
 // directory) names the file the user asked for, not the temporary one
 // (issue 13, defect 11).
 func TestWriteAtomicallyHidesTheTemporaryName(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempDir(t)
 	target := filepath.Join(dir, "map.json")
 	if err := os.Mkdir(target, 0o755); err != nil {
 		t.Fatal(err)
