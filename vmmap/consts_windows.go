@@ -5,13 +5,14 @@ package vmmap
 import "golang.org/x/sys/windows"
 
 // Procedures golang.org/x/sys/windows lacks (the shared ones are in
-// internal/winapi). Source: the Windows SDK headers heapapi.h
-// (GetProcessHeaps) and psapi.h (GetMappedFileNameW), as documented on
-// learn.microsoft.com.
+// internal/winapi). Source: the Windows SDK header psapi.h
+// (GetMappedFileNameW), as documented on learn.microsoft.com.
 
 var (
-	kernel32              = windows.NewLazySystemDLL("kernel32.dll")
 	psapi                 = windows.NewLazySystemDLL("psapi.dll")
-	procGetProcessHeaps   = kernel32.NewProc("GetProcessHeaps")
 	procGetMappedFileName = psapi.NewProc("GetMappedFileNameW")
+
+	// stillActive is STILL_ACTIVE, GetExitCodeProcess's answer for a
+	// running process (minwinbase.h).
+	stillActive = uint32(259)
 )

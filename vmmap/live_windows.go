@@ -21,12 +21,17 @@ import (
 // Types: MEM_IMAGE regions are Image, MEM_MAPPED ones Mapped File when
 // GetMappedFileNameW names a file and Shareable otherwise, MEM_PRIVATE ones
 // Private Data, except allocations holding a PAGE_GUARD page (thread
-// stacks: Stack) and, in the calling process, the heaps of GetProcessHeaps
-// (Heap, owner "process heap N"), the Go heap and the reservations of the
-// registry (Heap, their owners). The free tail of a 64 KiB allocation
-// granule after an allocation is Unusable, as in VMMap. Committed is the
-// committed size; working-set figures (RSS, PSS) are not read, so they are
-// zero.
+// stacks: Stack) and heaps (Heap; see heaps_windows.go): in the calling
+// process every segment and large block of the heaps of GetProcessHeaps
+// (owner "process heap N", or the name package ntheap gave it), the Go
+// heap and the reservations of the registry (their owners); in another
+// process the first segment of each heap a Toolhelp snapshot or the PEB
+// lists. The
+// free tail of a 64 KiB allocation granule after an allocation is
+// Unusable, as in VMMap. Committed is the committed size; RSS and Shared
+// are the region's working set (QueryWorkingSetEx), zero where the system
+// does not report it (see workingset_windows.go). A process that has
+// exited is ErrNoProcess, one that may not be read ErrPermission.
 func Process(pid int) (*Snapshot, error) {
 	if pid <= 0 {
 		return nil, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
@@ -36,14 +41,25 @@ func Process(pid int) (*Snapshot, error) {
 		return nil, fmt.Errorf("pid %d: %w", pid, winError(err))
 	}
 	defer windows.CloseHandle(h)
+	// A process that has exited can still be opened while someone holds
+	// a handle to it (its parent, until it waits), but has no memory.
+	var code uint32
+	if err := windows.GetExitCodeProcess(h, &code); err == nil && code != stillActive {
+		return nil, fmt.Errorf("pid %d: %w (exited with status %d)", pid, ErrNoProcess, code)
+	}
 	s, err := queryProcess(h, pid)
 	if err != nil {
 		return nil, err
 	}
 	if pid == os.Getpid() {
-		markHeaps(s)
+		// Wine answers QueryWorkingSetEx for the pseudo-handle only.
+		readWorkingSet(windows.CurrentProcess(), s)
+		markOwnHeaps(s)
 		markGoHeap(s.Regions, goHeapAddr())
 		Attribute(s, ownInfos())
+	} else {
+		readWorkingSet(h, s)
+		markForeignHeaps(s, h, pid)
 	}
 	return s, nil
 }
@@ -147,23 +163,6 @@ func markStacks(rs []Region) {
 	for i := range rs {
 		if rs[i].Type == PrivateData && stacks[rs[i].Block()] {
 			rs[i].Type = Stack
-		}
-	}
-}
-
-// markHeaps marks the calling process's heaps (GetProcessHeaps): the
-// allocation each heap handle (its base address) starts.
-func markHeaps(s *Snapshot) {
-	var hs [256]uintptr
-	n, _, _ := procGetProcessHeaps.Call(uintptr(len(hs)), uintptr(unsafe.Pointer(&hs[0])))
-	names := map[uint64]string{}
-	for i := 0; i < int(n) && i < len(hs); i++ {
-		names[uint64(hs[i])] = fmt.Sprintf("process heap %d", i)
-	}
-	for i := range s.Regions {
-		r := &s.Regions[i]
-		if name, ok := names[r.Block()]; ok && r.Type == PrivateData {
-			r.Type, r.Owner = Heap, name
 		}
 	}
 }

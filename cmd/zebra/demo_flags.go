@@ -20,6 +20,7 @@ type demoConfig struct {
 	total      uint64 // bytes each heap holds before the snapshot
 	reserve    uint64 // the reserved heap's ReserveSize
 	policy     string // growth policy of the "Windows" scenarios: nt or fixed
+	engine     string // heap engine of the "Windows" scenarios: go or nt (demo_engine.go)
 	space      string // win32, win32-3gb, wow64 or process
 	jsonOut    bool
 	noReport   bool
@@ -64,6 +65,7 @@ func parseDemoFlags(args []string, help io.Writer) (demoConfig, error) {
 	fs.Var(sizeFlag{&c.total}, "total", "bytes each heap holds before one is destroyed")
 	fs.Var(sizeFlag{&c.reserve}, "reserve", "ReserveSize of the reserved heap (the last one)")
 	fs.StringVar(&c.policy, "policy", "nt", "growth of the Windows scenarios past their reserve: nt or fixed")
+	fs.StringVar(&c.engine, "engine", "go", engineUsage)
 	fs.StringVar(&c.space, "space", "win32", "address space: "+strings.Join(spaceNames, ", ")+
 		" (2, 3 and 4 GiB windows, or this process's real address space)")
 	fs.BoolVar(&c.jsonOut, "json", false, "print the results as JSON instead of a table (no report unless --out is given)")
@@ -150,6 +152,9 @@ func (c demoConfig) validate() error {
 		return usageErrorf("--block %s is larger than --total %s", units.Bytes(uint64(c.blockMax)), units.Bytes(c.total))
 	case c.policy != "nt" && c.policy != "fixed":
 		return usageErrorf("--policy %q: want nt or fixed", c.policy)
+	}
+	if err := c.validateEngine(); err != nil {
+		return err
 	}
 	found := false
 	for _, s := range spaceNames {

@@ -132,7 +132,7 @@ func runScenario(c demoConfig, sc scenario, progress progressFunc) (res result, 
 	if err != nil {
 		return res, err
 	}
-	heaps := make([]*heap.Heap, c.heaps)
+	heaps := make([]heap.Allocator, c.heaps)
 	defer func() {
 		for _, h := range heaps {
 			if h != nil {
@@ -156,7 +156,7 @@ func runScenario(c demoConfig, sc scenario, progress progressFunc) (res result, 
 		if sc.reserve && i == c.heaps-1 {
 			o.Reserve = int(c.reserve)
 		}
-		if heaps[i], err = heap.New(o); err != nil {
+		if heaps[i], err = newHeap(c, sc, o); err != nil {
 			return res, err
 		}
 		names[i] = heaps[i].Name()
@@ -211,7 +211,7 @@ func granularity(a arena) uint64 { return uint64(a.space.Caps().Granularity) }
 
 // fill allocates blocks alternately from every heap until each holds
 // c.total bytes.
-func fill(c demoConfig, heaps []*heap.Heap, progress progressFunc) error {
+func fill(c demoConfig, heaps []heap.Allocator, progress progressFunc) error {
 	rng := rand.New(rand.NewPCG(uint64(c.seed), 0x7a65627261))
 	held := make([]uint64, len(heaps))
 	var all uint64

@@ -109,7 +109,7 @@ func TestDemoCommand(t *testing.T) {
 	if runtime.GOARCH == "386" || runtime.GOARCH == "arm" {
 		t.Skip("a 32-bit process cannot hold the windows of the demo")
 	}
-	dir := t.TempDir()
+	dir := tempDir(t)
 	var out, errOut bytes.Buffer
 	code := run([]string{"demo", "--total", "24MiB", "--out", dir}, &out, &errOut)
 	if code != 0 {
@@ -247,7 +247,7 @@ func TestDemoJSONWritesNoReport(t *testing.T) {
 	if runtime.GOARCH == "386" || runtime.GOARCH == "arm" {
 		t.Skip("a 32-bit process cannot hold the windows of the demo")
 	}
-	t.Chdir(t.TempDir())
+	t.Chdir(tempDir(t))
 	var out, errOut bytes.Buffer
 	if code := run([]string{"demo", "--json", "--total", "4MiB"}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errOut.String())

@@ -23,7 +23,7 @@ const anonProc = "../../vmmap/testdata/anon/proc"
 // TestMapPictures writes every picture format from a captured process and
 // checks each file is what its extension promises.
 func TestMapPictures(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempDir(t)
 	tests := []struct {
 		name  string
 		file  string
@@ -89,7 +89,7 @@ func TestMapPicturesLive(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("live maps are read from /proc")
 	}
-	dir := t.TempDir()
+	dir := tempDir(t)
 	tests := []struct {
 		name  string
 		args  []string
@@ -170,7 +170,7 @@ func TestMapPicturesLive(t *testing.T) {
 }
 
 func TestMapPictureErrors(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempDir(t)
 	tests := []struct {
 		name     string
 		args     []string

@@ -33,7 +33,7 @@ func TestScreenshots(t *testing.T) {
 	if runtime.GOARCH == "386" || runtime.GOARCH == "arm" {
 		t.Skip("a 32-bit process cannot hold the windows of the demo")
 	}
-	dir := t.TempDir()
+	dir := tempDir(t)
 	shots := os.Getenv("ZEBRA_SCREENSHOTS")
 	if shots == "" {
 		shots = filepath.Join(dir, "shots")
