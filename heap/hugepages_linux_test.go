@@ -45,7 +45,7 @@ func TestSmapsHeader(t *testing.T) {
 		lo, hi uintptr
 		ok     bool
 	}{
-		{"7f0000000000-7f0000200000 rw-p 00000000 00:00 0", 0x7f0000000000, 0x7f0000200000, true},
+		{"7f000000-7f200000 rw-p 00000000 00:00 0", 0x7f000000, 0x7f200000, true},
 		{"AnonHugePages:      2048 kB", 0, 0, false},
 		{"VmFlags: rd wr mr mw me ac", 0, 0, false},
 		{"zz-10 rw-p", 0, 0, false},
