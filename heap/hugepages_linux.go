@@ -5,9 +5,17 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+	"sync"
 
 	"github.com/zebra-heap/zebra/vmem"
 )
+
+// thpAlways reports whether transparent huge pages are in "always" mode,
+// where any heap may get them without asking.
+var thpAlways = sync.OnceValue(func() bool {
+	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	return err == nil && bytes.Contains(b, []byte("[always]"))
+})
 
 // anonHugePages sums the AnonHugePages of the mappings in /proc/self/smaps
 // that lie inside rs (sorted, disjoint): the heap's memory backed by

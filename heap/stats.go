@@ -41,7 +41,9 @@ type Stats struct {
 	MetaReserved, MetaCommitted uint64
 	// HugePages is how much of the heap's memory is backed by transparent
 	// huge pages (AnonHugePages in /proc/self/smaps; Linux, host space
-	// only, else 0).
+	// only, else 0). Reading smaps costs a pass over every mapping of the
+	// process, so it is read only for HugePages heaps, or for every heap
+	// when the system's THP mode is "always".
 	HugePages uint64
 }
 
@@ -73,7 +75,7 @@ func (h *Heap) Stats() Stats {
 	st.Segments = len(h.segs)
 	st.Ranges = len(h.ranges())
 	st.MetaReserved, st.MetaCommitted = uint64(h.meta.reserved()), uint64(h.meta.committed())
-	if h.cfg.space == vmem.OS() {
+	if h.cfg.space == vmem.OS() && (h.cfg.hugePages || thpAlways()) {
 		st.HugePages = anonHugePages(h.ranges())
 	}
 	return st
