@@ -194,6 +194,7 @@ func run(args []string) error {
 	list := fs.String("workloads", strings.Join(allWorkloads, ","), "comma-separated workloads: "+strings.Join(allWorkloads, ", "))
 	only := fs.String("peers", "", "comma-separated peers to run (default: all)")
 	out := fs.String("o", "BENCHMARKS.md", "the report to write; charts go beside it")
+	profile := fs.Bool("profile", true, "after the rounds, profile zebra's default heap on churn/1t, sizes and seed (untimed) and put the top of each profile in the report")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -263,7 +264,13 @@ func run(args []string) error {
 				prefix := filepath.Join(dir, fmt.Sprintf("%s-%s-%d", strings.ReplaceAll(j.name, "/", "_"), p.Name, r))
 				res, err := runOne(p, j, prefix)
 				if err != nil {
-					return fmt.Errorf("%s on %s, round %d: %w", j.name, p.Name, r+1, err)
+					// Keep going: one peer's failure must not cost the
+					// whole run, and the report shows it in bold.
+					msg := fmt.Sprintf("%s on %s, round %d: %v", j.name, p.Name, r+1, err)
+					fmt.Fprintln(os.Stderr, "bench: FAILED:", msg)
+					rep.note(j.name, "**FAILED: "+msg+"**")
+					rep.failed++
+					continue
 				}
 				for _, x := range res {
 					if hp, ok := x.Values["huge page %"]; ok && p.Name == "floor-thp" && hp < 90 {
@@ -276,8 +283,22 @@ func run(args []string) error {
 		}
 		fmt.Fprintf(os.Stderr, "bench: round %d/%d done after %s\n", r+1, *rounds, time.Since(start).Round(time.Second))
 	}
+	if *profile {
+		if err := profileZebra(rep, ps, js, dir); err != nil {
+			return err
+		}
+		if err := countSyscalls(rep, ps, js, dir); err != nil {
+			return err
+		}
+	}
 	rep.elapsed = time.Since(start)
-	return rep.write(*out)
+	if err := rep.write(*out); err != nil {
+		return err
+	}
+	if rep.failed > 0 {
+		return fmt.Errorf("%d measurements failed (see %s)", rep.failed, *out)
+	}
+	return nil
 }
 
 func isSet(fs *flag.FlagSet, name string) bool {
@@ -312,6 +333,11 @@ func runOne(p *peer, j job, prefix string) ([]result, error) {
 		}
 		if j.workload != "sizes" {
 			r.Case = j.name
+		}
+		if d, ok := r.Values["destroy ms"]; ok && j.name == "destroy" {
+			if m, ok := r.Values["munmap ms"]; ok {
+				r.Values["destroy − munmap ms"] = d - m
+			}
 		}
 		if j.workload == "fill" && !strings.HasPrefix(p.Name, "floor-") {
 			if err := analyseFill(&r, j, prefix); err != nil {
@@ -370,4 +396,110 @@ func analyseFill(r *result, j job, prefix string) error {
 		r.Values["ranges per heap"] = float64(most)
 	}
 	return nil
+}
+
+// profiled are the cases whose zebra run is profiled after the rounds.
+var profiled = []string{"churn/1t", "sizes", "seed"}
+
+// profileZebra runs zebra's first configuration once more on each profiled
+// case with -cpuprofile, outside the timed rounds, and keeps the top of
+// each profile (go tool pprof -top) for the report: where zebra's time goes.
+func profileZebra(rep *report, ps []*peer, js []job, dir string) error {
+	i := slices.IndexFunc(ps, func(p *peer) bool { return p.Name == zebraPeers[0].Name })
+	if i < 0 {
+		return nil
+	}
+	z := ps[i]
+	for _, j := range js {
+		if !slices.Contains(profiled, j.name) {
+			continue
+		}
+		prefix := filepath.Join(dir, "profile-"+strings.ReplaceAll(j.name, "/", "_"))
+		prof := prefix + ".pprof"
+		a := argv(z, j, prefix)
+		a = append(a[:5:5], append([]string{"-cpuprofile", prof}, a[5:]...)...)
+		cmd := exec.Command(a[0], a[1:]...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("profiling %s: %v: %s", j.name, err, out)
+		}
+		top, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=15", z.bin, prof).Output()
+		if err != nil {
+			return fmt.Errorf("pprof of %s: %v", j.name, err)
+		}
+		// Drop pprof's header lines that change every run (file, build ID, time).
+		var keep []string
+		for l := range strings.Lines(string(top)) {
+			if !strings.HasPrefix(l, "File:") && !strings.HasPrefix(l, "Build ID:") && !strings.HasPrefix(l, "Time:") {
+				keep = append(keep, l)
+			}
+		}
+		rep.profiles = append(rep.profiles, profileTop{j.name, strings.Join(keep, "")})
+		for _, f := range []string{prof, prefix + ".before", prefix + ".after"} {
+			os.Remove(f)
+		}
+		files, _ := filepath.Glob(prefix + ".addrs.*")
+		for _, f := range files {
+			os.Remove(f)
+		}
+	}
+	return nil
+}
+
+// memSyscalls are the calls that reserve, commit, decommit and release.
+var memSyscalls = []string{"mmap", "munmap", "mprotect", "madvise"}
+
+// countSyscalls runs the seed once more per peer under strace -c, outside
+// the timed rounds, and keeps how many memory system calls each made.
+func countSyscalls(rep *report, ps []*peer, js []job, dir string) error {
+	i := slices.IndexFunc(js, func(j job) bool { return j.name == "seed" })
+	if i < 0 {
+		return nil
+	}
+	if _, err := exec.LookPath("strace"); err != nil {
+		rep.note("seed", "strace is not installed: no system call counts.")
+		return nil
+	}
+	for _, p := range ps {
+		if p.skip != "" || p.Floor {
+			continue
+		}
+		if skip, _ := skipJob(p, js[i]); skip {
+			continue
+		}
+		prefix := filepath.Join(dir, "strace-"+p.Name)
+		a := append([]string{"-f", "-c", "-o", prefix + ".strace", "-e", "trace=" + strings.Join(memSyscalls, ",")}, argv(p, js[i], prefix)...)
+		cmd := exec.Command("strace", a...)
+		cmd.Env = append(os.Environ(), p.Env...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			rep.note("seed", fmt.Sprintf("strace of %s failed: %v: %s", p.Name, err, strings.TrimSpace(string(out))))
+			continue
+		}
+		b, err := os.ReadFile(prefix + ".strace")
+		if err != nil {
+			return err
+		}
+		rep.syscalls = append(rep.syscalls, syscallCount{p.Name, parseStraceCounts(string(b))})
+		files, _ := filepath.Glob(prefix + ".*")
+		for _, f := range files {
+			os.Remove(f)
+		}
+	}
+	return nil
+}
+
+// parseStraceCounts reads the calls column of strace -c's table.
+func parseStraceCounts(s string) map[string]int {
+	out := map[string]int{}
+	for l := range strings.Lines(s) {
+		f := strings.Fields(l)
+		if len(f) < 5 {
+			continue
+		}
+		n, err := strconv.Atoi(f[3])
+		if err != nil {
+			continue
+		}
+		out[f[len(f)-1]] = n
+	}
+	return out
 }

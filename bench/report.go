@@ -19,18 +19,30 @@ type cell struct {
 }
 
 type report struct {
-	args    []string // the command line, for the report's first line
-	quick   bool
-	rounds  int
-	wl      []string
-	peers   []*peer
-	scale   scale
-	cases   []string                    // in the order first seen
-	cells   map[string]map[string]*cell // case, peer
-	notes   map[string][]string         // case: notes
-	loads   []string                    // load average at the start of each round
-	elapsed time.Duration
+	args     []string // the command line, for the report's first line
+	quick    bool
+	rounds   int
+	wl       []string
+	peers    []*peer
+	scale    scale
+	cases    []string                    // in the order first seen
+	cells    map[string]map[string]*cell // case, peer
+	notes    map[string][]string         // case: notes
+	loads    []string                    // load average at the start of each round
+	elapsed  time.Duration
+	profiles []profileTop
+	failed   int // measurements that failed
+	syscalls []syscallCount
 }
+
+// syscallCount is one peer's memory system calls during the seed.
+type syscallCount struct {
+	peer  string
+	calls map[string]int
+}
+
+// profileTop is the top of one CPU profile of zebra.
+type profileTop struct{ name, top string }
 
 func newReport(args []string, quick bool, rounds int, wl []string, ps []*peer, s scale) *report {
 	return &report{args: args, quick: quick, rounds: rounds, wl: wl, peers: ps, scale: s, cells: map[string]map[string]*cell{}, notes: map[string][]string{}}
@@ -87,7 +99,7 @@ func family(c string) (primary string, others []string) {
 	case c == "seed":
 		return "alloc ms", []string{"destroy ms", "peak RSS MiB", "RSS after MiB", "AnonHugePages MiB", "VMAs before", "VMAs after", "ranges per heap", "largest freed MiB"}
 	case c == "destroy":
-		return "destroy ms", []string{"munmap ms", "alloc ms", "RSS before MiB", "RSS after MiB", "VMAs before", "VMAs after", "largest freed MiB"}
+		return "destroy ms", []string{"munmap ms", "destroy − munmap ms", "alloc ms", "RSS before MiB", "RSS after MiB", "VMAs before", "VMAs after", "largest freed MiB"}
 	}
 	return "VMAs before", []string{"ranges per heap", "alloc ms", "peak RSS MiB"}
 }
@@ -166,6 +178,23 @@ func (r *report) write(path string) error {
 		}
 		fmt.Fprintf(&b, "| %s | %s |\n", p.Name, cfg)
 	}
+	if len(r.syscalls) > 0 {
+		fmt.Fprintf(&b, "\n## Seed: memory system calls\n\nOne extra, untimed seed run per peer under `strace -f -c -e trace=%s` (Go peers include the Go runtime's own calls).\n\n| peer | %s | total |\n|---|%s---|\n",
+			strings.Join(memSyscalls, ","), strings.Join(memSyscalls, " | "), strings.Repeat("---|", len(memSyscalls)))
+		for _, s := range r.syscalls {
+			fmt.Fprintf(&b, "| %s |", s.peer)
+			for _, c := range memSyscalls {
+				fmt.Fprintf(&b, " %d |", s.calls[c])
+			}
+			fmt.Fprintf(&b, " %d |\n", s.calls["total"])
+		}
+	}
+	if len(r.profiles) > 0 {
+		fmt.Fprintf(&b, "\n## Where %s's time goes\n\nCPU profiles of one extra, untimed run per case (`-cpuprofile`, then `go tool pprof -top`):\n", zebraPeers[0].Name)
+		for _, p := range r.profiles {
+			fmt.Fprintf(&b, "\n### %s\n\n```\n%s```\n", p.name, p.top)
+		}
+	}
 	charts, err := r.charts(filepath.Dir(path))
 	if err != nil {
 		return err
@@ -197,10 +226,25 @@ func (r *report) machine(b *strings.Builder) {
 	b.WriteString("\n")
 }
 
+// caseNotes say what a case measures, under its title.
+var caseNotes = map[string]string{
+	"churn":    "Every peer replays the same trace file: free a random slot's block, allocate 8..1024 B in its place, write its first byte. ns/op is the wall time over the trace's length (with 2 threads each replays the whole trace, so perfect scaling shows the 1-thread figure).",
+	"sizes":    "Alloc, write the first and last byte, Free, in a loop.",
+	"seed":     "The design document's workload in the real address space. alloc ms fills both heaps (every byte written); destroy ms destroys heap A (glibc: frees every block; Go: drop, runtime.GC, debug.FreeOSMemory). VMAs from /proc/self/maps before and after the destroy; ranges per heap: separate mapped ranges holding heap B's blocks after it; largest freed: the largest range the destroy unmapped. × floor divides by writing as many bytes into one fresh mapping.",
+	"destroy":  "destroy ms against munmap ms, the munmap of as much touched memory in one mapping, in the same process. RSS and VMAs before and after show what the destroy gave back.",
+	"mappings": "All heaps grow at once, 1 KiB blocks round-robin, first byte written. VMAs of the whole process (against vm.max_map_count) and the most separate ranges any heap's blocks live in.",
+	"bubbles":  "The block count is the result; the checksum is the sum of bytes written, so it differs with the count.",
+	"gc":       "The same index ([]unsafe.Pointer) for every peer; each unit of work replaces a random record and allocates 512..1535 B of Go garbage. GC CPU seconds and the p99 of GC pauses come from runtime/metrics over the work only.",
+}
+
 func (r *report) table(b *strings.Builder, c string) {
 	primary, others := family(c)
 	row := r.cells[c]
 	fmt.Fprintf(b, "\n## %s\n\n", r.title(c))
+	base, _, _ := strings.Cut(c, "/")
+	if n, ok := caseNotes[base]; ok && (c == base || c == r.firstOf(base)) {
+		fmt.Fprintf(b, "%s\n\n", n)
+	}
 	best := math.Inf(1)
 	if higherBetter(c) {
 		best = math.Inf(-1)
@@ -265,6 +309,16 @@ func (r *report) table(b *strings.Builder, c string) {
 	for _, n := range r.notes[c] {
 		fmt.Fprintf(b, "\n%s\n", n)
 	}
+}
+
+// firstOf is the first case of a family ("churn/1t" of "churn").
+func (r *report) firstOf(base string) string {
+	for _, c := range r.cases {
+		if strings.HasPrefix(c, base+"/") {
+			return c
+		}
+	}
+	return ""
 }
 
 func num(v float64) string {

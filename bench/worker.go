@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,8 +117,20 @@ func worker(args []string) error {
 	huge := fs.Bool("huge", false, "floor: 2 MiB aligned, MADV_HUGEPAGE")
 	quickMode := fs.Bool("quick", false, "bubbles: a 64 MiB window instead of 2 GiB")
 	ops := fs.Int("ops", 0, "gc: units of work")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the workload here")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	switch args[0] {
 	case "floor":

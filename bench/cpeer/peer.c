@@ -36,6 +36,10 @@ static double now_ns(void) {
 
 static const char *variant = "";
 
+// arena_min is the least an exclusive mimalloc arena reserves: such an
+// arena never grows, so it must hold the heap's whole fill.
+static size_t arena_min = (size_t)256 << 20;
+
 // A heap is one private heap of the library; a handle is one thread's
 // access to it (jemalloc's explicit tcache lives there).
 typedef struct {
@@ -71,7 +75,7 @@ static heap_t *heap_new(size_t reserve) {
 		h->mh = NULL;
 	} else if (strcmp(variant, "arena") == 0) {
 		mi_arena_id_t id;
-		if (reserve == 0) reserve = 64 << 20;
+		if (reserve < arena_min) reserve = arena_min;
 		int large = getenv("MIMALLOC_LARGE_OS_PAGES") != NULL;
 		if (mi_reserve_os_memory_ex(reserve, false, large, true, &id) != 0) die("mi_reserve_os_memory_ex");
 		h->mh = mi_heap_new_in_arena(id);
@@ -334,6 +338,7 @@ static void push(list_t *l, void *p) {
 // destroyed. The memory maps before and after, and each heap's block
 // addresses, go to prefix.* for the runner to analyse.
 static void fill(int nheaps, size_t per, size_t size, size_t reserve, const char *touch, int destroy, const char *prefix) {
+	if (per + per / 2 + ((size_t)64 << 20) > arena_min) arena_min = per + per / 2 + ((size_t)64 << 20);
 	heap_t **hs = calloc((size_t)nheaps, sizeof *hs);
 	handle_t *ts = calloc((size_t)nheaps, sizeof *ts);
 	list_t *ls = calloc((size_t)nheaps, sizeof *ls);
