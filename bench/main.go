@@ -53,15 +53,15 @@ type scale struct {
 
 var full = scale{
 	slots: 100_000, ops: 10_000_000,
-	sizes:   [][2]int{{16, 1_000_000}, {64, 1_000_000}, {256, 1_000_000}, {1 << 10, 1_000_000}, {16 << 10, 200_000}, {256 << 10, 20_000}, {4 << 20, 2_000}},
+	sizes:   [][2]int{{16, 1_000_000}, {64, 1_000_000}, {256, 1_000_000}, {1 << 10, 1_000_000}, {16 << 10, 50_000}, {256 << 10, 5_000}, {4 << 20, 500}},
 	seedPer: 200 << 20, seedReserve: 150 << 20, destroyBlocks: 1 << 20, mapPer: 8 << 20,
-	gcTotal: 1 << 30, gcOps: 4_000_000,
+	gcTotal: 1 << 30, gcOps: 1_500_000,
 }
 
 var quick = scale{
 	quick: true,
 	slots: 10_000, ops: 200_000,
-	sizes:   [][2]int{{16, 20_000}, {64, 20_000}, {256, 20_000}, {1 << 10, 20_000}, {16 << 10, 4_000}, {256 << 10, 400}, {4 << 20, 40}},
+	sizes:   [][2]int{{16, 20_000}, {64, 20_000}, {256, 20_000}, {1 << 10, 20_000}, {16 << 10, 2_000}, {256 << 10, 200}, {4 << 20, 20}},
 	seedPer: 8 << 20, seedReserve: 6 << 20, destroyBlocks: 50_000, mapPer: 1 << 20,
 	gcTotal: 32 << 20, gcOps: 200_000,
 }
@@ -81,6 +81,7 @@ type job struct {
 	destroy  bool
 	ops      int
 	quick    bool
+	once     bool // deterministic: measured in the first round only
 }
 
 func jobs(workloads []string, s scale) []job {
@@ -99,7 +100,7 @@ func jobs(workloads []string, s scale) []job {
 		case "destroy":
 			js = append(js, job{name: "destroy", workload: "fill", heaps: 1, per: 64 * s.destroyBlocks, size: 64, touchAll: true, destroy: true})
 		case "bubbles":
-			js = append(js, job{name: "bubbles", workload: "bubbles", quick: s.quick})
+			js = append(js, job{name: "bubbles", workload: "bubbles", quick: s.quick, once: true})
 		case "gc":
 			js = append(js, job{name: "gc", workload: "gc", per: s.gcTotal, ops: s.gcOps})
 		case "mappings":
@@ -113,7 +114,7 @@ func jobs(workloads []string, s scale) []job {
 
 // skipJob says whether a peer sits a job out and, when the reader should
 // know, why (a note under the case's table).
-func skipJob(p *peer, j job) (skip bool, why string) {
+func skipJob(p *peer, j job, round int) (skip bool, why string) {
 	base, _, _ := strings.Cut(j.name, "/")
 	switch {
 	case len(p.Only) > 0 && !slices.Contains(p.Only, base):
@@ -124,8 +125,10 @@ func skipJob(p *peer, j job) (skip bool, why string) {
 		return true, "mimalloc-arena does not run: mimalloc heaps serve only their own thread; the shared row is mimalloc's mi_malloc"
 	case j.workload == "bubbles" && !p.zebra:
 		return true, "Only zebra's rows run: the emulated 2 GiB window is a zebra vmem.Space; the C peers and Go's allocator have only the real 64-bit address space, where nothing runs out"
-	case j.workload == "gc" && (p.isC() || p.Floor):
-		return true, "Only the Go-side peers run: the C peers have no garbage collector to relieve"
+	case j.workload == "gc" && p.Name != "go" && p.Name != zebraPeers[0].Name:
+		return true, "Only " + zebraPeers[0].Name + " and go run: the question is Go's GC with and without the records in its heap (the C peers have no GC)"
+	case j.once && round > 0:
+		return true, ""
 	}
 	return false, ""
 }
@@ -255,7 +258,7 @@ func run(args []string) error {
 				if p.skip != "" {
 					continue
 				}
-				if skip, why := skipJob(p, j); skip {
+				if skip, why := skipJob(p, j, r); skip {
 					if why != "" {
 						rep.note(j.name, why)
 					}
@@ -463,7 +466,7 @@ func countSyscalls(rep *report, ps []*peer, js []job, dir string) error {
 		if p.skip != "" || p.Floor {
 			continue
 		}
-		if skip, _ := skipJob(p, js[i]); skip {
+		if skip, _ := skipJob(p, js[i], 0); skip {
 			continue
 		}
 		prefix := filepath.Join(dir, "strace-"+p.Name)

@@ -228,13 +228,13 @@ func (r *report) machine(b *strings.Builder) {
 
 // caseNotes say what a case measures, under its title.
 var caseNotes = map[string]string{
-	"churn":    "Every peer replays the same trace file: free a random slot's block, allocate 8..1024 B in its place, write its first byte. ns/op is the wall time over the trace's length (with 2 threads each replays the whole trace, so perfect scaling shows the 1-thread figure).",
+	"churn":    "Every peer replays the same trace file: free a random slot's block, allocate 8..1024 B in its place, write its first byte. ns/op is the wall time over the ops one thread replays: with 2 threads each replays the trace's first half on its own slots, so the total work is the same as with 1 thread and perfect scaling on 2 cores shows the 1-thread figure.",
 	"sizes":    "Alloc, write the first and last byte, Free, in a loop.",
 	"seed":     "The design document's workload in the real address space. alloc ms fills both heaps (every byte written); destroy ms destroys heap A (glibc: frees every block; Go: drop, runtime.GC, debug.FreeOSMemory). VMAs from /proc/self/maps before and after the destroy; ranges per heap: separate mapped ranges holding heap B's blocks after it; largest freed: the largest range the destroy unmapped. × floor divides by writing as many bytes into one fresh mapping.",
 	"destroy":  "destroy ms against munmap ms, the munmap of as much touched memory in one mapping, in the same process. RSS and VMAs before and after show what the destroy gave back.",
 	"mappings": "All heaps grow at once, 1 KiB blocks round-robin, first byte written. VMAs of the whole process (against vm.max_map_count) and the most separate ranges any heap's blocks live in.",
-	"bubbles":  "The block count is the result; the checksum is the sum of bytes written, so it differs with the count.",
-	"gc":       "The same index ([]unsafe.Pointer) for every peer; each unit of work replaces a random record and allocates 512..1535 B of Go garbage. GC CPU seconds and the p99 of GC pauses come from runtime/metrics over the work only.",
+	"bubbles":  "The block count is the result and is deterministic, so this case runs in the first round only; the checksum is the sum of the bytes written, so it differs with the count.",
+	"gc":       "One index of addresses for every peer ([]unsafe.Pointer for Go's heap, which the GC must scan; []uintptr for zebra's, outside the GC); each unit of work replaces a random record and allocates 512..3583 B of Go garbage. GC CPU seconds and the p99 of GC pauses come from runtime/metrics over the work only.",
 }
 
 func (r *report) table(b *strings.Builder, c string) {
