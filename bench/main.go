@@ -284,7 +284,9 @@ func run(args []string) error {
 				}
 			}
 		}
-		fmt.Fprintf(os.Stderr, "bench: round %d/%d done after %s\n", r+1, *rounds, time.Since(start).Round(time.Second))
+		el := time.Since(start)
+		fmt.Fprintf(os.Stderr, "bench: round %d/%d done after %s, about %s to go\n", r+1, *rounds, el.Round(time.Second),
+			(el / time.Duration(r+1) * time.Duration(*rounds-r-1)).Round(time.Second))
 	}
 	if *profile {
 		if err := profileZebra(rep, ps, js, dir); err != nil {

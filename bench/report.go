@@ -306,6 +306,9 @@ func (r *report) table(b *strings.Builder, c string) {
 		slices.Sort(parts)
 		fmt.Fprintf(b, "\n**Checksums differ between peers** (%s): some row did different work.\n", strings.Join(parts, "; "))
 	}
+	if c == "bubbles" && !r.scale.quick {
+		b.WriteString("\nFor comparison: a public write-up counted 16,548,453 such blocks in a real 32-bit Windows process with the default heap and `std::vector`.\n")
+	}
 	for _, n := range r.notes[c] {
 		fmt.Fprintf(b, "\n%s\n", n)
 	}
