@@ -219,6 +219,7 @@ func (r *report) machine(b *strings.Builder) {
 		readTrim("/sys/kernel/mm/transparent_hugepage/defrag"), readTrim("/proc/sys/vm/max_map_count"))
 	fmt.Fprintf(b, "- %s; %s; mimalloc %s, jemalloc %s, glibc %s\n", runtime.Version(), firstLine("gcc", "--version"),
 		pkgVersion("libmimalloc-dev"), pkgVersion("libjemalloc-dev"), pkgVersion("libc6"))
+	fmt.Fprintf(b, "- tree measured: %s\n", treeVersion())
 	b.WriteString("- load average (1, 5, 15 min) at the start of each round:")
 	for i, l := range r.loads {
 		fmt.Fprintf(b, " %d: %s;", i+1, l)
@@ -372,6 +373,16 @@ func pkgVersion(pkg string) string {
 		return "not installed"
 	}
 	return string(out)
+}
+
+// treeVersion is the commit of the zebra tree being measured, marked when
+// the work tree has changes.
+func treeVersion() string {
+	out, err := exec.Command("git", "describe", "--always", "--dirty", "--abbrev=12").Output()
+	if err != nil {
+		return "unknown (not a git checkout)"
+	}
+	return "commit " + strings.TrimSpace(string(out))
 }
 
 func loadAverage() string {
