@@ -166,7 +166,7 @@ func (r *report) write(path string) error {
 	fmt.Fprintf(&b, "# zebra benchmarks\n\nWritten by `cd bench && go run . %s` on %s in %s. Mode: **%s**, %d interleaved round(s): every round runs every case on every peer in turn (A B C A B C ...), each in a fresh process.\n\n",
 		strings.Join(r.args, " "), time.Now().UTC().Format("2006-01-02 15:04 UTC"), r.elapsed.Round(time.Second), mode, r.rounds)
 	r.machine(&b)
-	b.WriteString("\nCells are the median over rounds with the min–max range; \"× best\" divides by the best non-floor peer's median, \"× floor\" by the floor's (the no-op allocator in the same harness for churn and sizes). \"checksum\" is the sum of the bytes the peer read back from its blocks: rows of one case must agree (the no-op floor writes into one shared scratch block, so its churn checksum differs by design).\n")
+	b.WriteString("\nCells are the median over rounds with the min–max range; \"× best\" divides by the best non-floor peer's median, \"× floor\" by the floor's: the no-op allocator in the same harness (Go or C) for churn and sizes, floor-4k (one fresh mapping written, or unmapped) for the seed and destroy. \"checksum\" is the sum of the bytes the peer read back from its blocks: rows of one case must agree (the no-op floor writes into one shared scratch block, so its churn checksum differs by design).\n")
 	for _, c := range r.cases {
 		r.table(&b, c)
 	}
