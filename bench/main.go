@@ -214,13 +214,18 @@ func run(args []string) error {
 	if *rounds < 1 {
 		return fmt.Errorf("--rounds %d: need at least 1", *rounds)
 	}
-	var wl []string
+	// An entry is a workload ("churn") or one of its cases ("churn/1t").
+	var wl, picked []string
 	for w := range strings.SplitSeq(*list, ",") {
 		w = strings.TrimSpace(w)
-		if !slices.Contains(allWorkloads, w) {
+		base, _, _ := strings.Cut(w, "/")
+		if !slices.Contains(allWorkloads, base) {
 			return fmt.Errorf("--workloads: unknown workload %q (have %s)", w, strings.Join(allWorkloads, ", "))
 		}
-		wl = append(wl, w)
+		if !slices.Contains(wl, base) {
+			wl = append(wl, base)
+		}
+		picked = append(picked, w)
 	}
 	ps := peers()
 	if *only != "" {
@@ -242,7 +247,13 @@ func run(args []string) error {
 	if err := buildPeers(ps, dir); err != nil {
 		return err
 	}
-	js := jobs(wl, s)
+	js := slices.DeleteFunc(jobs(wl, s), func(j job) bool {
+		base, _, _ := strings.Cut(j.name, "/")
+		return !slices.Contains(picked, base) && !slices.Contains(picked, j.name)
+	})
+	if len(js) == 0 {
+		return fmt.Errorf("--workloads %s: no such case", *list)
+	}
 	if slices.Contains(wl, "churn") {
 		tracePath = filepath.Join(dir, "churn.trace")
 		if err := writeTrace(tracePath, s.slots, s.ops); err != nil {
