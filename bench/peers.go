@@ -2,6 +2,7 @@ package main
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -103,6 +104,9 @@ func buildPeers(ps []*peer, dir string) error {
 		if err != nil {
 			first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
 			why := fmt.Sprintf("cannot build against %s (install %s): %v: %s", p.Lib, l.pkg, err, first)
+			if errors.Is(err, exec.ErrNotFound) {
+				why = fmt.Sprintf("cannot build against %s: gcc is not installed (install gcc and %s)", p.Lib, l.pkg)
+			}
 			fmt.Fprintf(os.Stderr, "bench: skipping %s peers: %s\n", p.Lib, why)
 			failed[p.Lib] = why
 			p.skip = why
