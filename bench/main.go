@@ -381,6 +381,9 @@ func analyseFill(r *result, j job, prefix string) error {
 		return err
 	}
 	r.Values["VMAs before"] = float64(len(before))
+	if m, err := strconv.Atoi(readTrim("/proc/sys/vm/max_map_count")); err == nil && m > 0 {
+		r.Values["% of vm.max_map_count"] = 100 * float64(len(before)) / float64(m)
+	}
 	var after []span
 	if j.destroy {
 		if after, err = readMaps(prefix + ".after"); err != nil {

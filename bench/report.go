@@ -101,7 +101,7 @@ func family(c string) (primary string, others []string) {
 	case c == "destroy":
 		return "destroy ms", []string{"munmap ms", "destroy − munmap ms", "alloc ms", "RSS before MiB", "RSS after MiB", "VMAs before", "VMAs after", "largest freed MiB"}
 	}
-	return "VMAs before", []string{"ranges per heap", "alloc ms", "peak RSS MiB"}
+	return "VMAs before", []string{"% of vm.max_map_count", "ranges per heap", "alloc ms", "peak RSS MiB"}
 }
 
 // higherBetter says the case ranks the largest primary value best.
