@@ -39,6 +39,8 @@ func (r *report) charts(dir string) ([]string, error) {
 		{"seed.png", "Seed: time to fill two heaps to " + mib(r.scale.seedPer) + " each, ms", "alloc ms", "seed"},
 		{"destroy.png", "Destroy: ms to destroy a heap of live 64 B blocks", "destroy ms", "destroy"},
 		{"mappings.png", "Mappings: VMAs of the process with N heaps growing", "VMAs before", "mappings/"},
+		{"bubbles.png", "Bubbles: 100 B blocks that fit the emulated space (higher is better)", "blocks", "bubbles"},
+		{"gc.png", "GC relief: GC CPU seconds over the same work (lower is better)", "GC CPU s", "gc"},
 	}
 	for _, g := range groups {
 		var cases []string

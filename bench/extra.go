@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"syscall"
 	"time"
 	"unsafe"
@@ -127,18 +128,30 @@ func bubblesGo(p zebraPeer, quick bool) error {
 	return nil
 }
 
-// gcReliefGo keeps records of 64..512 B (total bytes) reachable from one
-// index ([]unsafe.Pointer, the same structure for every peer) and then does
-// ops units of work: replace a random record and allocate 512..1535 B of
-// ordinary Go garbage. It reports the GC's CPU seconds and p99 pause over the work
-// (runtime/metrics), the work's throughput and the peak RSS.
+// gcReliefGo keeps records of 64..512 B (total bytes) behind one index and
+// then does ops units of work: replace a random record and allocate
+// 512..3583 B of ordinary Go garbage. It reports the GC's CPU seconds and
+// p99 pause over the work (runtime/metrics), the work's throughput and the
+// peak RSS. The index is a slice of addresses for every peer: of
+// unsafe.Pointer for Go's heap, whose records the GC must see, and of
+// uintptr for heaps outside the GC, whose records it need not scan: that is
+// the relief.
 func gcReliefGo(p goPeer, total, ops int) error {
 	h, err := p.newHeap("records", 0)
 	if err != nil {
 		return err
 	}
+	if p.offHeap {
+		return gcRelief(h, total, ops, func(q unsafe.Pointer) uintptr { return uintptr(q) },
+			func(u uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&u)) })
+	}
+	return gcRelief(h, total, ops, func(q unsafe.Pointer) unsafe.Pointer { return q },
+		func(q unsafe.Pointer) unsafe.Pointer { return q })
+}
+
+func gcRelief[T any](h goHeap, total, ops int, to func(unsafe.Pointer) T, from func(T) unsafe.Pointer) error {
 	r := rand.New(rand.NewPCG(1, 2))
-	var index []unsafe.Pointer
+	var index []T
 	for have := 0; have < total; {
 		n := 64 + r.IntN(449)
 		q, err := h.Alloc(n)
@@ -146,21 +159,21 @@ func gcReliefGo(p goPeer, total, ops int) error {
 			return err
 		}
 		*(*byte)(q) = byte(n)
-		index = append(index, q)
+		index = append(index, to(q))
 		have += n
 	}
 	samples := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/sched/pauses/total/gc:seconds"}, {Name: "/gc/cycles/total:gc-cycles"}}
 	metrics.Read(samples)
 	gc0, cyc0 := samples[0].Value.Float64(), samples[2].Value.Uint64()
-	pause0 := samples[1].Value.Float64Histogram()
-	counts0 := append([]uint64(nil), pause0.Counts...)
+	counts0 := slices.Clone(samples[1].Value.Float64Histogram().Counts)
 	var sum uint64
 	var keep [64][]byte // the garbage's short-lived survivors
 	t0 := time.Now()
 	for k := range ops {
 		i := r.IntN(len(index))
-		sum += uint64(*(*byte)(index[i]))
-		if err := h.Free(index[i]); err != nil {
+		old := from(index[i])
+		sum += uint64(*(*byte)(old))
+		if err := h.Free(old); err != nil {
 			return err
 		}
 		n := 64 + r.IntN(449)
@@ -169,8 +182,8 @@ func gcReliefGo(p goPeer, total, ops int) error {
 			return err
 		}
 		*(*byte)(q) = byte(n)
-		index[i] = q
-		g := make([]byte, 512+k%1024)
+		index[i] = to(q)
+		g := make([]byte, 512+k%3072)
 		g[0] = byte(k)
 		keep[k%len(keep)] = g
 	}

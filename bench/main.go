@@ -53,15 +53,15 @@ type scale struct {
 
 var full = scale{
 	slots: 100_000, ops: 10_000_000,
-	sizes:   [][2]int{{16, 1_000_000}, {64, 1_000_000}, {256, 1_000_000}, {1 << 10, 1_000_000}, {16 << 10, 200_000}, {256 << 10, 20_000}, {4 << 20, 2_000}},
+	sizes:   [][2]int{{16, 1_000_000}, {64, 1_000_000}, {256, 1_000_000}, {1 << 10, 1_000_000}, {16 << 10, 50_000}, {256 << 10, 5_000}, {4 << 20, 500}},
 	seedPer: 200 << 20, seedReserve: 150 << 20, destroyBlocks: 1 << 20, mapPer: 8 << 20,
-	gcTotal: 1 << 30, gcOps: 4_000_000,
+	gcTotal: 1 << 30, gcOps: 1_500_000,
 }
 
 var quick = scale{
 	quick: true,
 	slots: 10_000, ops: 200_000,
-	sizes:   [][2]int{{16, 20_000}, {64, 20_000}, {256, 20_000}, {1 << 10, 20_000}, {16 << 10, 4_000}, {256 << 10, 400}, {4 << 20, 40}},
+	sizes:   [][2]int{{16, 20_000}, {64, 20_000}, {256, 20_000}, {1 << 10, 20_000}, {16 << 10, 2_000}, {256 << 10, 200}, {4 << 20, 20}},
 	seedPer: 8 << 20, seedReserve: 6 << 20, destroyBlocks: 50_000, mapPer: 1 << 20,
 	gcTotal: 32 << 20, gcOps: 200_000,
 }
@@ -81,6 +81,7 @@ type job struct {
 	destroy  bool
 	ops      int
 	quick    bool
+	once     bool // deterministic: measured in the first round only
 }
 
 func jobs(workloads []string, s scale) []job {
@@ -99,7 +100,7 @@ func jobs(workloads []string, s scale) []job {
 		case "destroy":
 			js = append(js, job{name: "destroy", workload: "fill", heaps: 1, per: 64 * s.destroyBlocks, size: 64, touchAll: true, destroy: true})
 		case "bubbles":
-			js = append(js, job{name: "bubbles", workload: "bubbles", quick: s.quick})
+			js = append(js, job{name: "bubbles", workload: "bubbles", quick: s.quick, once: true})
 		case "gc":
 			js = append(js, job{name: "gc", workload: "gc", per: s.gcTotal, ops: s.gcOps})
 		case "mappings":
@@ -113,7 +114,7 @@ func jobs(workloads []string, s scale) []job {
 
 // skipJob says whether a peer sits a job out and, when the reader should
 // know, why (a note under the case's table).
-func skipJob(p *peer, j job) (skip bool, why string) {
+func skipJob(p *peer, j job, round int) (skip bool, why string) {
 	base, _, _ := strings.Cut(j.name, "/")
 	switch {
 	case len(p.Only) > 0 && !slices.Contains(p.Only, base):
@@ -124,8 +125,10 @@ func skipJob(p *peer, j job) (skip bool, why string) {
 		return true, "mimalloc-arena does not run: mimalloc heaps serve only their own thread; the shared row is mimalloc's mi_malloc"
 	case j.workload == "bubbles" && !p.zebra:
 		return true, "Only zebra's rows run: the emulated 2 GiB window is a zebra vmem.Space; the C peers and Go's allocator have only the real 64-bit address space, where nothing runs out"
-	case j.workload == "gc" && (p.isC() || p.Floor):
-		return true, "Only the Go-side peers run: the C peers have no garbage collector to relieve"
+	case j.workload == "gc" && p.Name != "go" && p.Name != zebraPeers[0].Name:
+		return true, "Only " + zebraPeers[0].Name + " and go run: the question is Go's GC with and without the records in its heap (the C peers have no GC)"
+	case j.once && round > 0:
+		return true, ""
 	}
 	return false, ""
 }
@@ -194,6 +197,7 @@ func run(args []string) error {
 	list := fs.String("workloads", strings.Join(allWorkloads, ","), "comma-separated workloads: "+strings.Join(allWorkloads, ", "))
 	only := fs.String("peers", "", "comma-separated peers to run (default: all)")
 	out := fs.String("o", "BENCHMARKS.md", "the report to write; charts go beside it")
+	profile := fs.Bool("profile", true, "after the rounds, profile zebra's default heap on churn/1t, sizes and seed (untimed) and put the top of each profile in the report")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -210,13 +214,18 @@ func run(args []string) error {
 	if *rounds < 1 {
 		return fmt.Errorf("--rounds %d: need at least 1", *rounds)
 	}
-	var wl []string
+	// An entry is a workload ("churn") or one of its cases ("churn/1t").
+	var wl, picked []string
 	for w := range strings.SplitSeq(*list, ",") {
 		w = strings.TrimSpace(w)
-		if !slices.Contains(allWorkloads, w) {
+		base, _, _ := strings.Cut(w, "/")
+		if !slices.Contains(allWorkloads, base) {
 			return fmt.Errorf("--workloads: unknown workload %q (have %s)", w, strings.Join(allWorkloads, ", "))
 		}
-		wl = append(wl, w)
+		if !slices.Contains(wl, base) {
+			wl = append(wl, base)
+		}
+		picked = append(picked, w)
 	}
 	ps := peers()
 	if *only != "" {
@@ -238,7 +247,13 @@ func run(args []string) error {
 	if err := buildPeers(ps, dir); err != nil {
 		return err
 	}
-	js := jobs(wl, s)
+	js := slices.DeleteFunc(jobs(wl, s), func(j job) bool {
+		base, _, _ := strings.Cut(j.name, "/")
+		return !slices.Contains(picked, base) && !slices.Contains(picked, j.name)
+	})
+	if len(js) == 0 {
+		return fmt.Errorf("--workloads %s: no such case", *list)
+	}
 	if slices.Contains(wl, "churn") {
 		tracePath = filepath.Join(dir, "churn.trace")
 		if err := writeTrace(tracePath, s.slots, s.ops); err != nil {
@@ -254,7 +269,7 @@ func run(args []string) error {
 				if p.skip != "" {
 					continue
 				}
-				if skip, why := skipJob(p, j); skip {
+				if skip, why := skipJob(p, j, r); skip {
 					if why != "" {
 						rep.note(j.name, why)
 					}
@@ -263,7 +278,13 @@ func run(args []string) error {
 				prefix := filepath.Join(dir, fmt.Sprintf("%s-%s-%d", strings.ReplaceAll(j.name, "/", "_"), p.Name, r))
 				res, err := runOne(p, j, prefix)
 				if err != nil {
-					return fmt.Errorf("%s on %s, round %d: %w", j.name, p.Name, r+1, err)
+					// Keep going: one peer's failure must not cost the
+					// whole run, and the report shows it in bold.
+					msg := fmt.Sprintf("%s on %s, round %d: %v", j.name, p.Name, r+1, err)
+					fmt.Fprintln(os.Stderr, "bench: FAILED:", msg)
+					rep.note(j.name, "**FAILED: "+msg+"**")
+					rep.failed++
+					continue
 				}
 				for _, x := range res {
 					if hp, ok := x.Values["huge page %"]; ok && p.Name == "floor-thp" && hp < 90 {
@@ -274,10 +295,26 @@ func run(args []string) error {
 				}
 			}
 		}
-		fmt.Fprintf(os.Stderr, "bench: round %d/%d done after %s\n", r+1, *rounds, time.Since(start).Round(time.Second))
+		el := time.Since(start)
+		fmt.Fprintf(os.Stderr, "bench: round %d/%d done after %s, about %s to go\n", r+1, *rounds, el.Round(time.Second),
+			(el / time.Duration(r+1) * time.Duration(*rounds-r-1)).Round(time.Second))
+	}
+	if *profile {
+		if err := profileZebra(rep, ps, js, dir); err != nil {
+			return err
+		}
+		if err := countSyscalls(rep, ps, js, dir); err != nil {
+			return err
+		}
 	}
 	rep.elapsed = time.Since(start)
-	return rep.write(*out)
+	if err := rep.write(*out); err != nil {
+		return err
+	}
+	if rep.failed > 0 {
+		return fmt.Errorf("%d measurements failed (see %s)", rep.failed, *out)
+	}
+	return nil
 }
 
 func isSet(fs *flag.FlagSet, name string) bool {
@@ -313,6 +350,11 @@ func runOne(p *peer, j job, prefix string) ([]result, error) {
 		if j.workload != "sizes" {
 			r.Case = j.name
 		}
+		if d, ok := r.Values["destroy ms"]; ok && j.name == "destroy" {
+			if m, ok := r.Values["munmap ms"]; ok {
+				r.Values["destroy − munmap ms"] = d - m
+			}
+		}
 		if j.workload == "fill" && !strings.HasPrefix(p.Name, "floor-") {
 			if err := analyseFill(&r, j, prefix); err != nil {
 				return nil, err
@@ -339,6 +381,9 @@ func analyseFill(r *result, j job, prefix string) error {
 		return err
 	}
 	r.Values["VMAs before"] = float64(len(before))
+	if m, err := strconv.Atoi(readTrim("/proc/sys/vm/max_map_count")); err == nil && m > 0 {
+		r.Values["% of vm.max_map_count"] = 100 * float64(len(before)) / float64(m)
+	}
 	var after []span
 	if j.destroy {
 		if after, err = readMaps(prefix + ".after"); err != nil {
@@ -370,4 +415,110 @@ func analyseFill(r *result, j job, prefix string) error {
 		r.Values["ranges per heap"] = float64(most)
 	}
 	return nil
+}
+
+// profiled are the cases whose zebra run is profiled after the rounds.
+var profiled = []string{"churn/1t", "sizes", "seed"}
+
+// profileZebra runs zebra's first configuration once more on each profiled
+// case with -cpuprofile, outside the timed rounds, and keeps the top of
+// each profile (go tool pprof -top) for the report: where zebra's time goes.
+func profileZebra(rep *report, ps []*peer, js []job, dir string) error {
+	i := slices.IndexFunc(ps, func(p *peer) bool { return p.Name == zebraPeers[0].Name })
+	if i < 0 {
+		return nil
+	}
+	z := ps[i]
+	for _, j := range js {
+		if !slices.Contains(profiled, j.name) {
+			continue
+		}
+		prefix := filepath.Join(dir, "profile-"+strings.ReplaceAll(j.name, "/", "_"))
+		prof := prefix + ".pprof"
+		a := argv(z, j, prefix)
+		a = append(a[:5:5], append([]string{"-cpuprofile", prof}, a[5:]...)...)
+		cmd := exec.Command(a[0], a[1:]...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("profiling %s: %v: %s", j.name, err, out)
+		}
+		top, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=15", z.bin, prof).Output()
+		if err != nil {
+			return fmt.Errorf("pprof of %s: %v", j.name, err)
+		}
+		// Drop pprof's header lines that change every run (file, build ID, time).
+		var keep []string
+		for l := range strings.Lines(string(top)) {
+			if !strings.HasPrefix(l, "File:") && !strings.HasPrefix(l, "Build ID:") && !strings.HasPrefix(l, "Time:") {
+				keep = append(keep, l)
+			}
+		}
+		rep.profiles = append(rep.profiles, profileTop{j.name, strings.Join(keep, "")})
+		for _, f := range []string{prof, prefix + ".before", prefix + ".after"} {
+			os.Remove(f)
+		}
+		files, _ := filepath.Glob(prefix + ".addrs.*")
+		for _, f := range files {
+			os.Remove(f)
+		}
+	}
+	return nil
+}
+
+// memSyscalls are the calls that reserve, commit, decommit and release.
+var memSyscalls = []string{"mmap", "munmap", "mprotect", "madvise"}
+
+// countSyscalls runs the seed once more per peer under strace -c, outside
+// the timed rounds, and keeps how many memory system calls each made.
+func countSyscalls(rep *report, ps []*peer, js []job, dir string) error {
+	i := slices.IndexFunc(js, func(j job) bool { return j.name == "seed" })
+	if i < 0 {
+		return nil
+	}
+	if _, err := exec.LookPath("strace"); err != nil {
+		rep.note("seed", "strace is not installed: no system call counts.")
+		return nil
+	}
+	for _, p := range ps {
+		if p.skip != "" || p.Floor {
+			continue
+		}
+		if skip, _ := skipJob(p, js[i], 0); skip {
+			continue
+		}
+		prefix := filepath.Join(dir, "strace-"+p.Name)
+		a := append([]string{"-f", "-c", "-o", prefix + ".strace", "-e", "trace=" + strings.Join(memSyscalls, ",")}, argv(p, js[i], prefix)...)
+		cmd := exec.Command("strace", a...)
+		cmd.Env = append(os.Environ(), p.Env...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			rep.note("seed", fmt.Sprintf("strace of %s failed: %v: %s", p.Name, err, strings.TrimSpace(string(out))))
+			continue
+		}
+		b, err := os.ReadFile(prefix + ".strace")
+		if err != nil {
+			return err
+		}
+		rep.syscalls = append(rep.syscalls, syscallCount{p.Name, parseStraceCounts(string(b))})
+		files, _ := filepath.Glob(prefix + ".*")
+		for _, f := range files {
+			os.Remove(f)
+		}
+	}
+	return nil
+}
+
+// parseStraceCounts reads the calls column of strace -c's table.
+func parseStraceCounts(s string) map[string]int {
+	out := map[string]int{}
+	for l := range strings.Lines(s) {
+		f := strings.Fields(l)
+		if len(f) < 5 {
+			continue
+		}
+		n, err := strconv.Atoi(f[3])
+		if err != nil {
+			continue
+		}
+		out[f[len(f)-1]] = n
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -37,7 +38,7 @@ func peers() []*peer {
 		&peer{Name: "go", Config: "Go runtime make([]byte): GC reclaims; Free drops the reference; destroy = runtime.GC + debug.FreeOSMemory"},
 		&peer{Name: "go-arena", arenas: true, Only: []string{"seed", "destroy", "mappings"}, Config: "Go arena package (GOEXPERIMENT=arenas), one arena per heap; destroy = Arena.Free; no individual frees, so only the fill workloads"},
 		&peer{Name: "mimalloc", Lib: "mimalloc", Var: "heap", Config: "mi_heap_new per heap, owned by its thread (shared churn: mi_malloc, mimalloc has no heap shared by threads)"},
-		&peer{Name: "mimalloc-arena", Lib: "mimalloc", Var: "arena", Config: "mi_reserve_os_memory_ex exclusive arena (64 MiB, or the workload's reserve) + mi_heap_new_in_arena"},
+		&peer{Name: "mimalloc-arena", Lib: "mimalloc", Var: "arena", Config: "mi_reserve_os_memory_ex exclusive arena per heap + mi_heap_new_in_arena; such an arena never grows, so it reserves 256 MiB or 1.5× the heap's fill + 64 MiB, whichever is more"},
 		&peer{Name: "jemalloc", Lib: "jemalloc", Var: "arena", Config: "arenas.create per heap, tcache.create per thread, mallocx/dallocx; destroy = arena.<i>.destroy"},
 		&peer{Name: "glibc", Lib: "glibc", Var: "malloc", Config: "glibc malloc/free (per-thread arenas); no heap destroy: frees every block"},
 		&peer{Name: "mimalloc-huge", Lib: "mimalloc", Var: "heap", Env: []string{"MIMALLOC_LARGE_OS_PAGES=1"}, Config: "mi_heap_new, MIMALLOC_LARGE_OS_PAGES=1"},
@@ -103,6 +104,9 @@ func buildPeers(ps []*peer, dir string) error {
 		if err != nil {
 			first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
 			why := fmt.Sprintf("cannot build against %s (install %s): %v: %s", p.Lib, l.pkg, err, first)
+			if errors.Is(err, exec.ErrNotFound) {
+				why = fmt.Sprintf("cannot build against %s: gcc is not installed (install gcc and %s)", p.Lib, l.pkg)
+			}
 			fmt.Fprintf(os.Stderr, "bench: skipping %s peers: %s\n", p.Lib, why)
 			failed[p.Lib] = why
 			p.skip = why

@@ -19,18 +19,30 @@ type cell struct {
 }
 
 type report struct {
-	args    []string // the command line, for the report's first line
-	quick   bool
-	rounds  int
-	wl      []string
-	peers   []*peer
-	scale   scale
-	cases   []string                    // in the order first seen
-	cells   map[string]map[string]*cell // case, peer
-	notes   map[string][]string         // case: notes
-	loads   []string                    // load average at the start of each round
-	elapsed time.Duration
+	args     []string // the command line, for the report's first line
+	quick    bool
+	rounds   int
+	wl       []string
+	peers    []*peer
+	scale    scale
+	cases    []string                    // in the order first seen
+	cells    map[string]map[string]*cell // case, peer
+	notes    map[string][]string         // case: notes
+	loads    []string                    // load average at the start of each round
+	elapsed  time.Duration
+	profiles []profileTop
+	failed   int // measurements that failed
+	syscalls []syscallCount
 }
+
+// syscallCount is one peer's memory system calls during the seed.
+type syscallCount struct {
+	peer  string
+	calls map[string]int
+}
+
+// profileTop is the top of one CPU profile of zebra.
+type profileTop struct{ name, top string }
 
 func newReport(args []string, quick bool, rounds int, wl []string, ps []*peer, s scale) *report {
 	return &report{args: args, quick: quick, rounds: rounds, wl: wl, peers: ps, scale: s, cells: map[string]map[string]*cell{}, notes: map[string][]string{}}
@@ -87,9 +99,9 @@ func family(c string) (primary string, others []string) {
 	case c == "seed":
 		return "alloc ms", []string{"destroy ms", "peak RSS MiB", "RSS after MiB", "AnonHugePages MiB", "VMAs before", "VMAs after", "ranges per heap", "largest freed MiB"}
 	case c == "destroy":
-		return "destroy ms", []string{"munmap ms", "alloc ms", "RSS before MiB", "RSS after MiB", "VMAs before", "VMAs after", "largest freed MiB"}
+		return "destroy ms", []string{"munmap ms", "destroy − munmap ms", "alloc ms", "RSS before MiB", "RSS after MiB", "VMAs before", "VMAs after", "largest freed MiB"}
 	}
-	return "VMAs before", []string{"ranges per heap", "alloc ms", "peak RSS MiB"}
+	return "VMAs before", []string{"% of vm.max_map_count", "ranges per heap", "alloc ms", "peak RSS MiB"}
 }
 
 // higherBetter says the case ranks the largest primary value best.
@@ -154,7 +166,7 @@ func (r *report) write(path string) error {
 	fmt.Fprintf(&b, "# zebra benchmarks\n\nWritten by `cd bench && go run . %s` on %s in %s. Mode: **%s**, %d interleaved round(s): every round runs every case on every peer in turn (A B C A B C ...), each in a fresh process.\n\n",
 		strings.Join(r.args, " "), time.Now().UTC().Format("2006-01-02 15:04 UTC"), r.elapsed.Round(time.Second), mode, r.rounds)
 	r.machine(&b)
-	b.WriteString("\nCells are the median over rounds with the min–max range; \"× best\" divides by the best non-floor peer's median, \"× floor\" by the floor's (the no-op allocator in the same harness for churn and sizes). \"checksum\" is the sum of the bytes the peer read back from its blocks: rows of one case must agree (the no-op floor writes into one shared scratch block, so its churn checksum differs by design).\n")
+	b.WriteString("\nCells are the median over rounds with the min–max range; \"× best\" divides by the best non-floor peer's median, \"× floor\" by the floor's: the no-op allocator in the same harness (Go or C) for churn and sizes, floor-4k (one fresh mapping written, or unmapped) for the seed and destroy. \"checksum\" is the sum of the bytes the peer read back from its blocks: rows of one case must agree (the no-op floor writes into one shared scratch block, so its churn checksum differs by design).\n")
 	for _, c := range r.cases {
 		r.table(&b, c)
 	}
@@ -165,6 +177,23 @@ func (r *report) write(path string) error {
 			cfg += " — **skipped: " + p.skip + "**"
 		}
 		fmt.Fprintf(&b, "| %s | %s |\n", p.Name, cfg)
+	}
+	if len(r.syscalls) > 0 {
+		fmt.Fprintf(&b, "\n## Seed: memory system calls\n\nOne extra, untimed seed run per peer under `strace -f -c -e trace=%s` (Go peers include the Go runtime's own calls).\n\n| peer | %s | total |\n|---|%s---|\n",
+			strings.Join(memSyscalls, ","), strings.Join(memSyscalls, " | "), strings.Repeat("---|", len(memSyscalls)))
+		for _, s := range r.syscalls {
+			fmt.Fprintf(&b, "| %s |", s.peer)
+			for _, c := range memSyscalls {
+				fmt.Fprintf(&b, " %d |", s.calls[c])
+			}
+			fmt.Fprintf(&b, " %d |\n", s.calls["total"])
+		}
+	}
+	if len(r.profiles) > 0 {
+		fmt.Fprintf(&b, "\n## Where %s's time goes\n\nCPU profiles of one extra, untimed run per case (`-cpuprofile`, then `go tool pprof -top`):\n", zebraPeers[0].Name)
+		for _, p := range r.profiles {
+			fmt.Fprintf(&b, "\n### %s\n\n```\n%s```\n", p.name, p.top)
+		}
 	}
 	charts, err := r.charts(filepath.Dir(path))
 	if err != nil {
@@ -190,6 +219,7 @@ func (r *report) machine(b *strings.Builder) {
 		readTrim("/sys/kernel/mm/transparent_hugepage/defrag"), readTrim("/proc/sys/vm/max_map_count"))
 	fmt.Fprintf(b, "- %s; %s; mimalloc %s, jemalloc %s, glibc %s\n", runtime.Version(), firstLine("gcc", "--version"),
 		pkgVersion("libmimalloc-dev"), pkgVersion("libjemalloc-dev"), pkgVersion("libc6"))
+	fmt.Fprintf(b, "- tree measured: %s\n", treeVersion())
 	b.WriteString("- load average (1, 5, 15 min) at the start of each round:")
 	for i, l := range r.loads {
 		fmt.Fprintf(b, " %d: %s;", i+1, l)
@@ -197,10 +227,25 @@ func (r *report) machine(b *strings.Builder) {
 	b.WriteString("\n")
 }
 
+// caseNotes say what a case measures, under its title.
+var caseNotes = map[string]string{
+	"churn":    "Every peer replays the same trace file: free a random slot's block, allocate 8..1024 B in its place, write its first byte. ns/op is the wall time over the ops one thread replays: with 2 threads each replays the trace's first half on its own slots, so the total work is the same as with 1 thread and perfect scaling on 2 cores shows the 1-thread figure.",
+	"sizes":    "Alloc, write the first and last byte, Free, in a loop.",
+	"seed":     "The design document's workload in the real address space. alloc ms fills both heaps (every byte written); destroy ms destroys heap A (glibc: frees every block; Go: drop, runtime.GC, debug.FreeOSMemory). VMAs from /proc/self/maps before and after the destroy; ranges per heap: separate mapped ranges holding heap B's blocks after it; largest freed: the largest range the destroy unmapped. × floor divides by writing as many bytes into one fresh mapping.",
+	"destroy":  "destroy ms against munmap ms, the munmap of as much touched memory in one mapping, in the same process. RSS and VMAs before and after show what the destroy gave back.",
+	"mappings": "All heaps grow at once, 1 KiB blocks round-robin, first byte written. VMAs of the whole process (against vm.max_map_count) and the most separate ranges any heap's blocks live in.",
+	"bubbles":  "The block count is the result and is deterministic, so this case runs in the first round only; the checksum is the sum of the bytes written, so it differs with the count.",
+	"gc":       "One index of addresses for every peer ([]unsafe.Pointer for Go's heap, which the GC must scan; []uintptr for zebra's, outside the GC); each unit of work replaces a random record and allocates 512..3583 B of Go garbage. GC CPU seconds and the p99 of GC pauses come from runtime/metrics over the work only.",
+}
+
 func (r *report) table(b *strings.Builder, c string) {
 	primary, others := family(c)
 	row := r.cells[c]
 	fmt.Fprintf(b, "\n## %s\n\n", r.title(c))
+	base, _, _ := strings.Cut(c, "/")
+	if n, ok := caseNotes[base]; ok && (c == base || c == r.firstOf(base)) {
+		fmt.Fprintf(b, "%s\n\n", n)
+	}
 	best := math.Inf(1)
 	if higherBetter(c) {
 		best = math.Inf(-1)
@@ -262,9 +307,22 @@ func (r *report) table(b *strings.Builder, c string) {
 		slices.Sort(parts)
 		fmt.Fprintf(b, "\n**Checksums differ between peers** (%s): some row did different work.\n", strings.Join(parts, "; "))
 	}
+	if c == "bubbles" && !r.scale.quick {
+		b.WriteString("\nFor comparison: a public write-up counted 16,548,453 such blocks in a real 32-bit Windows process with the default heap and `std::vector`.\n")
+	}
 	for _, n := range r.notes[c] {
 		fmt.Fprintf(b, "\n%s\n", n)
 	}
+}
+
+// firstOf is the first case of a family ("churn/1t" of "churn").
+func (r *report) firstOf(base string) string {
+	for _, c := range r.cases {
+		if strings.HasPrefix(c, base+"/") {
+			return c
+		}
+	}
+	return ""
 }
 
 func num(v float64) string {
@@ -315,6 +373,16 @@ func pkgVersion(pkg string) string {
 		return "not installed"
 	}
 	return string(out)
+}
+
+// treeVersion is the commit of the zebra tree being measured, marked when
+// the work tree has changes.
+func treeVersion() string {
+	out, err := exec.Command("git", "describe", "--always", "--dirty", "--abbrev=12").Output()
+	if err != nil {
+		return "unknown (not a git checkout)"
+	}
+	return "commit " + strings.TrimSpace(string(out))
 }
 
 func loadAverage() string {

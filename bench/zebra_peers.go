@@ -5,7 +5,8 @@ import "github.com/zebra-heap/zebra/heap"
 // zebraPeers are the zebra heap configurations the suite measures: one row
 // each in every table. Add a configuration by adding a row; Config is
 // printed beside the results, so say what the row changes (policy, huge
-// pages, locking, zeroing).
+// pages, locking, zeroing). A row with Options.NoSerialize sits out the
+// shared-heap churn (its heap serves one goroutine at a time).
 var zebraPeers = []zebraPeer{
 	{Name: "zebra", Config: "heap.Options{}: Default policy, per-P shards (a lock each), no zeroing, 4 KiB pages", Options: heap.Options{}},
 	{Name: "zebra-nt", Config: "heap.Options{Policy: heap.NT}: Windows NT growth, per-P shards, no zeroing", Options: heap.Options{Policy: heap.NT}},

@@ -36,6 +36,10 @@ static double now_ns(void) {
 
 static const char *variant = "";
 
+// arena_min is the least an exclusive mimalloc arena reserves: such an
+// arena never grows, so it must hold the heap's whole fill.
+static size_t arena_min = (size_t)256 << 20;
+
 // A heap is one private heap of the library; a handle is one thread's
 // access to it (jemalloc's explicit tcache lives there).
 typedef struct {
@@ -71,7 +75,7 @@ static heap_t *heap_new(size_t reserve) {
 		h->mh = NULL;
 	} else if (strcmp(variant, "arena") == 0) {
 		mi_arena_id_t id;
-		if (reserve == 0) reserve = 64 << 20;
+		if (reserve < arena_min) reserve = arena_min;
 		int large = getenv("MIMALLOC_LARGE_OS_PAGES") != NULL;
 		if (mi_reserve_os_memory_ex(reserve, false, large, true, &id) != 0) die("mi_reserve_os_memory_ex");
 		h->mh = mi_heap_new_in_arena(id);
@@ -169,6 +173,7 @@ typedef struct {
 
 static op_t *ops;
 static uint32_t nslots, nops;
+static uint32_t nrun; // ops each thread replays: the trace's first nops/threads
 
 static void load_trace(const char *path) {
 	FILE *f = fopen(path, "rb");
@@ -208,7 +213,7 @@ static void *churn_thread(void *v) {
 	uint64_t sum = 0;
 	pthread_barrier_wait(a->start);
 	a->t0 = now_ns();
-	for (uint32_t k = 0; k < nops; k++) {
+	for (uint32_t k = 0; k < nrun; k++) {
 		op_t o = ops[k];
 		volatile unsigned char *p = slots[o.slot];
 		if (p) {
@@ -234,6 +239,11 @@ static void *churn_thread(void *v) {
 
 static void churn(const char *path, int threads, int shared) {
 	load_trace(path);
+	if (threads < 1 || threads > 64) {
+		fprintf(stderr, "peer: %d threads\n", threads);
+		exit(2);
+	}
+	nrun = nops / (uint32_t)threads;
 	pthread_barrier_t b;
 	pthread_barrier_init(&b, NULL, threads + 1);
 	pthread_t tid[64];
@@ -253,7 +263,7 @@ static void churn(const char *path, int threads, int shared) {
 		if (args[i].t1 > t1) t1 = args[i].t1;
 	}
 	double el = t1 - t0;
-	printf("RESULT\t{\"case\":\"churn\",\"values\":{\"ns/op\":%.3f},\"checksum\":%" PRIu64 "}\n", el / nops, sum);
+	printf("RESULT\t{\"case\":\"churn\",\"values\":{\"ns/op\":%.3f},\"checksum\":%" PRIu64 "}\n", el / nrun, sum);
 }
 
 // ---- sizes: Alloc+Free pairs --------------------------------------------
@@ -334,6 +344,7 @@ static void push(list_t *l, void *p) {
 // destroyed. The memory maps before and after, and each heap's block
 // addresses, go to prefix.* for the runner to analyse.
 static void fill(int nheaps, size_t per, size_t size, size_t reserve, const char *touch, int destroy, const char *prefix) {
+	if (per + per / 2 + ((size_t)64 << 20) > arena_min) arena_min = per + per / 2 + ((size_t)64 << 20);
 	heap_t **hs = calloc((size_t)nheaps, sizeof *hs);
 	handle_t *ts = calloc((size_t)nheaps, sizeof *ts);
 	list_t *ls = calloc((size_t)nheaps, sizeof *ls);
