@@ -177,7 +177,14 @@ func RtlCompactHeap(h uintptr, flags uint32) uintptr {
 // The heap's lock is a critical section, owned by an OS thread: the
 // goroutine stays on its thread for the walk, or another thread would wait
 // forever for the lock its own goroutine left behind.
+//
+// The procedures are looked up before the lock is taken: GetProcAddress
+// takes the loader lock, and a thread that holds it while waiting for the
+// process heap's lock would deadlock with us (seen under Wine).
 func WalkHeap(h uintptr, fn func(*ProcessHeapEntry) bool) bool {
+	if procHeapLock.Find() != nil || procHeapWalk.Find() != nil || procHeapUnlock.Find() != nil {
+		return false
+	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	if r, _, _ := procHeapLock.Call(h); r == 0 {
