@@ -19,7 +19,6 @@ const (
 // A block is a busy block found by find.
 type block struct {
 	kind uint8
-	p    unsafe.Pointer
 	size uintptr // usable size
 	seg  *segment
 	gp   uint32    // large: head page
@@ -94,7 +93,7 @@ func (h *Heap) find(op string, p unsafe.Pointer) (block, error) {
 	seg := h.segOf(addr)
 	if seg == nil {
 		if hb := h.huge[addr]; hb != nil {
-			return block{kind: blockHuge, p: p, size: hb.res.Size(), hb: hb}, nil
+			return block{kind: blockHuge, size: hb.res.Size(), hb: hb}, nil
 		}
 		for _, hb := range h.huge {
 			if hb.res.Range().Contains(addr) {
@@ -130,7 +129,7 @@ func (h *Heap) find(op string, p unsafe.Pointer) (block, error) {
 		if off%page != 0 {
 			return block{}, h.bad(op, p, ErrInvalidPointer, "inside a block of %d pages", d.n)
 		}
-		return block{kind: blockLarge, p: p, size: uintptr(d.n) * page, seg: seg, gp: gp, d: d}, nil
+		return block{kind: blockLarge, size: uintptr(d.n) * page, seg: seg, gp: gp, d: d}, nil
 	}
 	// A free page, or one inside a run: no block starts here. Only the head
 	// page of a freed large block is a double free; nothing walks to the

@@ -108,7 +108,7 @@ func (h *Heap) unlockAll() {
 	}
 }
 
-// shardOf returns the owner of slab s, and its index.
+// shardOf returns the shard that owns slab s.
 func (h *Heap) shardOf(s *slabRec) *shard { return &h.shards[uint32(s.owner)&h.shardMask] }
 
 // resetShards forgets every shard's slabs (Reset, Destroy).
