@@ -92,6 +92,19 @@ func (h *Heap) allocClass(op string, n uintptr, c int, zero bool) (unsafe.Pointe
 		h.unlockShard(sh)
 		return nil, h.stateErr(op)
 	}
+	if st := sh.hot[c]; st != nil && st.n > 0 {
+		st.n--
+		p := st.p[st.n]
+		size := h.classes[c].size
+		sh.inUse += size
+		sh.slabFree -= size
+		sh.blocks++
+		h.unlockShard(sh)
+		if zero {
+			clear(unsafe.Slice((*byte)(p), size))
+		}
+		return p, nil
+	}
 	p, err := h.allocSmall(sh, c)
 	h.unlockShard(sh)
 	if err != nil {
@@ -230,9 +243,9 @@ func (h *Heap) Free(p unsafe.Pointer) error {
 	for {
 		sh, id, s, ok := h.lockSlab(p)
 		if ok {
-			idx, err := h.slabIndex("free", p, s)
+			idx, err := h.slabIndex("free", sh, p, s)
 			if err == nil {
-				err = h.freeSmall(sh, id, s, idx)
+				err = h.freeHot(sh, id, s, idx, p)
 			}
 			h.unlockShard(sh)
 			return err
@@ -265,7 +278,7 @@ func (h *Heap) size(op string, p unsafe.Pointer) (int, error) {
 	for {
 		sh, _, s, ok := h.lockSlab(p)
 		if ok {
-			_, err := h.slabIndex(op, p, s)
+			_, err := h.slabIndex(op, sh, p, s)
 			h.unlockShard(sh)
 			if err != nil {
 				return 0, err

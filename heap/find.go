@@ -67,7 +67,7 @@ func (h *Heap) lockSlab(p unsafe.Pointer) (sh *shard, id uint32, s *slabRec, ok 
 
 // slabIndex returns the index of the busy block of slab s that starts at
 // p, or the reason there is none.
-func (h *Heap) slabIndex(op string, p unsafe.Pointer, s *slabRec) (uintptr, error) {
+func (h *Heap) slabIndex(op string, sh *shard, p unsafe.Pointer, s *slabRec) (uintptr, error) {
 	if int(s.class) >= numClasses || int(s.nobj) > slabWords*64 {
 		h.state.CompareAndSwap(stateOK, stateCorrupt)
 		return 0, h.bad(op, p, ErrCorrupt, "slab record of class %d with %d blocks", s.class, s.nobj)
@@ -78,7 +78,7 @@ func (h *Heap) slabIndex(op string, p unsafe.Pointer, s *slabRec) (uintptr, erro
 	if idx*ci.size != o || idx >= uintptr(s.nobj) {
 		return 0, h.bad(op, p, ErrInvalidPointer, "not the start of a %d-byte block", ci.size)
 	}
-	if s.bits[idx/64]&(1<<(idx%64)) == 0 {
+	if s.bits[idx/64]&(1<<(idx%64)) == 0 || op != "flush" && sh.isHot(int(s.class), p) {
 		return 0, h.bad(op, p, ErrDoubleFree, "%d-byte block is free", ci.size)
 	}
 	return idx, nil

@@ -1,6 +1,7 @@
 package heap
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -26,12 +27,77 @@ type shard struct {
 	curBase [numClasses]unsafe.Pointer
 	partial [numClasses]uint32 // partially free slabs per class: id+1
 
+	// hot holds, per class, the blocks freed last into the shard's slabs,
+	// handed out again first (LIFO): a block just freed is still in the
+	// cache, so the caller's first write to its next block does not miss,
+	// as with the free lists of mimalloc's pages. A hot block stays busy in
+	// its slab's bitmap; Free and Size look it up here to report a second
+	// free. Allocated on first use.
+	hot [numClasses]*hotStack
+
 	slabFree uintptr // bytes of free blocks in the shard's slabs
 	inUse    uintptr // bytes of busy small blocks (class sizes)
 	blocks   int     // busy small blocks
 
 	// The next shard's lock and hot fields start on another cache line.
 	_ [64]byte
+}
+
+// hotMax bounds a class's hot blocks: a few, so that looking a pointer up
+// among them costs little and a shard holds little memory back.
+const hotMax = 8
+
+type hotStack struct {
+	n int
+	p [hotMax]unsafe.Pointer
+}
+
+// isHot reports whether p is among the hot blocks of class c in sh.
+func (sh *shard) isHot(c int, p unsafe.Pointer) bool {
+	if st := sh.hot[c]; st != nil {
+		for _, q := range st.p[:st.n] {
+			if q == p {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// flushHot frees every hot block into its slab, so that the bitmaps tell
+// the whole truth (Validate, Walk, Compact). The caller holds every lock.
+func (h *Heap) flushHot() error {
+	for i := range h.shards {
+		sh := &h.shards[i]
+		for c, st := range sh.hot {
+			for st != nil && st.n > 0 {
+				st.n--
+				p := st.p[st.n]
+				ci := &h.classes[c]
+				sh.inUse += ci.size
+				sh.slabFree -= ci.size
+				sh.blocks++
+				seg, gp := h.lookup(uintptr(p))
+				if seg == nil || h.pt.at(gp).kind != kindSlab {
+					h.state.CompareAndSwap(stateOK, stateCorrupt)
+					return fmt.Errorf("heap %q: %w: hot block %p is not in a slab", h.cfg.name, ErrCorrupt, p)
+				}
+				id := h.pt.at(gp).a
+				s := h.st.at(id)
+				idx, err := h.slabIndex("flush", sh, p, s)
+				if err != nil {
+					return err
+				}
+				h.unlockHeap() // freeSmall takes it to drop an empty slab
+				err = h.freeSmall(sh, id, s, idx)
+				h.lockHeap()
+				if err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 //go:linkname procPin runtime.procPin
@@ -116,6 +182,7 @@ func (h *Heap) resetShards() {
 	for i := range h.shards {
 		s := &h.shards[i]
 		s.cur, s.curBase, s.partial = [numClasses]uint32{}, [numClasses]unsafe.Pointer{}, [numClasses]uint32{}
+		s.hot = [numClasses]*hotStack{}
 		s.slabFree, s.inUse, s.blocks = 0, 0, 0
 	}
 }

@@ -161,6 +161,27 @@ func (h *Heap) newSlab(sh *shard, c int) (uint32, *slabRec, error) {
 	return id + 1, s, nil
 }
 
+// freeHot frees block idx of slab id at p into the hot blocks of shard sh
+// (whose lock the caller holds), or into the slab when they are full.
+func (h *Heap) freeHot(sh *shard, id uint32, s *slabRec, idx uintptr, p unsafe.Pointer) error {
+	c := int(s.class)
+	st := sh.hot[c]
+	if st == nil {
+		st = new(hotStack)
+		sh.hot[c] = st
+	}
+	if st.n == hotMax {
+		return h.freeSmall(sh, id, s, idx)
+	}
+	st.p[st.n] = p
+	st.n++
+	size := h.classes[c].size
+	sh.inUse -= size
+	sh.slabFree += size
+	sh.blocks--
+	return nil
+}
+
 // freeSmall frees block idx of slab id (a record s of class c) of shard sh,
 // whose lock the caller holds. It fails only on corrupt metadata met while
 // returning an empty slab.

@@ -142,6 +142,9 @@ func (h *Heap) Compact() (int, error) {
 		return 0, err
 	}
 	defer h.unlockAll()
+	if err := h.flushHot(); err != nil {
+		return 0, err
+	}
 	h.dropEmptyCurrent()
 	// In address order, so that each decommit starts at the bottom of the
 	// reservation's committed interval and the watermark shrinks with it.

@@ -14,6 +14,9 @@ func (h *Heap) Validate() error {
 		return err
 	}
 	defer h.unlockAll()
+	if err := h.flushHot(); err != nil {
+		return err
+	}
 	if err := h.validate(); err != nil {
 		return fmt.Errorf("heap %q: validate: %w: %w", h.cfg.name, ErrCorrupt, err)
 	}

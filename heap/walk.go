@@ -59,6 +59,9 @@ func (h *Heap) Walk(fn func(Entry) bool) error {
 		return err
 	}
 	defer h.unlockAll()
+	if err := h.flushHot(); err != nil {
+		return err
+	}
 	page := h.cfg.page
 	for _, s := range h.segs {
 		end := s.gp0 + s.npages
