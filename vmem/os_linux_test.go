@@ -478,6 +478,17 @@ func TestMaxMapCountChild(t *testing.T) {
 // work again once a few mappings are gone. The Go runtime must not need a
 // new mapping meanwhile: the GC is off and everything is allocated first.
 func maxMapCountChild() error {
+	// Grow the Go heap and its span metadata first and collect it, so that
+	// the allocations made once the mappings are full reuse mapped memory
+	// instead of asking the kernel for a mapping it cannot give.
+	var warm [][]byte
+	for size := 16; size <= 32<<10; size *= 2 {
+		for range (8 << 20) / size {
+			warm = append(warm, make([]byte, size))
+		}
+	}
+	runtime.KeepAlive(warm)
+	runtime.GC()
 	debug.SetGCPercent(-1)
 	runtime.LockOSThread()
 	r, err := OS().Reserve(1<<20, Options{})
