@@ -1,0 +1,5 @@
+package main
+
+import "io"
+
+func runWatch(args []string, stdout, stderr io.Writer) error { return usageErrorf("todo") }
