@@ -166,8 +166,8 @@ func writeTimelineHTML(w io.Writer, name string, t *timeline.Timeline) error {
 	}
 
 	data := struct {
-		Frames []frameData          `json:"frames"`
-		Pics   []int                `json:"pics"`
+		Frames []frameData         `json:"frames"`
+		Pics   []int               `json:"pics"`
 		Diffs  map[string][]string `json:"diffs"`
 	}{Pics: picked, Diffs: map[string][]string{}}
 	for i, p := range points {
