@@ -180,7 +180,9 @@ func exitedLine(target string, err error) string {
 	return fmt.Sprintf("zebra watch: process %s is gone (%v); stopped", target, err)
 }
 
-func gone(err error) bool { return errors.Is(err, vmmap.ErrExited) || errors.Is(err, vmmap.ErrNoProcess) }
+func gone(err error) bool {
+	return errors.Is(err, vmmap.ErrExited) || errors.Is(err, vmmap.ErrNoProcess)
+}
 
 // watchPlain prints the view as text at every refresh until the process
 // exits or ctx ends.

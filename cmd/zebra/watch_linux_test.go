@@ -104,4 +104,3 @@ func TestWatchPiped(t *testing.T) {
 		}
 	}
 }
-
