@@ -38,7 +38,7 @@ const (
 	reportPictures  = 24 // snapshots drawn (evenly chosen, plus the marked drops)
 	reportDrops     = 3  // largest drops of the largest free block marked
 	reportDiffLines = 40 // diff lines kept per pair of pictures
-	reportOwnersMax = 6  // owners charted in the stripes chart
+	reportOwnersMax = 5  // owners charted in the stripes chart
 )
 
 func runReport(args []string, stdout, stderr io.Writer) error {
@@ -146,7 +146,10 @@ func writeTimelineHTML(w io.Writer, name string, t *timeline.Timeline) error {
 		}
 		return out
 	}
-	vmaNote := ""
+	vmaNote := "no kernel mappings: an emulated address space"
+	if slices.ContainsFunc(points, func(p timeline.Point) bool { return p.VMAs > 0 }) {
+		vmaNote = ""
+	}
 	if m := points[len(points)-1].MaxMapCount; m > 0 {
 		vmaNote = fmt.Sprintf("vm.max_map_count is %d; the last snapshot uses %.2f%% of it", m,
 			100*float64(points[len(points)-1].VMAs)/float64(m))
@@ -289,12 +292,18 @@ func allOwners(t *timeline.Timeline) []string {
 	return out
 }
 
-// stripeLines charts the owners with the most stripes at the end, or the
-// anonymous mappings when no snapshot attributes memory to owners.
+// stripeLines charts the owners with the most stripes at any moment (a
+// destroyed heap included), or the anonymous mappings when no snapshot
+// attributes memory to owners.
 func stripeLines(ps []timeline.Point) []line {
-	last := ps[len(ps)-1].Stripes
-	owners := sortedOwners(last)
-	slices.SortStableFunc(owners, func(a, b string) int { return last[b] - last[a] })
+	most := map[string]int{}
+	for _, p := range ps {
+		for o, n := range p.Stripes {
+			most[o] = max(most[o], n)
+		}
+	}
+	owners := sortedOwners(most)
+	slices.SortStableFunc(owners, func(a, b string) int { return most[b] - most[a] })
 	var out []line
 	for _, o := range owners[:min(len(owners), reportOwnersMax)] {
 		l := line{name: o}
@@ -314,7 +323,7 @@ func stripeLines(ps []timeline.Point) []line {
 }
 
 func stripesNote(ps []timeline.Point) string {
-	if len(ps[len(ps)-1].Stripes) == 0 {
+	if !slices.ContainsFunc(ps, func(p timeline.Point) bool { return len(p.Stripes) > 0 }) {
 		return "no region is attributed to an owner (another process, on a kernel without named anonymous mappings): the chart counts anonymous private mappings instead"
 	}
 	return "separate address ranges of each owner"

@@ -65,7 +65,7 @@ func chartSVG(xs []float64, marks []int, lines []line, bytes bool) template.HTML
 		}
 		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.6" points="%s"/>`, c, strings.Join(pts, " "))
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d" class="ax">%s</text>`,
-			left+i*150, h-12, c, left+i*150+14, h-3, html.EscapeString(l.name))
+			left+i*128, h-12, c, left+i*128+14, h-3, html.EscapeString(l.name))
 	}
 	b.WriteString(`<line class="cursor" x1="0" x2="0" y1="10" y2="136" stroke="#000" stroke-width="1"/></svg>`)
 	return template.HTML(b.String())
