@@ -43,7 +43,7 @@ type recordConfig struct {
 }
 
 func runRecord(args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseRecordArgs(args, stderr)
+	cfg, err := parseRecordArgs(args, stdout)
 	if err != nil {
 		return err
 	}
@@ -52,14 +52,9 @@ func runRecord(args []string, stdout, stderr io.Writer) error {
 	return record(ctx, cfg, stdout, stderr)
 }
 
-func parseRecordArgs(args []string, stderr io.Writer) (recordConfig, error) {
+func parseRecordArgs(args []string, help io.Writer) (recordConfig, error) {
 	cfg := recordConfig{}
 	fs := flag.NewFlagSet("record", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, recordUsage)
-		fs.PrintDefaults()
-	}
 	fs.StringVar(&cfg.out, "o", "", "write the timeline to `FILE` (.jsonl, or .gz for gzip)")
 	fs.DurationVar(&cfg.every, "every", 500*time.Millisecond, "take a snapshot every `DURATION`")
 	fs.DurationVar(&cfg.dur, "for", 0, "stop after `DURATION` (default: when the process exits)")
@@ -68,20 +63,9 @@ func parseRecordArgs(args []string, stderr io.Writer) (recordConfig, error) {
 	if i := slices.Index(args, "--"); i >= 0 {
 		args, cfg.cmd = args[:i], append([]string{}, args[i+1:]...)
 	}
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return cfg, err
-			}
-			return cfg, usageErrorf("%v", err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+	pos, err := parseInterspersed(fs, args, recordUsage, help)
+	if err != nil {
+		return cfg, err
 	}
 	switch {
 	case cfg.out == "":
@@ -186,7 +170,7 @@ func recordLoop(ctx context.Context, w *timeline.Writer, first *vmmap.Snapshot, 
 		}
 		s, err := take()
 		switch {
-		case errors.Is(err, vmmap.ErrExited) || errors.Is(err, vmmap.ErrNoProcess):
+		case gone(err):
 			return timeline.EndExited, nil
 		case err != nil:
 			return timeline.EndInterrupted, err

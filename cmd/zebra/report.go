@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"html/template"
@@ -42,25 +41,12 @@ const (
 )
 
 func runReport(args []string, stdout, stderr io.Writer) error {
+	help := stdout
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, reportUsage)
-		fs.PrintDefaults()
-	}
 	out := fs.String("o", "", "write the report to `FILE` (.html)")
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return usageErrorf("%v", err)
-		}
-		if args = fs.Args(); len(args) == 0 {
-			break
-		}
-		pos, args = append(pos, args[0]), args[1:]
+	pos, err := parseInterspersed(fs, args, reportUsage, help)
+	if err != nil {
+		return err
 	}
 	if len(pos) != 1 {
 		return usageErrorf("want one timeline file, got %q", pos)

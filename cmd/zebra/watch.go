@@ -43,27 +43,14 @@ type watchConfig struct {
 }
 
 func runWatch(args []string, stdout, stderr io.Writer) error {
+	help := stdout
 	cfg := watchConfig{}
 	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, watchUsage)
-		fs.PrintDefaults()
-	}
 	fs.DurationVar(&cfg.every, "every", time.Second, "refresh every `DURATION`")
 	fs.StringVar(&cfg.color, "color", "auto", "colour the view: auto, always or never")
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return usageErrorf("%v", err)
-		}
-		if args = fs.Args(); len(args) == 0 {
-			break
-		}
-		pos, args = append(pos, args[0]), args[1:]
+	pos, err := parseInterspersed(fs, args, watchUsage, help)
+	if err != nil {
+		return err
 	}
 	if len(pos) != 1 {
 		return usageErrorf("want one PID or \"self\", got %q", pos)
