@@ -209,6 +209,7 @@ func New(o Options) (*Heap, error) {
 		h.releaseAll()
 		return nil, h.noMemory("create", first, err)
 	}
+	register(h)
 	return h, nil
 }
 
@@ -237,6 +238,7 @@ func (h *Heap) Destroy() error {
 		return fmt.Errorf("heap %q: destroy: %w", h.cfg.name, ErrDestroyed)
 	}
 	h.state.Store(stateDestroyed)
+	unregister(h)
 	if err := h.releaseAll(); err != nil {
 		return fmt.Errorf("heap %q: destroy: %w", h.cfg.name, err)
 	}

@@ -2,6 +2,7 @@ package vmmap
 
 import (
 	"runtime"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -39,16 +40,17 @@ var selfArenaBytes = func() uint64 {
 	return 64 << 20
 }()
 
-var heapSink *[64]byte
+// heapSink is atomic so that concurrent calls of Self do not race.
+var heapSink atomic.Pointer[[64]byte]
 
 // goHeapAddr returns an address inside the calling process's Go heap: that
 // of a fresh object the compiler must place on the heap (it escapes to a
 // global), unlike a package-level variable, which may be static data.
 func goHeapAddr() uint64 {
 	p := new([64]byte)
-	heapSink = p
+	heapSink.Store(p)
 	a := uint64(uintptr(unsafe.Pointer(p)))
-	heapSink = nil
+	heapSink.Store(nil)
 	return a
 }
 

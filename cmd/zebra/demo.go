@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,11 +17,15 @@ import (
 // runDemo is `zebra demo`: the experiment of github.com/pkjq/PoC.HeapReserve
 // in one command. See demo_scenario.go for the scenarios and what is
 // measured, and demo_report.go for the report.
-func runDemo(args []string, stdout, stderr io.Writer) error {
+func runDemo(args []string, stdout, stderr io.Writer) (err error) {
 	c, err := parseDemoFlags(args, stdout)
 	if err != nil {
 		return err
 	}
+	if c.rec, err = openDemoRecord(c.recordTo, c); err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, c.rec.close(stdout)) }()
 	report := !c.noReport && (!c.jsonOut || c.outSet)
 	if report {
 		// Checked before the experiment, which can take seconds.

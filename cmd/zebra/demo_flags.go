@@ -27,6 +27,8 @@ type demoConfig struct {
 	out        string
 	outSet     bool // --out was given: with --json, a report is wanted too
 	noProgress bool
+	recordTo   string        // --record: timeline file
+	rec        *demoRecorder // its writer while the demo runs
 }
 
 // spaceNames are the address spaces --space accepts; spaceBytes gives
@@ -72,6 +74,7 @@ func parseDemoFlags(args []string, help io.Writer) (demoConfig, error) {
 	fs.BoolVar(&c.noReport, "no-report", false, "do not write the report directory")
 	fs.StringVar(&c.out, "out", "zebra-report", "report directory")
 	fs.BoolVar(&c.noProgress, "no-progress", false, "never draw a progress bar")
+	fs.StringVar(&c.recordTo, "record", "", "write a timeline of every scenario as it allocates to `FILE` (for zebra report)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			fmt.Fprintln(help, "usage: zebra demo [flags]")

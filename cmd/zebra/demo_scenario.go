@@ -133,6 +133,7 @@ func runScenario(c demoConfig, sc scenario, progress progressFunc) (res result, 
 		return res, err
 	}
 	heaps := make([]heap.Allocator, c.heaps)
+	progress = c.rec.watch(a, progress)
 	defer func() {
 		for _, h := range heaps {
 			if h != nil {
@@ -176,6 +177,7 @@ func runScenario(c demoConfig, sc scenario, progress progressFunc) (res result, 
 		if err := heaps[0].Destroy(); err != nil {
 			return res, err
 		}
+		c.rec.snap(a)
 		if res.after, err = a.snapshot(); err != nil {
 			return res, err
 		}

@@ -30,6 +30,9 @@ var commands = []command{
 	{"demo", "heaps growing together, one destroyed, with and without reserve", runDemo},
 	{"map", "a VMMap-style map of a process", runMap},
 	{"version", "print the version of zebra and of the Go it was built with", runVersion},
+	{"record", "record a process's address space over time into a timeline file", runRecord},
+	{"report", "an HTML timeline of a recording", runReport},
+	{"watch", "a live view of a process's address space", runWatch},
 }
 
 // errUsage marks errors in the command line: they exit with status 2.

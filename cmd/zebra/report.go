@@ -1,0 +1,316 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"html/template"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/zebra-heap/zebra/internal/units"
+	"github.com/zebra-heap/zebra/vmmap"
+	"github.com/zebra-heap/zebra/vmmap/render"
+	"github.com/zebra-heap/zebra/vmmap/timeline"
+)
+
+// zebra report: a timeline file as one self-contained HTML page. See
+// runReport.
+
+const reportUsage = `usage: zebra report [flags] FILE -o timeline.html
+
+Writes a recording made by 'zebra record' (or 'zebra demo --record') as one
+HTML page: charts over time of the VMA count, committed and resident bytes,
+the largest free block within the span, the zebra score and the stripes per
+owner; the frames where the largest free block dropped most are marked. A
+slider picks a snapshot to see its map and figures; two pickers show the
+diff between two pictured snapshots. No external script, font or URL.
+
+Flags:
+`
+
+// Limits that keep a report a few megabytes however long the recording.
+const (
+	reportPictures  = 24 // snapshots drawn (evenly chosen, plus the marked drops)
+	reportDrops     = 3  // largest drops of the largest free block marked
+	reportDiffLines = 40 // diff lines kept per pair of pictures
+	reportOwnersMax = 5  // owners charted in the stripes chart
+)
+
+func runReport(args []string, stdout, stderr io.Writer) error {
+	help := stdout
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	out := fs.String("o", "", "write the report to `FILE` (.html)")
+	pos, err := parseInterspersed(fs, args, reportUsage, help)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErrorf("want one timeline file, got %q", pos)
+	}
+	if *out == "" || !strings.HasSuffix(strings.ToLower(*out), ".html") {
+		return usageErrorf("-o FILE.html is required")
+	}
+	t, err := timeline.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	if len(t.Frames) == 0 {
+		return fmt.Errorf("%s: the timeline holds no snapshot", pos[0])
+	}
+	if err := writeAtomically(*out, func(w io.Writer) error { return writeTimelineHTML(w, pos[0], t) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d snapshots of %s\n", *out, len(t.Frames), t.Header.Source)
+	return nil
+}
+
+// timelineView is what the template shows.
+type timelineView struct {
+	Title, Source, Span, Ended string
+	Frames                     int
+	Charts                     []chartView
+	Pictures                   []pictureView
+	Data                       template.JS // per-frame figures and diffs, JSON
+}
+
+type chartView struct {
+	Title, Note string
+	SVG         template.HTML
+}
+
+type pictureView struct {
+	Frame int
+	PNG   template.URL // data: URI
+}
+
+// frameData is one frame's figures for the slider.
+type frameData struct {
+	T         string `json:"t"`
+	VMAs      int    `json:"vmas"`
+	Committed string `json:"committed"`
+	Resident  string `json:"resident"`
+	Largest   string `json:"largest"`
+	Zebra     int    `json:"zebra"`
+	Stripes   string `json:"stripes"`
+	Same      bool   `json:"same"`
+}
+
+// writeTimelineHTML renders t.
+func writeTimelineHTML(w io.Writer, name string, t *timeline.Timeline) error {
+	points := make([]timeline.Point, len(t.Frames))
+	for i, f := range t.Frames {
+		points[i] = timeline.Measure(f.Snapshot)
+	}
+	drops := largestDrops(points, reportDrops)
+	picked := pictureFrames(len(t.Frames), drops)
+
+	v := timelineView{
+		Title:  "zebra timeline: " + t.Header.Source,
+		Source: name, Frames: len(t.Frames),
+		Span:  t.Frames[len(t.Frames)-1].Snapshot.Span.String(),
+		Ended: t.End,
+	}
+	switch {
+	case t.Truncated:
+		v.Ended = "the recording was cut off (its last line is torn); every complete snapshot is shown"
+	case v.Ended == "":
+		v.Ended = "the recording has no end line (the recorder died)"
+	}
+	start := t.Frames[0].Taken
+	secs := make([]float64, len(points))
+	for i, f := range t.Frames {
+		secs[i] = f.Taken.Sub(start).Seconds()
+	}
+	series := func(f func(timeline.Point) float64) []float64 {
+		out := make([]float64, len(points))
+		for i, p := range points {
+			out[i] = f(p)
+		}
+		return out
+	}
+	vmaNote := "no kernel mappings: an emulated address space"
+	if slices.ContainsFunc(points, func(p timeline.Point) bool { return p.VMAs > 0 }) {
+		vmaNote = ""
+	}
+	if m := points[len(points)-1].MaxMapCount; m > 0 {
+		vmaNote = fmt.Sprintf("vm.max_map_count is %d; the last snapshot uses %.2f%% of it", m,
+			100*float64(points[len(points)-1].VMAs)/float64(m))
+	}
+	v.Charts = []chartView{
+		{"VMA count", vmaNote, chartSVG(secs, drops, []line{{"VMAs", series(func(p timeline.Point) float64 { return float64(p.VMAs) })}}, false)},
+		{"Committed and resident", "bytes; on Linux committed is the resident size of mapped memory",
+			chartSVG(secs, drops, []line{
+				{"committed", series(func(p timeline.Point) float64 { return float64(p.Committed) })},
+				{"resident", series(func(p timeline.Point) float64 { return float64(p.Resident) })},
+			}, true)},
+		{"Largest free block within the span", "what still fits; red marks: the largest drops",
+			chartSVG(secs, drops, []line{{"largest free", series(func(p timeline.Point) float64 { return float64(p.Largest) })}}, true)},
+		{"Zebra score", "owner changes walking up the address space over zebra heaps' memory",
+			chartSVG(secs, drops, []line{{"zebra score", series(func(p timeline.Point) float64 { return float64(p.ZebraScore) })}}, false)},
+		{"Stripes per owner", stripesNote(points), chartSVG(secs, drops, stripeLines(points), false)},
+	}
+
+	data := struct {
+		Frames []frameData         `json:"frames"`
+		Pics   []int               `json:"pics"`
+		Diffs  map[string][]string `json:"diffs"`
+	}{Pics: picked, Diffs: map[string][]string{}}
+	for i, p := range points {
+		var st []string
+		for _, o := range sortedOwners(p.Stripes) {
+			st = append(st, fmt.Sprintf("%s %d", o, p.Stripes[o]))
+		}
+		data.Frames = append(data.Frames, frameData{
+			T: fmt.Sprintf("%.1fs", secs[i]), VMAs: p.VMAs, Committed: units.Bytes(p.Committed),
+			Resident: units.Bytes(p.Resident), Largest: units.Bytes(p.Largest), Zebra: p.ZebraScore,
+			Stripes: strings.Join(st, ", "), Same: t.Frames[i].Same,
+		})
+	}
+	opts := render.Options{Width: 720, Owners: allOwners(t)}
+	for _, i := range picked {
+		var b bytes.Buffer
+		s := t.Frames[i].Snapshot
+		o := opts
+		o.Title = fmt.Sprintf("%s at %.1fs", s.Source, secs[i])
+		if err := render.PNG(&b, s, o); err != nil {
+			return fmt.Errorf("frame %d: %w", i, err)
+		}
+		v.Pictures = append(v.Pictures, pictureView{i, template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes()))})
+	}
+	for ai, a := range picked {
+		for _, b := range picked[ai+1:] {
+			var lines []string
+			for _, c := range vmmap.Diff(t.Frames[a].Snapshot, t.Frames[b].Snapshot) {
+				if len(lines) == reportDiffLines {
+					lines = append(lines, "…")
+					break
+				}
+				lines = append(lines, c.String())
+			}
+			data.Diffs[fmt.Sprintf("%d-%d", a, b)] = lines
+		}
+	}
+	js, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	v.Data = template.JS(js)
+	return timelineTemplate.Execute(w, v)
+}
+
+// largestDrops returns the frames (up to n) after which the largest free
+// block fell most, in frame order.
+func largestDrops(ps []timeline.Point, n int) []int {
+	type drop struct {
+		frame int
+		by    uint64
+	}
+	var ds []drop
+	for i := 1; i < len(ps); i++ {
+		if ps[i].Largest < ps[i-1].Largest {
+			ds = append(ds, drop{i, ps[i-1].Largest - ps[i].Largest})
+		}
+	}
+	slices.SortStableFunc(ds, func(a, b drop) int { return cmpDesc(a.by, b.by) })
+	var out []int
+	for _, d := range ds[:min(n, len(ds))] {
+		out = append(out, d.frame)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func cmpDesc(a, b uint64) int {
+	switch {
+	case a > b:
+		return -1
+	case a < b:
+		return 1
+	}
+	return 0
+}
+
+// pictureFrames picks the frames drawn: evenly spread, first and last
+// included, plus the marked drops.
+func pictureFrames(n int, drops []int) []int {
+	set := map[int]bool{0: true, n - 1: true}
+	for k := 1; k < reportPictures-len(drops)-1; k++ {
+		set[k*(n-1)/(reportPictures-len(drops)-1)] = true
+	}
+	for _, d := range drops {
+		set[d] = true
+	}
+	var out []int
+	for i := range set {
+		out = append(out, i)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func sortedOwners(m map[string]int) []string {
+	var out []string
+	for o := range m {
+		out = append(out, o)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func allOwners(t *timeline.Timeline) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range t.Frames {
+		if f.Same {
+			continue
+		}
+		for _, o := range vmmap.Owners(f.Snapshot) {
+			if !o.System && !seen[o.Owner] {
+				seen[o.Owner] = true
+				out = append(out, o.Owner)
+			}
+		}
+	}
+	return out
+}
+
+// stripeLines charts the owners with the most stripes at any moment (a
+// destroyed heap included), or the anonymous mappings when no snapshot
+// attributes memory to owners.
+func stripeLines(ps []timeline.Point) []line {
+	most := map[string]int{}
+	for _, p := range ps {
+		for o, n := range p.Stripes {
+			most[o] = max(most[o], n)
+		}
+	}
+	owners := sortedOwners(most)
+	slices.SortStableFunc(owners, func(a, b string) int { return most[b] - most[a] })
+	var out []line
+	for _, o := range owners[:min(len(owners), reportOwnersMax)] {
+		l := line{name: o}
+		for _, p := range ps {
+			l.ys = append(l.ys, float64(p.Stripes[o]))
+		}
+		out = append(out, l)
+	}
+	if len(out) == 0 {
+		l := line{name: "anonymous mappings"}
+		for _, p := range ps {
+			l.ys = append(l.ys, float64(p.AnonMappings))
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func stripesNote(ps []timeline.Point) string {
+	if !slices.ContainsFunc(ps, func(p timeline.Point) bool { return len(p.Stripes) > 0 }) {
+		return "no region is attributed to an owner (another process, on a kernel without named anonymous mappings): the chart counts anonymous private mappings instead"
+	}
+	return "separate address ranges of each owner"
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"fmt"
+	"html"
+	"html/template"
+	"strings"
+
+	"github.com/zebra-heap/zebra/internal/units"
+)
+
+// The charts and the page of zebra report.
+
+// line is one series of a chart.
+type line struct {
+	name string
+	ys   []float64
+}
+
+var lineColors = []string{"#D9480F", "#1971C2", "#2F9E44", "#9C36B5", "#E67700", "#495057"}
+
+// chartSVG draws the series against xs (seconds) as an inline SVG (no
+// namespace URL: HTML implies it), with red marks at the frames in marks.
+// bytes labels the axis in bytes.
+func chartSVG(xs []float64, marks []int, lines []line, bytes bool) template.HTML {
+	const w, h, left, right, top, bottom = 720, 170, 70, 10, 10, 34
+	// The axis spans the values' range, padded, so that a fall of a few
+	// MiB in a free block of terabytes still shows.
+	lo, hi := lines[0].ys[0], lines[0].ys[0]
+	for _, l := range lines {
+		for _, y := range l.ys {
+			lo, hi = min(lo, y), max(hi, y)
+		}
+	}
+	pad := max((hi-lo)*0.05, 1)
+	lo, hi = max(lo-pad, 0), hi+pad
+	xmax := max(xs[len(xs)-1], 1e-9)
+	px := func(x float64) float64 { return left + (w-left-right)*x/xmax }
+	py := func(y float64) float64 { return top + (h-top-bottom)*(1-(y-lo)/(hi-lo)) }
+	label := func(y float64) string {
+		if bytes {
+			return units.Bytes(uint64(y))
+		}
+		return fmt.Sprintf("%.4g", y)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" width="100%%" role="img">`, w, h)
+	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#fff" stroke="#ccc"/>`, left, top, w-left-right, h-top-bottom)
+	for _, f := range []float64{0, 0.5, 1} {
+		y := lo + (hi-lo)*f
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" class="ax">%s</text>`, left-4, py(y)+4, html.EscapeString(label(y)))
+		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eee"/>`, left, w-right, py(y), py(y))
+	}
+	fmt.Fprintf(&b, `<text x="%d" y="%d" class="ax">0 s</text><text x="%d" y="%d" text-anchor="end" class="ax">%.1f s</text>`,
+		left, h-bottom+14, w-right, h-bottom+14, xmax)
+	for _, m := range marks {
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#E03131" stroke-dasharray="3 2"><title>largest free block dropped at frame %d</title></line>`,
+			px(xs[m]), px(xs[m]), top, h-bottom, m)
+	}
+	for i, l := range lines {
+		c := lineColors[i%len(lineColors)]
+		var pts []string
+		for j, y := range l.ys {
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(xs[j]), py(y)))
+		}
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.6" points="%s"/>`, c, strings.Join(pts, " "))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d" class="ax">%s</text>`,
+			left+i*128, h-12, c, left+i*128+14, h-3, html.EscapeString(l.name))
+	}
+	b.WriteString(`<line class="cursor" x1="0" x2="0" y1="10" y2="136" stroke="#000" stroke-width="1"/></svg>`)
+	return template.HTML(b.String())
+}
+
+var timelineTemplate = template.Must(template.New("timeline").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+body{font-family:system-ui,'DejaVu Sans',Arial,sans-serif;margin:1.5em;color:#222;max-width:1500px}
+h1{font-size:1.35em} h2{font-size:1.05em;margin:.2em 0} .note{color:#666;font-size:.85em;margin:0 0 .3em}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:1em}
+.ax{font-size:11px;fill:#555} .card{border:1px solid #ddd;padding:.6em;border-radius:4px}
+#pic img{max-width:100%} table{border-collapse:collapse;font-size:.9em} td,th{padding:2px 8px;border-bottom:1px solid #eee;text-align:left}
+pre{font-size:.8em;background:#f8f8f8;padding:.5em;max-height:22em;overflow:auto}
+input[type=range]{width:100%}
+</style></head><body>
+<h1>{{.Title}}</h1>
+<p class="note">{{.Frames}} snapshots from {{.Source}}; span {{.Span}}; ended: {{.Ended}}.</p>
+<div class="grid">
+{{range .Charts}}<div class="card"><h2>{{.Title}}</h2><p class="note">{{.Note}}</p>{{.SVG}}</div>
+{{end}}</div>
+<h2 style="margin-top:1em">Snapshot</h2>
+<input type="range" id="frame" min="0" max="{{.Frames}}" value="0" aria-label="snapshot">
+<div class="grid"><div class="card"><table id="fig"></table></div>
+<div class="card" id="pic">{{range .Pictures}}<img data-frame="{{.Frame}}" src="{{.PNG}}" alt="map at frame {{.Frame}}" hidden>{{end}}</div></div>
+<h2 style="margin-top:1em">Diff between two pictured snapshots</h2>
+<label>from <select id="da"></select></label> <label>to <select id="db"></select></label>
+<pre id="diff"></pre>
+<script>
+const D = {{.Data}};
+const s = document.getElementById('frame'); s.max = D.frames.length - 1;
+function nearest(i){let b=D.pics[0];for(const p of D.pics){if(p<=i)b=p;}return b;}
+function show(){
+  const i = +s.value, f = D.frames[i], p = nearest(i);
+  const rows = [["frame", i + " at " + f.t + (f.same ? " (unchanged)" : "")], ["VMAs", f.vmas], ["committed", f.committed],
+    ["resident", f.resident], ["largest free", f.largest], ["zebra score", f.zebra], ["stripes", f.stripes || "–"], ["picture", "frame " + p]];
+  const t = document.getElementById('fig'); t.textContent = "";
+  for (const [k, v] of rows) { const r = t.insertRow(); r.insertCell().textContent = k; r.insertCell().textContent = v; }
+  for (const img of document.querySelectorAll('#pic img')) img.hidden = +img.dataset.frame !== p;
+  const n = D.frames.length - 1;
+  for (const c of document.querySelectorAll('svg.chart')) {
+    const x = 70 + 640 * (n ? (parseFloat(D.frames[i].t) / parseFloat(D.frames[n].t) || 0) : 0);
+    const l = c.querySelector('.cursor'); l.setAttribute('x1', x); l.setAttribute('x2', x);
+  }
+}
+const da = document.getElementById('da'), db = document.getElementById('db');
+for (const p of D.pics) { da.add(new Option("frame " + p + " (" + D.frames[p].t + ")", p)); db.add(new Option("frame " + p + " (" + D.frames[p].t + ")", p)); }
+db.selectedIndex = D.pics.length - 1;
+function diff(){
+  let a = +da.value, b = +db.value, o = document.getElementById('diff');
+  if (a === b) { o.textContent = "the same snapshot"; return; }
+  const back = a > b; if (back) [a, b] = [b, a];
+  const l = D.diffs[a + "-" + b] || [];
+  o.textContent = (back ? "(from the later to the earlier one, read each line backwards)\n" : "") + (l.length ? l.join("\n") + "\n" : "") + l.length + " changes";
+}
+s.oninput = show; da.onchange = diff; db.onchange = diff; show(); diff();
+</script>
+</body></html>
+`))

@@ -1,0 +1,222 @@
+package zebrahttp
+
+import (
+	"bytes"
+	"encoding/json"
+	"expvar"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zebra-heap/zebra/heap"
+	"github.com/zebra-heap/zebra/vmmap"
+	"github.com/zebra-heap/zebra/vmmap/timeline"
+)
+
+func newHeaps(t *testing.T, names ...string) []*heap.Heap {
+	t.Helper()
+	var hs []*heap.Heap
+	for _, n := range names {
+		h, err := heap.New(heap.Options{Name: n, Policy: heap.NT})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Destroy() })
+		hs = append(hs, h)
+	}
+	return hs
+}
+
+func get(t *testing.T, url string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+func TestPages(t *testing.T) {
+	if _, err := vmmap.Self(); err != nil {
+		t.Skip("no live maps here:", err)
+	}
+	hs := newHeaps(t, "pages-A", "pages-B")
+	for _, h := range hs {
+		if _, err := h.Alloc(1000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(http.DefaultServeMux)
+	defer srv.Close()
+	base := srv.URL + "/debug/zebra/"
+	if err := Default.Sample(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		page, ctype, want string
+	}{
+		{"", "text/html", "pages-B"},
+		{"heaps.json", "application/json", `"name":"pages-A"`},
+		{"map.png", "image/png", "\x89PNG"},
+		{"map.svg", "image/svg+xml", "<svg"},
+		{"map.html", "text/html", "pages-A"},
+		{"snapshot.json", "application/json", vmmap.SchemaV1},
+		{"timeline.jsonl.gz", "application/gzip", "\x1f\x8b"},
+	}
+	for _, tt := range tests {
+		t.Run("/"+tt.page, func(t *testing.T) {
+			resp, body := get(t, base+tt.page)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %s: %s", resp.Status, body)
+			}
+			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, tt.ctype) {
+				t.Errorf("Content-Type %q; want %q", ct, tt.ctype)
+			}
+			if !bytes.Contains(body, []byte(tt.want)) {
+				t.Errorf("body lacks %q", tt.want)
+			}
+		})
+	}
+	// The downloaded timeline is one zebra report reads.
+	_, body := get(t, base+"timeline.jsonl.gz")
+	tl, err := timeline.Read(bytes.NewReader(body))
+	if err != nil || len(tl.Frames) == 0 || tl.End != timeline.EndDone {
+		t.Errorf("timeline: %v, %+v", err, tl)
+	}
+	resp, _ := get(t, base+"nothing")
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown page: %s", resp.Status)
+	}
+	post, err := http.Post(base+"map.png", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post.Body.Close()
+	if post.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST: %s; want 405", post.Status)
+	}
+	// The expvar variable lists the heaps with their figures.
+	var vars []heapFigure
+	if err := json.Unmarshal([]byte(expvar.Get("zebra").String()), &vars); err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(vars, func(f heapFigure) bool { return f.Name == "pages-A" })
+	if i < 0 || vars[i].Stats.Blocks != 1 || vars[i].Stats.MetaReserved == 0 {
+		t.Errorf("expvar zebra = %+v; want pages-A with 1 block and its metadata", vars)
+	}
+}
+
+// TestConcurrent requests every page from several goroutines while two
+// heaps allocate; run under -race.
+func TestConcurrent(t *testing.T) {
+	if _, err := vmmap.Self(); err != nil {
+		t.Skip("no live maps here:", err)
+	}
+	hs := newHeaps(t, "busy-A", "busy-B")
+	h := New(Options{Every: 20 * time.Millisecond, Keep: 5})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	stop := make(chan struct{})
+	var alloc sync.WaitGroup
+	for _, hp := range hs {
+		alloc.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := hp.Alloc(300); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	var req sync.WaitGroup
+	pages := []string{"", "heaps.json", "map.png", "map.svg", "map.html", "snapshot.json", "timeline.jsonl.gz"}
+	for g := range 4 {
+		req.Go(func() {
+			for i := range 6 {
+				p := pages[(g+i)%len(pages)]
+				resp, err := http.Get(srv.URL + "/" + p)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				// The ring may still be empty for the first timeline.
+				if resp.StatusCode != http.StatusOK && !(p == "timeline.jsonl.gz" && resp.StatusCode == http.StatusServiceUnavailable) {
+					t.Errorf("/%s: %s", p, resp.Status)
+				}
+			}
+		})
+	}
+	req.Wait()
+	close(stop)
+	alloc.Wait()
+	if n := len(h.Ring()); n == 0 || n > 5 {
+		t.Errorf("ring holds %d snapshots; want 1 to 5", n)
+	}
+}
+
+// TestRingBounded takes 1,000 snapshots into a ring of 20: the ring stays
+// at 20 and the live heap stops growing once it is full.
+func TestRingBounded(t *testing.T) {
+	base, err := vmmap.Self()
+	if err != nil {
+		t.Skip("no live maps here:", err)
+	}
+	h := New(Options{Keep: 20})
+	h.take = func() (*vmmap.Snapshot, error) {
+		c := *base
+		c.Regions = slices.Clone(base.Regions)
+		c.Taken = time.Now()
+		return &c, nil
+	}
+	live := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	var at100 uint64
+	for i := range 1000 {
+		if err := h.Sample(); err != nil {
+			t.Fatal(err)
+		}
+		if i == 99 {
+			at100 = live()
+		}
+	}
+	at1000 := live()
+	ring := h.Ring()
+	if len(ring) != 20 {
+		t.Fatalf("ring holds %d; want 20", len(ring))
+	}
+	if !slices.IsSortedFunc(ring, func(a, b *vmmap.Snapshot) int { return a.Taken.Compare(b.Taken) }) {
+		t.Error("ring is not oldest first")
+	}
+	perSnap := uint64(len(base.Regions)) * uint64(unsafeSizeofRegion)
+	if at1000 > at100+4*perSnap+1<<20 {
+		t.Errorf("live heap %d B after 100 snapshots, %d B after 1,000: the ring leaks", at100, at1000)
+	}
+}
+
+var unsafeSizeofRegion = func() int {
+	var r vmmap.Region
+	b, _ := json.Marshal(r)
+	return len(b) + 64
+}()
