@@ -3,6 +3,7 @@ package heap
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/zebra-heap/zebra/internal/units"
 )
@@ -55,8 +56,8 @@ type NoMemoryError struct {
 }
 
 func (e *NoMemoryError) Error() string {
-	s := fmt.Sprintf("heap %q: %s %d bytes: out of memory (largest free block %s)",
-		e.Heap, e.Op, e.Asked, units.Bytes(uint64(e.Largest)))
+	s := fmt.Sprintf("heap %q: %s %s: out of memory (largest free block %s)",
+		e.Heap, e.Op, sizeText(uint64(e.Asked)), sizeText(uint64(e.Largest)))
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}
@@ -75,3 +76,19 @@ func (e *NoMemoryError) Unwrap() []error {
 // ErrCorrupt is returned by Validate when an invariant of the heap's
 // bookkeeping does not hold; the error says which and where.
 var ErrCorrupt = errors.New("heap: invariant broken")
+
+// sizeText writes a byte count for an error message: "300 bytes" below
+// 1 KiB, "64 KiB" or "16 TiB" for a whole number of binary units, and
+// "17592186040320 bytes (16.0 TiB)" otherwise, so the exact figure is never
+// lost to rounding while the magnitude stays readable. The units are
+// internal/units.Bytes'.
+func sizeText(n uint64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	u := units.Bytes(n)
+	if !strings.Contains(u, ".") {
+		return u
+	}
+	return fmt.Sprintf("%d bytes (%s)", n, u)
+}

@@ -25,8 +25,8 @@ type hugeBlock struct {
 func (h *Heap) allocHuge(op string, n, align uintptr) (unsafe.Pointer, error) {
 	o := vmem.Options{Owner: h.cfg.name, HugePages: h.cfg.hugePages}
 	if align > h.cfg.caps.MaxAlign {
-		return nil, fmt.Errorf("heap %q: %s %d bytes aligned to %#x: %w: space %s aligns reservations to at most %#x",
-			h.cfg.name, op, n, align, ErrInvalidSize, h.cfg.space.Name(), h.cfg.caps.MaxAlign)
+		return nil, fmt.Errorf("heap %q: %s %s aligned to %s: %w: space %s aligns reservations to at most %s",
+			h.cfg.name, op, sizeText(uint64(n)), sizeText(uint64(align)), ErrInvalidSize, h.cfg.space.Name(), sizeText(uint64(h.cfg.caps.MaxAlign)))
 	}
 	if align > h.cfg.caps.Granularity {
 		o.Align = align
@@ -52,7 +52,7 @@ func (h *Heap) allocHuge(op string, n, align uintptr) (unsafe.Pointer, error) {
 func (h *Heap) freeHuge(b *hugeBlock) error {
 	base, size := b.res.Base(), b.res.Size()
 	if err := b.res.Release(); err != nil {
-		return fmt.Errorf("heap %q: free huge block %#x: %w", h.cfg.name, base, err)
+		return fmt.Errorf("heap %q: free huge block %#x (%s): %w", h.cfg.name, base, sizeText(uint64(size)), err)
 	}
 	delete(h.huge, base)
 	h.hugeFreed[h.hugeNext%len(h.hugeFreed)] = base
