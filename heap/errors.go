@@ -35,6 +35,9 @@ var (
 	// overflows, alignments that are not powers of two, and inconsistent
 	// Options.
 	ErrInvalidSize = errors.New("heap: invalid size")
+	// ErrInvalidName is returned by New for an Options.Name that is too
+	// long, unprintable, or reserved for a system owner in maps.
+	ErrInvalidName = errors.New("heap: invalid name")
 	// ErrNotPointerFree is returned by the typed helpers for types that hold
 	// Go pointers, which the garbage collector cannot see off its heap.
 	ErrNotPointerFree = errors.New("heap: type holds Go pointers")

@@ -1,10 +1,14 @@
 package heap
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/bits"
+	"strings"
 	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/zebra-heap/zebra/vmem"
@@ -57,7 +61,12 @@ func (p Policy) String() string {
 type Options struct {
 	// Name names the heap in errors and its reservations in vmem's
 	// registry (and, where the kernel can, in the process's memory map).
-	// Empty means "heap-N".
+	// Empty means "heap-N". A name is at most MaxNameLen bytes of printable
+	// UTF-8 (no control characters, so no newlines or terminal escapes),
+	// and not one that maps give to system regions ("Go heap", "[heap]",
+	// "glibc arena", "process heap N") nor one ending in " (metadata)"
+	// (see MetadataOwner); others are refused with ErrInvalidName. Two
+	// heaps may share a name.
 	Name string
 	// Space is the address space the heap reserves from: vmem.OS() when
 	// nil, or an emulated window.
@@ -185,6 +194,8 @@ func (o Options) config() (config, error) {
 	c := config{name: o.Name, space: o.Space, policy: o.Policy, zero: o.Zero, hugePages: o.HugePages, noSerialize: o.NoSerialize}
 	if c.name == "" {
 		c.name = fmt.Sprintf("heap-%d", heapSeq.Add(1))
+	} else if err := checkName(c.name); err != nil {
+		return c, fmt.Errorf("heap %q: %w: %w", c.name, ErrInvalidName, err)
 	}
 	if c.space == nil {
 		c.space = vmem.OS()
@@ -289,6 +300,51 @@ func (o Options) contradiction(c config) error {
 	case c.segCap < c.segReserve:
 		return fmt.Errorf("%s is below %s: segments could not reach their first size",
 			field("SegmentCap", o.SegmentCap, c.segCap), field("SegmentReserve", o.SegmentReserve, c.segReserve))
+	}
+	return nil
+}
+
+// MaxNameLen is the longest heap name, in bytes: with MetadataOwner's
+// " (metadata)" it stays within the 80 bytes Linux gives a mapping's name
+// (PR_SET_VMA_ANON_NAME), and it keeps a map's owner column readable.
+const MaxNameLen = 64
+
+// reservedNames are the owner names maps give to regions that are not zebra
+// heaps; a heap taking one would be counted as the system's, or hide it.
+// The names are vmmap's (brkHeapOwner, GoHeapOwner, GlibcArenaOwner in
+// vmmap/classify_procfs.go, "process heap N" in vmmap/live_windows.go).
+// They are listed here because heap must not import vmmap; the one list
+// belongs in a package both import (vmem) so that vmmap.IsSystemOwner and
+// this check cannot drift apart.
+var reservedNames = []string{"[heap]", "Go heap", "glibc arena"}
+
+// reservedPrefix is the prefix of the Windows process heaps' owner names in
+// maps ("process heap 0", "process heap 1"…).
+const reservedPrefix = "process heap "
+
+// checkName returns why name cannot name a heap, or nil.
+func checkName(name string) error {
+	if len(name) > MaxNameLen {
+		return fmt.Errorf("name is %d bytes long, more than %d", len(name), MaxNameLen)
+	}
+	if !utf8.ValidString(name) {
+		return errors.New("name is not valid UTF-8")
+	}
+	for i, r := range name {
+		if !unicode.IsPrint(r) {
+			return fmt.Errorf("name holds the unprintable character %U at byte %d", r, i)
+		}
+	}
+	for _, n := range reservedNames {
+		if strings.EqualFold(name, n) {
+			return fmt.Errorf("name %q is reserved for a system owner in maps", n)
+		}
+	}
+	if strings.HasPrefix(strings.ToLower(name), reservedPrefix) {
+		return fmt.Errorf("names starting with %q are reserved for the Windows process heaps in maps", reservedPrefix)
+	}
+	if suffix := MetadataOwner(""); strings.HasSuffix(name, suffix) {
+		return fmt.Errorf("names ending in %q are reserved for heaps' bookkeeping", suffix)
 	}
 	return nil
 }
