@@ -82,12 +82,12 @@ func TestHugeReleasedReused(t *testing.T) {
 
 	var r releasedHuge
 	for i := range releasedHugeMax + 100 {
-		r.add(uintptr(i+1)<<20, 1<<20)
+		r.add(uintptr(i+1)<<16, 1<<16)
 	}
 	if len(r.size) != releasedHugeMax || len(r.queue) > 2*releasedHugeMax+16 {
 		t.Errorf("remembers %d blocks in a queue of %d, want at most %d", len(r.size), len(r.queue), releasedHugeMax)
 	}
-	if _, ok := r.size[1<<20]; ok {
+	if _, ok := r.size[1<<16]; ok {
 		t.Error("the oldest block is still remembered past the bound")
 	}
 }
