@@ -3,6 +3,7 @@ package heap
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/zebra-heap/zebra/internal/units"
 )
@@ -34,6 +35,9 @@ var (
 	// overflows, alignments that are not powers of two, and inconsistent
 	// Options.
 	ErrInvalidSize = errors.New("heap: invalid size")
+	// ErrInvalidName is returned by New for an Options.Name that is too
+	// long, unprintable, or reserved for a system owner in maps.
+	ErrInvalidName = errors.New("heap: invalid name")
 	// ErrNotPointerFree is returned by the typed helpers for types that hold
 	// Go pointers, which the garbage collector cannot see off its heap.
 	ErrNotPointerFree = errors.New("heap: type holds Go pointers")
@@ -55,8 +59,8 @@ type NoMemoryError struct {
 }
 
 func (e *NoMemoryError) Error() string {
-	s := fmt.Sprintf("heap %q: %s %d bytes: out of memory (largest free block %s)",
-		e.Heap, e.Op, e.Asked, units.Bytes(uint64(e.Largest)))
+	s := fmt.Sprintf("heap %q: %s %s: out of memory (largest free block %s)",
+		e.Heap, e.Op, sizeText(uint64(e.Asked)), sizeText(uint64(e.Largest)))
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}
@@ -75,3 +79,19 @@ func (e *NoMemoryError) Unwrap() []error {
 // ErrCorrupt is returned by Validate when an invariant of the heap's
 // bookkeeping does not hold; the error says which and where.
 var ErrCorrupt = errors.New("heap: invariant broken")
+
+// sizeText writes a byte count for an error message: "300 bytes" below
+// 1 KiB, "64 KiB" or "16 TiB" for a whole number of binary units, and
+// "17592186040320 bytes (16.0 TiB)" otherwise, so the exact figure is never
+// lost to rounding while the magnitude stays readable. The units are
+// internal/units.Bytes'.
+func sizeText(n uint64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	u := units.Bytes(n)
+	if !strings.Contains(u, ".") {
+		return u
+	}
+	return fmt.Sprintf("%d bytes (%s)", n, u)
+}

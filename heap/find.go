@@ -100,10 +100,8 @@ func (h *Heap) find(op string, p unsafe.Pointer) (block, error) {
 				return block{}, h.bad(op, p, ErrInvalidPointer, "inside huge block %#x", hb.res.Base())
 			}
 		}
-		for _, b := range h.hugeFreed {
-			if b == addr && addr != 0 {
-				return block{}, h.bad(op, p, ErrDoubleFree, "huge block already released")
-			}
+		if h.hugeFreed.has(addr, h.cfg.space) {
+			return block{}, h.bad(op, p, ErrDoubleFree, "huge block already released")
 		}
 		return block{}, h.bad(op, p, ErrInvalidPointer, "not in the heap")
 	}

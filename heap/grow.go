@@ -90,7 +90,7 @@ func stepCap(c vmem.Caps) uintptr {
 func (h *Heap) extend(r *vmem.Reservation, dir vmem.Direction, size uintptr) error {
 	unit := max(h.cfg.caps.Granularity, r.Unit())
 	if size > maxSize-unit {
-		return fmt.Errorf("%w: %d bytes", ErrTooLarge, size)
+		return fmt.Errorf("%w: %s", ErrTooLarge, sizeText(uint64(size)))
 	}
 	if err := h.pt.ensure(&h.meta, (size+unit-1)&^(unit-1)/h.cfg.page); err != nil {
 		return err
@@ -113,7 +113,7 @@ func (h *Heap) extend(r *vmem.Reservation, dir vmem.Direction, size uintptr) err
 // newSegment reserves a new range of size bytes as a new segment.
 func (h *Heap) newSegment(size uintptr) error {
 	if size > maxSize {
-		return fmt.Errorf("%w: %d bytes", ErrTooLarge, size)
+		return fmt.Errorf("%w: %s", ErrTooLarge, sizeText(uint64(size)))
 	}
 	r, err := h.reserve(size)
 	if err != nil {

@@ -133,9 +133,8 @@ type Heap struct {
 	segs []*segment // sorted by address
 	byGP []*segment // sorted by first page number
 	huge map[uintptr]*hugeBlock
-	// hugeFreed remembers the bases of the last released huge blocks.
-	hugeFreed [hugeFreedRing]uintptr
-	hugeNext  int
+	// hugeFreed remembers released huge blocks (see huge.go).
+	hugeFreed releasedHuge
 	nextSeg   uintptr // the next growth segment's size (NT, Fixed)
 
 	bins     [nbins]uint32 // free run lists: head gp+1

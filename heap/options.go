@@ -1,10 +1,14 @@
 package heap
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/bits"
+	"strings"
 	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/zebra-heap/zebra/vmem"
@@ -51,11 +55,18 @@ func (p Policy) String() string {
 // CommitSize and RTL_HEAP_PARAMETERS, and HeapCreate's maximum size, in Go
 // form. The zero value is a growable heap with the Default policy in the
 // host's address space. Sizes are rounded up to the space's page size or
-// allocation granularity; negative sizes are rejected with ErrInvalidSize.
+// allocation granularity; negative sizes and contradictory combinations
+// (each field's doc says which) are rejected with ErrInvalidSize, in one
+// error naming both fields and their values.
 type Options struct {
 	// Name names the heap in errors and its reservations in vmem's
 	// registry (and, where the kernel can, in the process's memory map).
-	// Empty means "heap-N".
+	// Empty means "heap-N". A name is at most MaxNameLen bytes of printable
+	// UTF-8 (no control characters, so no newlines or terminal escapes),
+	// and not one that maps give to system regions ("Go heap", "[heap]",
+	// "glibc arena", "process heap N") nor one ending in " (metadata)"
+	// (see MetadataOwner); others are refused with ErrInvalidName. Two
+	// heaps may share a name.
 	Name string
 	// Space is the address space the heap reserves from: vmem.OS() when
 	// nil, or an emulated window.
@@ -65,10 +76,15 @@ type Options struct {
 	// segment of SegmentReserve bytes, like HeapCreate(0, 0, 0).
 	Reserve int
 	// Commit is committed at creation, at the start of the first segment.
+	// It may not exceed Reserve or Maximum when they are set; with neither,
+	// a Commit above SegmentReserve makes the first segment Commit bytes
+	// (RtlCreateHeap likewise raises the reserve to the commit).
 	Commit int
 	// Maximum, when positive, makes a fixed-size heap (HeapCreate with a
 	// maximum size): Maximum bytes are reserved at creation and the heap
 	// never grows. Unlike Windows it serves blocks of any size that fit.
+	// The growth options (SegmentReserve, SegmentCap, HugeBlock) mean
+	// nothing to a fixed heap and are rejected with it.
 	Maximum int
 	// Policy says how the heap grows past its reserve.
 	Policy Policy
@@ -81,7 +97,7 @@ type Options struct {
 	SegmentCommit int
 	// SegmentCap caps the segment size: the NT policy's doubling stops
 	// there (zero means 8 MiB), and the Default policy's growth steps never
-	// exceed it (zero means no cap).
+	// exceed it (zero means no cap). It may not be below SegmentReserve.
 	SegmentCap int
 	// DecommitFreeBlock and DecommitTotalFree are NT's decommit thresholds:
 	// a free range of at least DecommitFreeBlock bytes is decommitted when
@@ -178,6 +194,8 @@ func (o Options) config() (config, error) {
 	c := config{name: o.Name, space: o.Space, policy: o.Policy, zero: o.Zero, hugePages: o.HugePages, noSerialize: o.NoSerialize}
 	if c.name == "" {
 		c.name = fmt.Sprintf("heap-%d", heapSeq.Add(1))
+	} else if err := checkName(c.name); err != nil {
+		return c, fmt.Errorf("heap %q: %w: %w", c.name, ErrInvalidName, err)
 	}
 	if c.space == nil {
 		c.space = vmem.OS()
@@ -232,19 +250,101 @@ func (o Options) config() (config, error) {
 		c.decTotal = pick(o.DecommitTotalFree, 8<<20)
 		c.huge = pick(o.HugeBlock, maxSize)
 	}
-	c.segCap = max(c.segCap, c.segReserve)
+	if err := o.contradiction(c); err != nil {
+		return c, fmt.Errorf("heap %q: %w: %w", c.name, ErrInvalidSize, err)
+	}
 	c.reserve = uintptr(o.Reserve)
 	c.commit = uintptr(o.Commit)
 	if o.Maximum > 0 {
-		if o.Reserve > o.Maximum {
-			return c, fmt.Errorf("heap %q: %w: Reserve %d exceeds Maximum %d", c.name, ErrInvalidSize, o.Reserve, o.Maximum)
-		}
 		c.fixed = true
 		c.reserve = uintptr(o.Maximum)
 		c.huge = maxSize
 	}
-	if c.fixed && c.commit > c.reserve {
-		return c, fmt.Errorf("heap %q: %w: Commit %d exceeds Maximum %d", c.name, ErrInvalidSize, o.Commit, o.Maximum)
-	}
 	return c, nil
+}
+
+// contradiction returns the first pair of options that cannot both hold,
+// naming both fields and their values, or nil. c holds the defaults already
+// picked, so that a field left at zero is compared by its default value
+// (and the message says so).
+//
+// Commit may exceed SegmentReserve when Reserve is zero: the first segment
+// then grows to Commit, as RtlCreateHeap rounds the reserve up to the
+// commit. With an explicit Reserve or Maximum, Commit must fit it.
+func (o Options) contradiction(c config) error {
+	field := func(name string, v int, def uintptr) string {
+		if v == 0 {
+			return fmt.Sprintf("Options.%s (default %s)", name, sizeText(uint64(def)))
+		}
+		return fmt.Sprintf("Options.%s (%s)", name, sizeText(uint64(v)))
+	}
+	switch {
+	case o.Maximum > 0 && o.Reserve > o.Maximum:
+		return fmt.Errorf("%s exceeds %s: a fixed heap reserves exactly its maximum",
+			field("Reserve", o.Reserve, 0), field("Maximum", o.Maximum, 0))
+	case o.Maximum > 0 && o.Commit > o.Maximum:
+		return fmt.Errorf("%s exceeds %s", field("Commit", o.Commit, 0), field("Maximum", o.Maximum, 0))
+	case o.Maximum == 0 && o.Reserve > 0 && o.Commit > o.Reserve:
+		return fmt.Errorf("%s exceeds %s: the commit is made in the first segment",
+			field("Commit", o.Commit, 0), field("Reserve", o.Reserve, 0))
+	case o.Maximum > 0 && o.HugeBlock != 0 && o.HugeBlock != math.MaxInt:
+		return fmt.Errorf("%s with %s: a fixed heap never reserves huge blocks apart",
+			field("HugeBlock", o.HugeBlock, 0), field("Maximum", o.Maximum, 0))
+	case o.Maximum > 0 && (o.SegmentReserve != 0 || o.SegmentCap != 0):
+		name, v := "SegmentReserve", o.SegmentReserve
+		if v == 0 {
+			name, v = "SegmentCap", o.SegmentCap
+		}
+		return fmt.Errorf("%s with %s: a fixed heap never adds segments",
+			field(name, v, 0), field("Maximum", o.Maximum, 0))
+	case c.segCap < c.segReserve:
+		return fmt.Errorf("%s is below %s: segments could not reach their first size",
+			field("SegmentCap", o.SegmentCap, c.segCap), field("SegmentReserve", o.SegmentReserve, c.segReserve))
+	}
+	return nil
+}
+
+// MaxNameLen is the longest heap name, in bytes: with MetadataOwner's
+// " (metadata)" it stays within the 80 bytes Linux gives a mapping's name
+// (PR_SET_VMA_ANON_NAME), and it keeps a map's owner column readable.
+const MaxNameLen = 64
+
+// reservedNames are the owner names maps give to regions that are not zebra
+// heaps; a heap taking one would be counted as the system's, or hide it.
+// The names are vmmap's (brkHeapOwner, GoHeapOwner, GlibcArenaOwner in
+// vmmap/classify_procfs.go, "process heap N" in vmmap/live_windows.go).
+// They are listed here because heap must not import vmmap; the one list
+// belongs in a package both import (vmem) so that vmmap.IsSystemOwner and
+// this check cannot drift apart.
+var reservedNames = []string{"[heap]", "Go heap", "glibc arena"}
+
+// reservedPrefix is the prefix of the Windows process heaps' owner names in
+// maps ("process heap 0", "process heap 1"…).
+const reservedPrefix = "process heap "
+
+// checkName returns why name cannot name a heap, or nil.
+func checkName(name string) error {
+	if len(name) > MaxNameLen {
+		return fmt.Errorf("name is %d bytes long, more than %d", len(name), MaxNameLen)
+	}
+	if !utf8.ValidString(name) {
+		return errors.New("name is not valid UTF-8")
+	}
+	for i, r := range name {
+		if !unicode.IsPrint(r) {
+			return fmt.Errorf("name holds the unprintable character %U at byte %d", r, i)
+		}
+	}
+	for _, n := range reservedNames {
+		if strings.EqualFold(name, n) {
+			return fmt.Errorf("name %q is reserved for a system owner in maps", n)
+		}
+	}
+	if strings.HasPrefix(strings.ToLower(name), reservedPrefix) {
+		return fmt.Errorf("names starting with %q are reserved for the Windows process heaps in maps", reservedPrefix)
+	}
+	if suffix := MetadataOwner(""); strings.HasSuffix(name, suffix) {
+		return fmt.Errorf("names ending in %q are reserved for heaps' bookkeeping", suffix)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/zebra-heap/zebra/internal/units"
 	"github.com/zebra-heap/zebra/vmem"
 )
 
@@ -45,6 +46,27 @@ type Stats struct {
 	// process, so it is read only for HugePages heaps, or for every heap
 	// when the system's THP mode is "always".
 	HugePages uint64
+}
+
+// String renders the stats on one line with binary units, in the order of
+// the fields: what the heap reserved and committed, what is resident, in use
+// and free, then the counts, e.g. "reserved 1 MiB, committed 64 KiB,
+// resident 64 KiB, in use 100 B in 1 block (0 huge), free 60 KiB (largest
+// 60 KiB), 1 segment in 1 range, metadata 64 KiB reserved, 4 KiB committed".
+func (s Stats) String() string {
+	b := units.Bytes
+	return fmt.Sprintf("reserved %s, committed %s, resident %s, in use %s in %s (%d huge), free %s (largest %s), %s in %s, metadata %s reserved, %s committed",
+		b(s.Reserved), b(s.Committed), b(s.Resident), b(s.InUse), plural(s.Blocks, "block"), s.HugeBlocks,
+		b(s.Free), b(s.Largest), plural(s.Segments, "segment"), plural(s.Ranges, "range"),
+		b(s.MetaReserved), b(s.MetaCommitted))
+}
+
+// plural writes a count and its noun, adding an s unless the count is one.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // Stats reports the heap's memory. A destroyed heap reports zeros.

@@ -74,7 +74,7 @@ func findPointer(t reflect.Type, path string) (string, string) {
 }
 
 // NewOf allocates a zeroed T in h, like new(T). T must be pointer-free. Free it with
-// h.Free(unsafe.Pointer(p)).
+// FreeOf.
 func NewOf[T any](h *Heap) (*T, error) {
 	if err := checkType[T](); err != nil {
 		return nil, fmt.Errorf("heap %q: new %T: %w", h.Name(), *new(T), err)
@@ -88,6 +88,12 @@ func NewOf[T any](h *Heap) (*T, error) {
 		clear(unsafe.Slice((*byte)(p), unsafe.Sizeof(zero)))
 	}
 	return (*T)(p), nil
+}
+
+// FreeOf frees a value made by NewOf: h.Free(unsafe.Pointer(p)) without the
+// conversion. A nil p is a no-op, as for Free.
+func FreeOf[T any](h *Heap, p *T) error {
+	return h.Free(unsafe.Pointer(p))
 }
 
 // MakeSlice allocates a zeroed slice of length n and capacity c in h, like
