@@ -125,8 +125,8 @@ func (h *Heap) allocClass(op string, n uintptr, c int, zero bool) (unsafe.Pointe
 // caller holds the heap's lock. With zero the block reads as zero.
 func (h *Heap) alloc(op string, n, align uintptr, zero bool) (unsafe.Pointer, error) {
 	if n > h.limit() {
-		return nil, fmt.Errorf("heap %q: %s %d bytes: %w: the heap's limit is %d bytes",
-			h.cfg.name, op, n, ErrTooLarge, h.limit())
+		return nil, fmt.Errorf("heap %q: %s %s: %w: the heap's limit is %s",
+			h.cfg.name, op, sizeText(uint64(n)), ErrTooLarge, sizeText(uint64(h.limit())))
 	}
 	if n > h.cfg.huge {
 		return h.allocHuge(op, n, align)
@@ -332,8 +332,8 @@ func (h *Heap) realloc(p unsafe.Pointer, n int, inPlace bool) (unsafe.Pointer, e
 		return nil, err
 	}
 	if uintptr(n) > h.limit() {
-		return nil, fmt.Errorf("heap %q: realloc %p to %d bytes: %w: the heap's limit is %d bytes",
-			h.cfg.name, p, n, ErrTooLarge, h.limit())
+		return nil, fmt.Errorf("heap %q: realloc %p to %s: %w: the heap's limit is %s",
+			h.cfg.name, p, sizeText(uint64(n)), ErrTooLarge, sizeText(uint64(h.limit())))
 	}
 	if n <= size && !h.isLarge(p) {
 		return p, nil // a small or huge block keeps its size

@@ -29,22 +29,32 @@ func rss(t *testing.T) uint64 {
 // [lo, hi).
 func mapped(t *testing.T, lo, hi uintptr) bool {
 	t.Helper()
+	for _, m := range selfMappings(t) {
+		if m[0] < hi && lo < m[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// selfMappings returns the address ranges of /proc/self/maps, in order.
+func selfMappings(t *testing.T) [][2]uintptr {
+	t.Helper()
 	f, err := os.Open("/proc/self/maps")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	var out [][2]uintptr
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		var a, b uintptr
 		if _, err := fmt.Sscanf(strings.Fields(sc.Text())[0], "%x-%x", &a, &b); err != nil {
 			t.Fatal(err)
 		}
-		if a < hi && lo < b {
-			return true
-		}
+		out = append(out, [2]uintptr{a, b})
 	}
-	return false
+	return out
 }
 
 func TestReserve1GiBCostsNoRSS(t *testing.T) {
@@ -104,20 +114,10 @@ func TestDestroyUnmaps(t *testing.T) {
 // lo and ending at hi, with nothing unmapped between them.
 func mappedExactly(t *testing.T, lo, hi uintptr) bool {
 	t.Helper()
-	f, err := os.Open("/proc/self/maps")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
 	next := lo
-	for sc.Scan() {
-		var a, b uintptr
-		if _, err := fmt.Sscanf(strings.Fields(sc.Text())[0], "%x-%x", &a, &b); err != nil {
-			t.Fatal(err)
-		}
-		if a == next && b <= hi {
-			next = b
+	for _, m := range selfMappings(t) {
+		if m[0] == next && m[1] <= hi {
+			next = m[1]
 		}
 	}
 	return next == hi
