@@ -64,7 +64,7 @@ func TestRecordChildGrowingHeaps(t *testing.T) {
 	bin := binaries(t)
 	for _, name := range []string{"t.jsonl", "t.jsonl.gz"} {
 		t.Run(name, func(t *testing.T) {
-			out := filepath.Join(t.TempDir(), name)
+			out := filepath.Join(tempDir(t), name)
 			cfg := recordConfig{cmd: []string{bin["growheaps"], "-for", "2s"}, out: out, every: 100 * time.Millisecond}
 			var stdout, stderr bytes.Buffer
 			if err := record(context.Background(), cfg, &stdout, &stderr); err != nil {
@@ -108,7 +108,7 @@ func TestRecordKilled(t *testing.T) {
 	bin := binaries(t)
 	for _, name := range []string{"k.jsonl", "k.jsonl.gz"} {
 		t.Run(name, func(t *testing.T) {
-			out := filepath.Join(t.TempDir(), name)
+			out := filepath.Join(tempDir(t), name)
 			c := exec.Command(bin["zebra"], "record", "--every", "20ms", "-o", out, "--", bin["growheaps"], "-for", "5s")
 			if err := c.Start(); err != nil {
 				t.Fatal(err)
