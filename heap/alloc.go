@@ -335,10 +335,11 @@ func (h *Heap) realloc(p unsafe.Pointer, n int, inPlace bool) (unsafe.Pointer, e
 		return nil, fmt.Errorf("heap %q: realloc %p to %s: %w: the heap's limit is %s",
 			h.cfg.name, p, sizeText(uint64(n)), ErrTooLarge, sizeText(uint64(h.limit())))
 	}
-	if n <= size && !h.isLarge(p) {
+	large := h.isLarge(p)
+	if n <= size && !large {
 		return p, nil // a small or huge block keeps its size
 	}
-	if h.isLarge(p) {
+	if large {
 		if ok, err := h.resizeLarge(p, uintptr(n)); err != nil || ok {
 			if err != nil {
 				return nil, err
