@@ -354,6 +354,11 @@ func (h *Heap) realloc(p unsafe.Pointer, n int, inPlace bool) (unsafe.Pointer, e
 	if err != nil {
 		return nil, err
 	}
+	// The heap writes into q itself: check it is a block of its own first,
+	// so that corrupt metadata yields an error, not a stray copy.
+	if _, err := h.size("realloc", q); err != nil {
+		return nil, err
+	}
 	copy(unsafe.Slice((*byte)(q), n), unsafe.Slice((*byte)(p), size))
 	if err := h.Free(p); err != nil {
 		h.Free(q)
