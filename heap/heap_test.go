@@ -123,6 +123,49 @@ func TestCallocAndZero(t *testing.T) {
 	}
 }
 
+// TestCallocAfterCommitAhead reuses pages the heap committed ahead of use:
+// a run that starts in such pages and reaches uncommitted ones beyond them
+// dirties them all, and a later Calloc of just those pages must still read
+// zero. (The heap once forgot that pages before the first uncommitted one
+// had been handed out, and skipped zeroing them.)
+func TestCallocAfterCommitAhead(t *testing.T) {
+	h := mustNew(t, Options{Name: "commit-ahead", DecommitFreeBlock: math.MaxInt})
+	step := int(h.commitStep())
+	a, err := h.Alloc(step / 4) // commits a whole step: 3/4 of it ahead
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := h.Alloc(step) // the pages ahead, and uncommitted ones
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirty := unsafe.Slice((*byte)(b), step)
+	for i := range dirty {
+		dirty[i] = 0xC5
+	}
+	if err := h.Free(b); err != nil {
+		t.Fatal(err)
+	}
+	c, err := h.Calloc(step/4*3, 1) // exactly the pages committed ahead
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c != b {
+		t.Fatalf("Calloc got %p, want the freed block %p back", c, b)
+	}
+	for i, x := range unsafe.Slice((*byte)(c), step/4*3) {
+		if x != 0 {
+			t.Fatalf("Calloc: byte %d is %#x, want zero", i, x)
+		}
+	}
+	for _, p := range []unsafe.Pointer{a, c} {
+		if err := h.Free(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustValidate(t, h)
+}
+
 func TestRealloc(t *testing.T) {
 	h := mustNew(t, Options{Name: "realloc", DecommitFreeBlock: math.MaxInt})
 	fill := func(p unsafe.Pointer, n int) {

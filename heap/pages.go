@@ -165,12 +165,15 @@ func (h *Heap) commitRun(s *segment, gp, n uint32, uncommitted bool) (fresh bool
 			clean++
 		}
 	}
-	if need == 0 {
-		if clean > 0 {
-			for g := gp; g < gp+n; g++ {
-				h.pt.at(g).flags &^= flagClean
-			}
+	if clean > 0 {
+		// Clean pages handed out are clean no more, wherever they lie
+		// in the run: before the first uncommitted page as well as
+		// among those committed below.
+		for g := gp; g < gp+n; g++ {
+			h.pt.at(g).flags &^= flagClean
 		}
+	}
+	if need == 0 {
 		return clean == int(n), nil
 	}
 	page := h.cfg.page
@@ -193,7 +196,7 @@ func (h *Heap) commitRun(s *segment, gp, n uint32, uncommitted bool) (fresh bool
 		d := h.pt.at(g)
 		switch {
 		case g >= gp && g < gp+n:
-			d.flags = d.flags&^flagClean | flagCommitted
+			d.flags |= flagCommitted
 		case d.flags&flagCommitted == 0:
 			// Committed ahead, never handed out: it reads as zero.
 			d.flags |= flagCommitted | flagClean
