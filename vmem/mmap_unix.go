@@ -115,6 +115,12 @@ func (hostPrims) reserveAt(p unsafe.Pointer, size uintptr, huge bool) error {
 	return nil
 }
 
+// reserveHint is reserveAt: the host's exact placement never moves a
+// mapping onto one in use, so it serves hints as well as extensions.
+func (h hostPrims) reserveHint(p unsafe.Pointer, size uintptr, huge bool) error {
+	return h.reserveAt(p, size, huge)
+}
+
 func (hostPrims) commit(p unsafe.Pointer, n uintptr) error {
 	if err := unix.Mprotect(bytesAt(p, n), unix.PROT_READ|unix.PROT_WRITE); err != nil {
 		return osError("mprotect", p, n, err)

@@ -60,16 +60,6 @@ func (hostPrims) caps() Caps {
 	}
 }
 
-// pointerAt turns an address returned by VirtualAlloc into a pointer.
-// The memory is outside the Go heap, so the garbage collector ignores the
-// pointer whatever its origin; but go vet's unsafeptr check rejects a plain
-// unsafe.Pointer(addr) conversion, because for Go memory it would be unsafe.
-// Reading the uintptr's bits as a pointer is the same operation in a form
-// vet accepts, and keeps the rest of the package working with pointers.
-func pointerAt(addr uintptr) unsafe.Pointer {
-	return *(*unsafe.Pointer)(unsafe.Pointer(&addr))
-}
-
 // osError wraps a Windows error from call on [addr, addr+n) as a sysError
 // (errors.go). Running out of address space or of commit charge also wraps
 // ErrNoMemory, with the likely cause as a hint.
@@ -177,6 +167,12 @@ func (hostPrims) reserveAt(p unsafe.Pointer, size uintptr, huge bool) error {
 		return fmt.Errorf("VirtualAlloc %#x-%#x: %w: placed at %#x", at, at+size, ErrAddressTaken, addr)
 	}
 	return nil
+}
+
+// reserveHint is reserveAt: VirtualAlloc at an address fails rather than
+// move, so it serves hints as well as extensions.
+func (h hostPrims) reserveHint(p unsafe.Pointer, size uintptr, huge bool) error {
+	return h.reserveAt(p, size, huge)
 }
 
 func (hostPrims) commit(p unsafe.Pointer, n uintptr) error {

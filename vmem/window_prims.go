@@ -55,12 +55,35 @@ func (a *windowAlloc) reserve(size, align uintptr, huge bool) (unsafe.Pointer, e
 		}
 		return nil, nf
 	}
-	a.rng = Range{at, size}
-	a.pieces = []Range{a.rng}
-	a.live = true
-	w.free.remove(a.rng)
-	w.allocs[a] = struct{}{}
+	a.take(Range{at, size})
 	return w.pointer(at), nil
+}
+
+// take makes the free range r (emulated) this reservation. The caller
+// holds the window's lock.
+func (a *windowAlloc) take(r Range) {
+	a.rng = r
+	a.pieces = []Range{r}
+	a.live = true
+	a.w.free.remove(r)
+	a.w.allocs[a] = struct{}{}
+}
+
+// reserveHint reserves the range at real address p when all of it lies in
+// the window and is free (Options.Hint).
+func (a *windowAlloc) reserveHint(p unsafe.Pointer, size uintptr, huge bool) error {
+	w := a.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return fmt.Errorf("the window is closed: %w", ErrReleased)
+	}
+	e, ok := w.emulated(uintptr(p))
+	if !ok || e < w.cfg.Low || size > w.cfg.High-e || !w.free.covers(Range{e, size}) {
+		return fmt.Errorf("%w: hint %#x+%#x", ErrAddressTaken, uintptr(p), size)
+	}
+	a.take(Range{e, size})
+	return nil
 }
 
 func (a *windowAlloc) reserveAt(p unsafe.Pointer, size uintptr, huge bool) error {
