@@ -222,6 +222,11 @@ func (h *Heap) allocPages(k, a uint32) (seg *segment, gp uint32, fresh bool, err
 			}
 		}
 		gp = head + skip
+		// The kept pages, the tail of the run left before them and the
+		// head of the run left after them get descriptors.
+		if err := h.pt.touch(&h.meta, max(gp, head+1)-1, min(gp+k+1, head+h.pt.at(head).n)); err != nil {
+			return nil, 0, false, err
+		}
 		unc := h.takeRun(seg, head, skip, k)
 		fresh, err = h.commitRun(seg, gp, k, unc)
 		if err != nil {
@@ -370,7 +375,7 @@ func (h *Heap) realloc(p unsafe.Pointer, n int, inPlace bool) (unsafe.Pointer, e
 // isLarge reports whether p lies in a run of pages (a large block).
 func (h *Heap) isLarge(p unsafe.Pointer) bool {
 	seg, gp := h.lookup(uintptr(p))
-	return seg != nil && h.pt.at(gp).kind == kindLarge
+	return seg != nil && h.pt.peek(gp).kind == kindLarge
 }
 
 // resizeLarge resizes the large block at p in place, under the heap's
@@ -425,6 +430,9 @@ func (h *Heap) resize(b *block, n uintptr) (bool, error) {
 	d := h.pt.at(next)
 	if d.kind != kindFreeHead || d.n < k-old {
 		return false, nil
+	}
+	if err := h.pt.touch(&h.meta, next, min(next+k-old+1, next+d.n)); err != nil {
+		return false, err
 	}
 	unc := h.takeRun(b.seg, next, 0, k-old)
 	fresh, err := h.commitRun(b.seg, next, k-old, unc)

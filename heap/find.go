@@ -41,7 +41,7 @@ func (h *Heap) lockSlab(p unsafe.Pointer) (sh *shard, id uint32, s *slabRec, ok 
 		if seg == nil || h.state.Load() != stateOK {
 			return nil, 0, nil, false
 		}
-		d := h.pt.at(gp)
+		d := h.pt.peek(gp)
 		id = d.a
 		if d.kind != kindSlab {
 			return nil, 0, nil, false

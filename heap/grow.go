@@ -92,7 +92,7 @@ func (h *Heap) extend(r *vmem.Reservation, dir vmem.Direction, size uintptr) err
 	if size > maxSize-unit {
 		return fmt.Errorf("%w: %s", ErrTooLarge, sizeText(uint64(size)))
 	}
-	if err := h.pt.ensure(&h.meta, (size+unit-1)&^(unit-1)/h.cfg.page); err != nil {
+	if err := h.roomFor((size + unit - 1) &^ (unit - 1) / h.cfg.page); err != nil {
 		return err
 	}
 	oldBase, oldEnd := r.Base(), r.Base()+r.Size()

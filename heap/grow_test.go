@@ -148,7 +148,8 @@ func TestMetadataPlan(t *testing.T) {
 		{"fixed policy: four first segments", config{policy: Fixed, max: maxSize}, 1 << 20, 4 << 20},
 		{"default in a 2 GiB window: the window", config{caps: vmem.Caps{MaxAddress: 0x7FFF0000}, max: maxSize}, 1 << 20, 0x7FFF0000},
 		{"default, reserve larger than the plan", config{caps: vmem.Caps{MaxAddress: 16 << 20}, max: maxSize}, 32 << 20, 32 << 20},
-		{"default, unknown space size", config{max: maxSize}, 1 << 20, uintptr(min(uint64(maxSize), metaPlanMax))},
+		{"default, unknown space size: the first segment", config{max: maxSize}, 1 << 20, 1 << 20},
+		{"default in a 64-bit space: the first segment", config{caps: vmem.Caps{MaxAddress: uintptr(bigSize(1 << 47))}, max: maxSize}, 1 << 20, 1 << 20},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

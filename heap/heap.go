@@ -185,7 +185,7 @@ func New(o Options) (*Heap, error) {
 	h.shards = make([]shard, shardCount(c.noSerialize))
 	h.shardMask = uint32(len(h.shards) - 1)
 	h.smallLimit = min(smallMax, c.huge, h.limit())
-	h.meta = arena{space: c.space, owner: MetadataOwner(c.name)}
+	h.meta = arena{space: c.space, owner: MetadataOwner(c.name), hint: h.metaHint}
 	first := c.reserve
 	if first == 0 {
 		first = max(c.segReserve, c.commit)
@@ -210,6 +210,39 @@ func New(o Options) (*Heap, error) {
 	}
 	register(h)
 	return h, nil
+}
+
+// metaHint is the arena's hint for a new metadata reservation of size
+// bytes in a large space: metaDistance (or 16 times the heap) below the
+// heap's lowest segment where the space places top-down, as far above its
+// highest elsewhere, so that the heap can still extend in place towards
+// it. Small spaces get no hint: there the first reservation covers the
+// whole space (plan).
+func (h *Heap) metaHint(size uintptr) uintptr {
+	c := h.cfg.caps
+	if smallSpace(c) || len(h.segs) == 0 {
+		return 0
+	}
+	var total uintptr
+	for _, r := range h.res {
+		total += r.Size()
+	}
+	d := uintptr(max(metaDistance, 16*uint64(min(total, maxSize/16)))) // small spaces returned above: fits
+	g := c.Granularity
+	lo := h.segs[0].addr()
+	last := h.segs[len(h.segs)-1]
+	hi := last.addr() + last.size
+	if c.TopDown {
+		if uint64(lo) < uint64(d)+uint64(size)+smallSpaceMax { // stay clear of the low 4 GiB
+			return 0
+		}
+		return (lo - d - size) &^ (g - 1)
+	}
+	a := (hi + d + g - 1) &^ (g - 1)
+	if a < hi || a+size < a || (c.MaxAddress != 0 && a+size > c.MaxAddress) {
+		return 0
+	}
+	return a
 }
 
 // reserve asks the space for a new reservation carrying the heap's name.
@@ -372,7 +405,7 @@ func (h *Heap) segOfPage(gp uint32) *segment {
 // are all uncommitted. below marks a range Extend added below r's base.
 func (h *Heap) addSegment(r *vmem.Reservation, p unsafe.Pointer, size uintptr, below bool) error {
 	n := size / h.cfg.page
-	gp, err := h.pt.add(&h.meta, n)
+	gp, err := h.addPages(n)
 	if err != nil {
 		return err
 	}
@@ -391,6 +424,28 @@ func (h *Heap) addSegment(r *vmem.Reservation, p unsafe.Pointer, size uintptr, b
 	return nil
 }
 
+// addPages numbers n new pages (see roomFor).
+func (h *Heap) addPages(n uintptr) (uint32, error) {
+	if err := h.roomFor(n); err != nil {
+		return 0, err
+	}
+	return h.pt.add(n)
+}
+
+// roomFor makes room in the page table for n more pages and makes the
+// descriptors of the first and the last exist: the head and tail of the
+// free run they become (or join). After it, adding the pages cannot fail.
+func (h *Heap) roomFor(n uintptr) error {
+	if err := h.pt.ensure(n); err != nil {
+		return err
+	}
+	first, last := h.pt.n, h.pt.n+uint32(n)-1
+	if err := h.pt.touch(&h.meta, first, first+1); err != nil {
+		return err
+	}
+	return h.pt.touch(&h.meta, last, last+1)
+}
+
 // publish makes the current segments the view of lookups.
 func (h *Heap) publish() {
 	v := slices.Clone(h.segs)
@@ -401,7 +456,7 @@ func (h *Heap) publish() {
 // the last page numbers, and frees them into the segment.
 func (h *Heap) growSegment(s *segment, size uintptr) error {
 	n := size / h.cfg.page
-	if _, err := h.pt.add(&h.meta, n); err != nil {
+	if _, err := h.addPages(n); err != nil {
 		return err
 	}
 	gp := s.gp0 + s.npages
@@ -419,6 +474,9 @@ func (h *Heap) precommit(s *segment, n uintptr) error {
 		return err
 	}
 	pages := uint32((n + h.cfg.page - 1) / h.cfg.page)
+	if err := h.pt.touch(&h.meta, s.gp0, s.gp0+pages); err != nil {
+		return err
+	}
 	for gp := s.gp0; gp < s.gp0+pages; gp++ {
 		h.pt.at(gp).flags |= flagCommitted
 	}

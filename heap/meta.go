@@ -22,20 +22,31 @@ const metaChunk = 64 << 10
 // metaStep is how much metadata the arena commits at a time.
 const metaStep = 4 * metaChunk
 
-// metaPlanMax caps the heap size the arena plans for up front in spaces
-// larger than that (64-bit hosts): 64 GiB of heap, 560 MiB of metadata
-// address space with 4 KiB pages, none of it committed until used. A
-// larger cap would make every heap show a huge reserved range in maps.
-const metaPlanMax uint64 = 64 << 30
+// smallSpaceMax is the largest space (Caps.MaxAddress) in which a Default
+// heap plans its metadata for the whole space up front: 32-bit hosts and
+// emulated windows, where that is at most ~40 MiB and keeps every later
+// metadata reservation out of the way of heaps extending in place. In
+// larger spaces metadata starts small and grows (see arena).
+const smallSpaceMax = 4 << 30
+
+// metaDistance is how far from a heap's segments a later metadata
+// reservation is placed in large spaces (at least; 16 times the heap when
+// that is more): room for the heap to extend in place towards it.
+const metaDistance uint64 = 64 << 30
+
+func smallSpace(c vmem.Caps) bool { return c.MaxAddress != 0 && uint64(c.MaxAddress) <= smallSpaceMax }
 
 // An arena hands out committed, zeroed chunks. Its first reservation is
-// made for the heap's worst case (see plan), address space only, and
-// committed chunk by chunk from its base up, so the metadata of a heap
-// that stays within the plan is one range that never gets in the way of
-// the heap's growth. Past the plan, the arena extends its reservation
-// above (in top-down spaces, the side away from the heap, which grows
-// down) or, failing that, reserves another range twice as large, up to
-// 64 MiB; those ranges may land next to the heap.
+// made for the heap's first segment (see plan), address space only, and
+// committed chunk by chunk from its base up as tables need chunks; the
+// page table makes chunks only for pages in use (pageTable), so what is
+// committed follows what the heap uses, not what it reserves. When a
+// reservation is full the arena extends it above (in top-down spaces, the
+// side away from the heap, which grows down) or, failing that, reserves
+// another range twice as large, up to 64 MiB, at the hint the heap gives:
+// far from the heap's segments, so that it does not sit where the heap
+// extends in place. Metadata address space stays near 1/100 of the heap's
+// pages in use plus a few chunks.
 type arena struct {
 	space vmem.Space
 	owner string
@@ -49,6 +60,9 @@ type arena struct {
 	// faults instead of rewriting descriptors.
 	guard uintptr
 	next  uintptr // size of the next reservation or extension
+	// hint, when set, gives the preferred base of a new reservation of
+	// the given size (vmem.Options.Hint), or 0 for none.
+	hint func(size uintptr) uintptr
 }
 
 // metaBytes returns the metadata address space a heap of plan bytes may
@@ -60,25 +74,22 @@ func metaBytes(plan, page uintptr) uintptr {
 	return (n + metaChunk - 1) &^ (metaChunk - 1)
 }
 
-// plan returns the heap size the arena is reserved for: the maximum of a
-// fixed heap; for a growable heap with the Default policy, which extends
-// its reservations in place, the whole space (Caps.MaxAddress) up to the
-// heap's limit and metaPlanMax, and at least its first segment. The NT and
-// Fixed policies grow in separate reservations wherever the space puts
-// them, so their metadata starts at four times what the first segment
-// needs and grows as described at arena.
+// plan returns the heap size the arena's first reservation is made for:
+// the maximum of a fixed heap; for a growable heap with the Default policy
+// in a small space (smallSpaceMax), the whole space up to the heap's
+// limit, and at least its first segment; elsewhere the first segment for
+// Default (the page table grows with use) and four first segments for NT
+// and Fixed, which add segments sooner.
 func (c *config) plan(first uintptr) uintptr {
-	if c.fixed {
+	switch {
+	case c.fixed:
 		return c.reserve
+	case c.policy == Default && smallSpace(c.caps):
+		return max(uintptr(min(uint64(c.caps.MaxAddress), uint64(c.max))), first)
+	case c.policy == Default:
+		return first
 	}
-	if c.policy != Default {
-		return min(first, maxSize/4) * 4
-	}
-	space := uint64(c.caps.MaxAddress)
-	if space == 0 {
-		space = metaPlanMax
-	}
-	return max(uintptr(min(space, uint64(c.max), metaPlanMax)), first)
+	return min(first, maxSize/4) * 4
 }
 
 // start makes the arena's first reservation, for the metadata of a heap of
@@ -127,11 +138,18 @@ func (a *arena) more() error {
 	// A crowded space may have no room for the planned size: halve it
 	// down to one chunk rather than fail the heap's allocation.
 	size := a.next
-	r, err := a.space.Reserve(size+2*a.guard, vmem.Options{Owner: a.owner})
+	reserve := func() (*vmem.Reservation, error) {
+		o := vmem.Options{Owner: a.owner}
+		if a.hint != nil {
+			o.Hint = a.hint(size + 2*a.guard)
+		}
+		return a.space.Reserve(size+2*a.guard, o)
+	}
+	r, err := reserve()
 	for err != nil && errors.Is(err, vmem.ErrNoMemory) && size > metaChunk {
 		size = max(size/2&^(metaChunk-1), metaChunk)
 		a.next = size
-		r, err = a.space.Reserve(size+2*a.guard, vmem.Options{Owner: a.owner})
+		r, err = reserve()
 	}
 	if err != nil {
 		return err
@@ -152,6 +170,13 @@ func (a *arena) reserved() (n uintptr) {
 func (a *arena) committed() (n uintptr) {
 	for _, r := range a.res {
 		n += r.Committed()
+	}
+	return n
+}
+
+func (a *arena) resident() (n uint64) {
+	for _, r := range a.res {
+		n += resident(r)
 	}
 	return n
 }
@@ -217,8 +242,10 @@ const (
 )
 
 // A chunkList is a table's list of chunks. Free and Size read it without
-// the heap's lock, so it is published copy-on-write: readers see a list
-// whose every chunk is committed.
+// the heap's lock, so the list is published copy-on-write when it grows and
+// its slots are read and set atomically: readers see a list whose every
+// non-nil chunk is committed. The page table's list is sparse: a slot stays
+// nil until a page it describes is used (pageTable.touch).
 type chunkList struct {
 	v atomic.Pointer[[]unsafe.Pointer]
 }
@@ -230,13 +257,42 @@ func (l *chunkList) get() []unsafe.Pointer {
 	return nil
 }
 
+// slot returns chunk i of cs, or nil when it is not made yet.
+func slot(cs []unsafe.Pointer, i uintptr) unsafe.Pointer { return atomic.LoadPointer(&cs[i]) }
+
 func (l *chunkList) add(c unsafe.Pointer) {
 	s := append(l.get(), c)
 	l.v.Store(&s)
 }
 
+// grow makes the list n slots long, the new ones nil, doubling its
+// capacity so that a heap growing step by step copies it a logarithmic
+// number of times.
+func (l *chunkList) grow(n uintptr) {
+	cs := l.get()
+	if n <= uintptr(len(cs)) {
+		return
+	}
+	if n <= uintptr(cap(cs)) {
+		// Slots past the length were never set: they read nil.
+		s := cs[:n]
+		l.v.Store(&s)
+		return
+	}
+	s := make([]unsafe.Pointer, n, max(n, 2*uintptr(cap(cs))))
+	for i := range cs {
+		s[i] = slot(cs, uintptr(i))
+	}
+	l.v.Store(&s)
+}
+
 func (l *chunkList) reset() { l.v.Store(nil) }
 
+// A pageTable holds a descriptor per page, in chunks made when first used:
+// a page never handed out, and not the head or tail of a free run, reads as
+// the zero descriptor (inner, uncommitted) without any memory behind it. So
+// a heap reserving 1 TiB commits the two chunks of its one free run's head
+// and tail, not 4 GiB, and Compact clears flags only where chunks exist.
 type pageTable struct {
 	chunks chunkList
 	n      uint32 // page numbers handed out
@@ -247,7 +303,14 @@ type pageTable struct {
 	scratch pageDesc
 }
 
-// at returns the descriptor of page gp, which should be below t.n.
+// zeroDesc is what peek answers for a page whose chunk does not exist. It
+// is never written.
+var zeroDesc pageDesc
+
+// at returns the descriptor of page gp, which should be below t.n, for a
+// caller holding the heap's lock. A page without a chunk reads as zero
+// through scratch: writes to it are lost, so every write goes to a page
+// made by touch first (a page handed out, or a free run's head or tail).
 func (t *pageTable) at(gp uint32) *pageDesc {
 	cs := t.chunks.get()
 	i := uintptr(gp) / descsPerChunk
@@ -256,14 +319,86 @@ func (t *pageTable) at(gp uint32) *pageDesc {
 		t.scratch = pageDesc{}
 		return &t.scratch
 	}
-	return (*pageDesc)(unsafe.Add(cs[i], uintptr(gp)%descsPerChunk*descSize))
+	c := slot(cs, i)
+	if c == nil {
+		t.scratch = pageDesc{}
+		return &t.scratch
+	}
+	return (*pageDesc)(unsafe.Add(c, uintptr(gp)%descsPerChunk*descSize))
+}
+
+// peek is at for lookups without the heap's lock: a page past the table or
+// without a chunk reads as zeroDesc, and the caller falls back to the
+// locked path, which reports what is wrong.
+func (t *pageTable) peek(gp uint32) *pageDesc {
+	cs := t.chunks.get()
+	i := uintptr(gp) / descsPerChunk
+	if i >= uintptr(len(cs)) {
+		return &zeroDesc
+	}
+	c := slot(cs, i)
+	if c == nil {
+		return &zeroDesc
+	}
+	return (*pageDesc)(unsafe.Add(c, uintptr(gp)%descsPerChunk*descSize))
+}
+
+// has reports whether page gp has a chunk: pages without one are inner and
+// uncommitted, so walks may skip to the next chunk.
+func (t *pageTable) has(gp uint32) bool {
+	cs := t.chunks.get()
+	i := uintptr(gp) / descsPerChunk
+	return i < uintptr(len(cs)) && slot(cs, i) != nil
+}
+
+// nextChunk returns the first page of the chunk after gp's.
+func nextChunk(gp uint32) uint32 {
+	return uint32((uintptr(gp)/descsPerChunk + 1) * descsPerChunk)
+}
+
+// touch makes the chunks describing pages [lo, hi) (below t.n + what
+// ensure made room for) exist, committed and zeroed.
+func (t *pageTable) touch(a *arena, lo, hi uint32) error {
+	cs := t.chunks.get()
+	for i := uintptr(lo) / descsPerChunk; lo < hi && i <= uintptr(hi-1)/descsPerChunk; i++ {
+		if i >= uintptr(len(cs)) {
+			t.bad = true
+			return fmt.Errorf("%w: page %d is past the page table", ErrCorrupt, uint64(i)*uint64(descsPerChunk))
+		}
+		if slot(cs, i) != nil {
+			continue
+		}
+		c, err := a.chunk()
+		if err != nil {
+			return err
+		}
+		atomic.StorePointer(&cs[i], c)
+	}
+	return nil
+}
+
+// clearFlags clears mask in the descriptors of pages [lo, hi) that exist,
+// writing only those that have it.
+func (t *pageTable) clearFlags(lo, hi uint32, mask uint8) {
+	for g := lo; g < hi; {
+		if !t.has(g) {
+			g = nextChunk(g)
+			continue
+		}
+		for end := min(hi, nextChunk(g)); g < end; g++ {
+			// Only where set: a write would make the page resident.
+			if d := t.at(g); d.flags&mask != 0 {
+				d.flags &^= mask
+			}
+		}
+	}
 }
 
 func (t *pageTable) reset() { t.chunks.reset(); t.n, t.bad = 0, false }
 
 // add hands out numbers for n more pages, growing the table.
-func (t *pageTable) add(a *arena, n uintptr) (uint32, error) {
-	if err := t.ensure(a, n); err != nil {
+func (t *pageTable) add(n uintptr) (uint32, error) {
+	if err := t.ensure(n); err != nil {
 		return 0, err
 	}
 	first := t.n
@@ -273,18 +408,13 @@ func (t *pageTable) add(a *arena, n uintptr) (uint32, error) {
 
 // ensure makes room for n more pages without handing out their numbers,
 // so that a caller can make sure add will succeed before it commits to
-// something it cannot undo (an Extend).
-func (t *pageTable) ensure(a *arena, n uintptr) error {
+// something it cannot undo (an Extend). The room is slots only: chunks are
+// made by touch.
+func (t *pageTable) ensure(n uintptr) error {
 	if uint64(t.n)+uint64(n) > maxPages {
 		return fmt.Errorf("%w: the page table holds at most 2^32-1 pages", ErrTooLarge)
 	}
-	for uintptr(len(t.chunks.get()))*descsPerChunk < uintptr(t.n)+n {
-		p, err := a.chunk()
-		if err != nil {
-			return err
-		}
-		t.chunks.add(p)
-	}
+	t.chunks.grow((uintptr(t.n) + n + descsPerChunk - 1) / descsPerChunk)
 	return nil
 }
 

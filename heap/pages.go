@@ -188,10 +188,13 @@ func (h *Heap) commitRun(s *segment, gp, n uint32, uncommitted bool) (fresh bool
 	} else {
 		hi = min(max(hi, lo+step), s.size)
 	}
+	end := s.gp0 + uint32(hi/page)
+	if err := h.pt.touch(&h.meta, s.gp0+uint32(lo/page), end); err != nil {
+		return false, err
+	}
 	if err := s.res.Commit(s.addr()+lo, hi-lo); err != nil {
 		return false, err
 	}
-	end := s.gp0 + uint32(hi/page)
 	for g := s.gp0 + uint32(lo/page); g < end; g++ {
 		d := h.pt.at(g)
 		switch {
@@ -286,9 +289,7 @@ func (h *Heap) decommit(s *segment, lo, hi uint32) bool {
 	}
 	first := s.gp0 + uint32((a-s.addr())/page)
 	last := s.gp0 + uint32((b-s.addr())/page)
-	for g := first; g < last; g++ {
-		h.pt.at(g).flags &^= flagCommitted | flagClean
-	}
+	h.pt.clearFlags(first, last, flagCommitted|flagClean)
 	return true
 }
 

@@ -37,9 +37,11 @@ type Stats struct {
 	// extensions); Ranges the separate address ranges of segments and huge
 	// blocks, address-adjacent ones merged.
 	Segments, Ranges int
-	// MetaReserved and MetaCommitted describe the heap's bookkeeping
-	// reservations.
-	MetaReserved, MetaCommitted uint64
+	// MetaReserved, MetaCommitted and MetaResident describe the heap's
+	// bookkeeping reservations: their address space, what of it is
+	// committed (page descriptors exist only for pages in use) and what of
+	// that is in physical memory, measured as Resident is.
+	MetaReserved, MetaCommitted, MetaResident uint64
 	// HugePages is how much of the heap's memory is backed by transparent
 	// huge pages (AnonHugePages in /proc/self/smaps; Linux, host space
 	// only, else 0). Reading smaps costs a pass over every mapping of the
@@ -52,13 +54,14 @@ type Stats struct {
 // the fields: what the heap reserved and committed, what is resident, in use
 // and free, then the counts, e.g. "reserved 1 MiB, committed 64 KiB,
 // resident 64 KiB, in use 100 B in 1 block (0 huge), free 60 KiB (largest
-// 60 KiB), 1 segment in 1 range, metadata 64 KiB reserved, 4 KiB committed".
+// 60 KiB), 1 segment in 1 range, metadata 64 KiB reserved, 4 KiB committed,
+// 4 KiB resident".
 func (s Stats) String() string {
 	b := units.Bytes
-	return fmt.Sprintf("reserved %s, committed %s, resident %s, in use %s in %s (%d huge), free %s (largest %s), %s in %s, metadata %s reserved, %s committed",
+	return fmt.Sprintf("reserved %s, committed %s, resident %s, in use %s in %s (%d huge), free %s (largest %s), %s in %s, metadata %s reserved, %s committed, %s resident",
 		b(s.Reserved), b(s.Committed), b(s.Resident), b(s.InUse), plural(s.Blocks, "block"), s.HugeBlocks,
 		b(s.Free), b(s.Largest), plural(s.Segments, "segment"), plural(s.Ranges, "range"),
-		b(s.MetaReserved), b(s.MetaCommitted))
+		b(s.MetaReserved), b(s.MetaCommitted), b(s.MetaResident))
 }
 
 // plural writes a count and its noun, adding an s unless the count is one.
@@ -97,6 +100,7 @@ func (h *Heap) Stats() Stats {
 	st.Segments = len(h.segs)
 	st.Ranges = len(h.ranges())
 	st.MetaReserved, st.MetaCommitted = uint64(h.meta.reserved()), uint64(h.meta.committed())
+	st.MetaResident = h.meta.resident()
 	if h.cfg.space == vmem.OS() && (h.cfg.hugePages || thpAlways()) {
 		st.HugePages = anonHugePages(h.ranges())
 	}

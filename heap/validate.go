@@ -96,6 +96,12 @@ func (h *Heap) validate() error {
 				}
 				allCommitted := d.flags&flagCommitted != 0
 				for g := gp + 1; g < inner; g++ {
+					if !h.pt.has(g) {
+						// No chunk: inner and uncommitted.
+						allCommitted = false
+						g = min(nextChunk(g), inner) - 1
+						continue
+					}
 					e := h.pt.at(g)
 					if e.kind != kindInner {
 						return fmt.Errorf("run %d+%d: page %d has kind %d, want inner", gp, n, g, e.kind)
