@@ -17,6 +17,9 @@ import (
 // unique minimum-size block, like HeapAlloc and malloc. Memory is zeroed only
 // with Options.Zero; use Calloc otherwise.
 func (h *Heap) Alloc(n int) (unsafe.Pointer, error) {
+	if h == nil {
+		return nil, nilHeap("alloc")
+	}
 	if uint(n) <= uint(h.smallLimit) {
 		return h.allocClass("alloc", uintptr(n), classOf(uintptr(n)), h.cfg.zero)
 	}
@@ -30,6 +33,9 @@ func (h *Heap) Alloc(n int) (unsafe.Pointer, error) {
 // product that overflows an int is rejected with ErrInvalidSize; one that
 // fits an int but exceeds the heap's limit with ErrTooLarge, as Alloc does.
 func (h *Heap) Calloc(count, size int) (unsafe.Pointer, error) {
+	if h == nil {
+		return nil, nilHeap("calloc")
+	}
 	if count < 0 || size < 0 {
 		return nil, fmt.Errorf("heap %q: calloc %d×%d: %w: negative", h.cfg.name, count, size, ErrInvalidSize)
 	}
@@ -49,6 +55,9 @@ const maxAlign = 1 << 30
 // by an aligned run of pages. Free it with Free. Realloc keeps only the
 // default 16-byte alignment when it moves a block.
 func (h *Heap) AllocAligned(n, align int) (unsafe.Pointer, error) {
+	if h == nil {
+		return nil, nilHeap("alloc")
+	}
 	if n < 0 {
 		return nil, fmt.Errorf("heap %q: alloc %d bytes: %w: negative", h.cfg.name, n, ErrInvalidSize)
 	}
@@ -242,6 +251,9 @@ func (h *Heap) allocPages(k, a uint32) (seg *segment, gp uint32, fresh bool, err
 // that is not currently allocated is ErrDoubleFree (see ErrDoubleFree for
 // the limit of that check). The heap is unchanged by a failed Free.
 func (h *Heap) Free(p unsafe.Pointer) error {
+	if h == nil {
+		return nilHeap("free")
+	}
 	if p == nil {
 		return nil
 	}
@@ -277,7 +289,12 @@ func (h *Heap) Free(p unsafe.Pointer) error {
 
 // Size returns the usable size of a block: at least what was asked, the
 // size class for small blocks and whole pages for large ones.
-func (h *Heap) Size(p unsafe.Pointer) (int, error) { return h.size("size", p) }
+func (h *Heap) Size(p unsafe.Pointer) (int, error) {
+	if h == nil {
+		return 0, nilHeap("size")
+	}
+	return h.size("size", p)
+}
 
 func (h *Heap) size(op string, p unsafe.Pointer) (int, error) {
 	for {
@@ -311,6 +328,9 @@ func (h *Heap) size(op string, p unsafe.Pointer) (int, error) {
 // the old one freed. Realloc(nil, n) is Alloc(n). With Options.Zero the
 // added bytes read as zero. On error the old block is unchanged.
 func (h *Heap) Realloc(p unsafe.Pointer, n int) (unsafe.Pointer, error) {
+	if h == nil {
+		return nil, nilHeap("realloc")
+	}
 	return h.realloc(p, n, false)
 }
 
@@ -318,6 +338,9 @@ func (h *Heap) Realloc(p unsafe.Pointer, n int) (unsafe.Pointer, error) {
 // (HEAP_REALLOC_IN_PLACE_ONLY), or fails with ErrInPlace and leaves it as it
 // was.
 func (h *Heap) ReallocInPlace(p unsafe.Pointer, n int) error {
+	if h == nil {
+		return nilHeap("realloc in place")
+	}
 	if p == nil {
 		return fmt.Errorf("heap %q: realloc in place nil: %w", h.cfg.name, ErrInvalidPointer)
 	}

@@ -8,6 +8,9 @@ import (
 	"github.com/zebra-heap/zebra/internal/units"
 )
 
+// nilHeap is the error of op on a nil *Heap.
+func nilHeap(op string) error { return fmt.Errorf("%s: %w", op, ErrNilHeap) }
+
 // Sentinel errors. Every error a heap returns wraps one of them (with %w),
 // together with the heap's name and the request, so callers test with
 // errors.Is and people read what happened. See heap.go for the overview.
@@ -35,6 +38,9 @@ var (
 	// overflows, alignments that are not powers of two, and inconsistent
 	// Options.
 	ErrInvalidSize = errors.New("heap: invalid size")
+	// ErrNilHeap is returned by every method called on a nil *Heap (a heap
+	// whose New failed, say), instead of a nil-pointer panic.
+	ErrNilHeap = errors.New("heap: nil *Heap")
 	// ErrInvalidName is returned by New for an Options.Name that is too
 	// long, unprintable, or reserved for a system owner in maps.
 	ErrInvalidName = errors.New("heap: invalid name")

@@ -255,8 +255,13 @@ func (h *Heap) reserve(size uintptr) (*vmem.Reservation, error) {
 	return r, nil
 }
 
-// Name returns the heap's name.
-func (h *Heap) Name() string { return h.cfg.name }
+// Name returns the heap's name ("" for a nil heap).
+func (h *Heap) Name() string {
+	if h == nil {
+		return ""
+	}
+	return h.cfg.name
+}
 
 // Destroy releases every reservation of the heap: its segments, its huge
 // blocks and its metadata. Every later call returns ErrDestroyed, and any
@@ -264,6 +269,9 @@ func (h *Heap) Name() string { return h.cfg.name }
 // OS refuses a release, Destroy still releases the rest and returns the
 // first error; the heap is destroyed either way.
 func (h *Heap) Destroy() error {
+	if h == nil {
+		return nilHeap("destroy")
+	}
 	h.lockAll()
 	defer h.unlockAll()
 	if h.state.Load() == stateDestroyed {

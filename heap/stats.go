@@ -77,6 +77,9 @@ func plural(n int, noun string) string {
 // pass over a byte per page), under the heap's lock: call Stats per report,
 // not per allocation.
 func (h *Heap) Stats() Stats {
+	if h == nil {
+		return Stats{}
+	}
 	if h.lockEvery("stats") != nil {
 		return Stats{}
 	}
@@ -110,6 +113,9 @@ func (h *Heap) Stats() Stats {
 // Segments returns the heap's segments in address order. A destroyed heap
 // has none.
 func (h *Heap) Segments() []vmem.Range {
+	if h == nil {
+		return nil
+	}
 	if h.lock("segments") != nil {
 		return nil
 	}
@@ -125,6 +131,9 @@ func (h *Heap) Segments() []vmem.Range {
 // blocks, in address order, with address-adjacent ones merged: what a map of
 // the process shows as the heap's stripes.
 func (h *Heap) Ranges() []vmem.Range {
+	if h == nil {
+		return nil
+	}
 	if h.lock("ranges") != nil {
 		return nil
 	}
@@ -164,6 +173,9 @@ func (h *Heap) ranges() []vmem.Range {
 // empty slabs to the back end, and returns the largest free block in bytes,
 // like HeapCompact.
 func (h *Heap) Compact() (int, error) {
+	if h == nil {
+		return 0, nilHeap("compact")
+	}
 	if err := h.lockEvery("compact"); err != nil {
 		return 0, err
 	}
@@ -205,6 +217,9 @@ func (h *Heap) Compact() (int, error) {
 // their reservations, are released. Pointers into the heap are invalid
 // afterwards, though touching them does not fault.
 func (h *Heap) Reset() error {
+	if h == nil {
+		return nilHeap("reset")
+	}
 	if err := h.lockEvery("reset"); err != nil {
 		return err
 	}

@@ -10,6 +10,9 @@ import (
 // costs time proportional to the heap's size; tests and fuzzers call it
 // after every step.
 func (h *Heap) Validate() error {
+	if h == nil {
+		return nilHeap("validate")
+	}
 	if err := h.lockEvery("validate"); err != nil {
 		return err
 	}

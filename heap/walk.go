@@ -55,6 +55,9 @@ func (e Entry) Busy() bool { return e.Kind <= Huge }
 // when fn returns false. fn runs with the heap locked and must not call the
 // heap's methods.
 func (h *Heap) Walk(fn func(Entry) bool) error {
+	if h == nil {
+		return nilHeap("walk")
+	}
 	if err := h.lockEvery("walk"); err != nil {
 		return err
 	}
