@@ -20,6 +20,9 @@ func (h *Heap) Alloc(n int) (unsafe.Pointer, error) {
 	if h == nil {
 		return nil, nilHeap("alloc")
 	}
+	if h.cfg.debug != 0 && n >= 0 {
+		return h.debugAlloc("alloc", uintptr(n), minAlign, h.cfg.zero)
+	}
 	if uint(n) <= uint(h.smallLimit) {
 		return h.allocClass("alloc", uintptr(n), classOf(uintptr(n)), h.cfg.zero)
 	}
@@ -43,6 +46,9 @@ func (h *Heap) Calloc(count, size int) (unsafe.Pointer, error) {
 	if !ok {
 		return nil, fmt.Errorf("heap %q: calloc %d×%d: %w: the product overflows", h.cfg.name, count, size, ErrInvalidSize)
 	}
+	if h.cfg.debug != 0 {
+		return h.debugAlloc("calloc", lo, minAlign, true)
+	}
 	return h.allocate("calloc", lo, minAlign, true)
 }
 
@@ -64,6 +70,9 @@ func (h *Heap) AllocAligned(n, align int) (unsafe.Pointer, error) {
 	if align <= 0 || align&(align-1) != 0 || align > maxAlign {
 		return nil, fmt.Errorf("heap %q: alloc %d bytes aligned to %d: %w: alignment must be a power of two up to 1 GiB",
 			h.cfg.name, n, align, ErrInvalidSize)
+	}
+	if h.cfg.debug != 0 {
+		return h.debugAlloc("alloc", uintptr(n), max(uintptr(align), minAlign), h.cfg.zero)
 	}
 	return h.allocate("alloc", uintptr(n), max(uintptr(align), minAlign), h.cfg.zero)
 }
@@ -257,6 +266,14 @@ func (h *Heap) Free(p unsafe.Pointer) error {
 	if p == nil {
 		return nil
 	}
+	if h.cfg.debug != 0 {
+		return h.debugFree(p)
+	}
+	return h.freeNow(p)
+}
+
+// freeNow is Free without the debug modes.
+func (h *Heap) freeNow(p unsafe.Pointer) error {
 	for {
 		sh, id, s, ok := h.lockSlab(p)
 		if ok {
@@ -292,6 +309,10 @@ func (h *Heap) Free(p unsafe.Pointer) error {
 func (h *Heap) Size(p unsafe.Pointer) (int, error) {
 	if h == nil {
 		return 0, nilHeap("size")
+	}
+	if h.cfg.debug != 0 {
+		n, _, err := h.debugCheck("size", p)
+		return int(n), err
 	}
 	return h.size("size", p)
 }
@@ -331,6 +352,9 @@ func (h *Heap) Realloc(p unsafe.Pointer, n int) (unsafe.Pointer, error) {
 	if h == nil {
 		return nil, nilHeap("realloc")
 	}
+	if h.cfg.debug != 0 {
+		return h.debugRealloc(p, n, false)
+	}
 	return h.realloc(p, n, false)
 }
 
@@ -344,7 +368,12 @@ func (h *Heap) ReallocInPlace(p unsafe.Pointer, n int) error {
 	if p == nil {
 		return fmt.Errorf("heap %q: realloc in place nil: %w", h.cfg.name, ErrInvalidPointer)
 	}
-	_, err := h.realloc(p, n, true)
+	var err error
+	if h.cfg.debug != 0 {
+		_, err = h.debugRealloc(p, n, true)
+	} else {
+		_, err = h.realloc(p, n, true)
+	}
 	return err
 }
 

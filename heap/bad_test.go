@@ -207,6 +207,7 @@ func TestBadSizes(t *testing.T) {
 }
 
 func TestNoMemoryErrorNamesLargest(t *testing.T) {
+	skipUnderDebug(t)
 	h := mustNew(t, Options{Name: "full", Maximum: 1 << 20})
 	a, err := h.Alloc(700 << 10)
 	if err != nil {

@@ -29,6 +29,23 @@ func BenchmarkAllocFree(b *testing.B) {
 	}
 }
 
+// BenchmarkAllocFreeDebug is the cost of each debug mode on the pair of
+// BenchmarkAllocFree (one goroutine, 16 B to 16 KiB); "off" is the plain
+// path, which the modes must not slow.
+func BenchmarkAllocFreeDebug(b *testing.B) {
+	modes := []struct {
+		name string
+		d    Debug
+	}{{"off", 0}, {"tail", DebugTail}, {"free", DebugFree}, {"quarantine", DebugQuarantine}, {"all", DebugAll}}
+	for _, m := range modes {
+		for _, n := range []int{16, 1 << 10, 16 << 10} {
+			b.Run(fmt.Sprintf("%s/%d", m.name, n), func(b *testing.B) {
+				benchAllocFree(b, n, Options{Name: "bench-debug", NoSerialize: true, Debug: m.d})
+			})
+		}
+	}
+}
+
 func benchAllocFree(b *testing.B, n int, o Options) {
 	h, err := New(o)
 	if err != nil {

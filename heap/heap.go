@@ -133,6 +133,10 @@ type Heap struct {
 	segs []*segment // sorted by address
 	byGP []*segment // sorted by first page number
 	huge map[uintptr]*hugeBlock
+	// quar holds freed blocks back from reuse (DebugQuarantine), or nil.
+	quar *quarantine
+	// epoch keys DebugFree's records; Reset starts a new one.
+	epoch atomic.Uint64
 	// hugeFreed remembers released huge blocks (see huge.go).
 	hugeFreed releasedHuge
 	nextSeg   uintptr // the next growth segment's size (NT, Fixed)
@@ -184,6 +188,9 @@ func New(o Options) (*Heap, error) {
 	h := &Heap{cfg: c, nextSeg: c.segReserve, classes: makeClasses(c.page)}
 	h.shards = make([]shard, shardCount(c.noSerialize))
 	h.shardMask = uint32(len(h.shards) - 1)
+	if c.debug&DebugQuarantine != 0 {
+		h.quar = newQuarantine(c.quarantine)
+	}
 	h.smallLimit = min(smallMax, c.huge, h.limit())
 	h.meta = arena{space: c.space, owner: MetadataOwner(c.name), hint: h.metaHint}
 	first := c.reserve
@@ -286,6 +293,7 @@ func (h *Heap) Destroy() error {
 }
 
 func (h *Heap) releaseAll() error {
+	h.quar.empty()
 	var errs []error
 	for _, b := range h.huge {
 		if err := b.res.Release(); err != nil {

@@ -134,6 +134,7 @@ func touchAll(ps []unsafe.Pointer, n int) {
 }
 
 func TestDecommitLowersRSS(t *testing.T) {
+	skipUnderDebug(t)
 	tests := []struct {
 		name    string
 		o       Options

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"github.com/zebra-heap/zebra/vmem"
 	"math"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,7 @@ func TestClasses(t *testing.T) {
 }
 
 func TestAllocFreeSizes(t *testing.T) {
+	skipUnderDebug(t)
 	h := mustNew(t, Options{Name: "sizes"})
 	tests := []struct {
 		name     string
@@ -129,6 +131,7 @@ func TestCallocAndZero(t *testing.T) {
 // zero. (The heap once forgot that pages before the first uncommitted one
 // had been handed out, and skipped zeroing them.)
 func TestCallocAfterCommitAhead(t *testing.T) {
+	skipUnderDebug(t)
 	h := mustNew(t, Options{Name: "commit-ahead", DecommitFreeBlock: math.MaxInt})
 	step := int(h.commitStep())
 	a, err := h.Alloc(step / 4) // commits a whole step: 3/4 of it ahead
@@ -303,7 +306,7 @@ func TestConcurrent(t *testing.T) {
 			defer wg.Done()
 			var ps []unsafe.Pointer
 			for i := 0; i < 5000; i++ {
-				n := (i*131 + g) % 20000
+				n := 1 + (i*131+g)%20000 // the test writes a byte
 				p, err := h.Alloc(n)
 				if err != nil {
 					errs <- err
@@ -345,6 +348,7 @@ func TestConcurrent(t *testing.T) {
 }
 
 func TestWalk(t *testing.T) {
+	skipUnderDebug(t)
 	h := mustNew(t, Options{Name: "walk", Policy: NT, HugeBlock: 512 << 10})
 	a, _ := h.Alloc(100)
 	b, _ := h.Alloc(100)
@@ -407,6 +411,7 @@ func TestReset(t *testing.T) {
 }
 
 func TestCompact(t *testing.T) {
+	skipUnderDebug(t)
 	h := mustNew(t, Options{Name: "compact", DecommitFreeBlock: math.MaxInt})
 	var ps []unsafe.Pointer
 	for i := 0; i < 100; i++ {
@@ -480,6 +485,7 @@ func TestOwnerNames(t *testing.T) {
 }
 
 func TestHugePages(t *testing.T) {
+	skipUnderDebug(t)
 	if vmem.OS().Caps().HugePageSize == 0 {
 		t.Skip("no huge pages here")
 	}
@@ -509,6 +515,7 @@ func TestHugePages(t *testing.T) {
 }
 
 func TestResident(t *testing.T) {
+	skipUnderDebug(t)
 	h := mustNew(t, Options{Name: "resident", DecommitFreeBlock: math.MaxInt})
 	p, err := h.Alloc(4 << 20)
 	if err != nil {
@@ -522,5 +529,16 @@ func TestResident(t *testing.T) {
 	h.Compact()
 	if st := h.Stats(); st.Resident >= 1<<20 {
 		t.Errorf("after Compact: resident %d, committed %d", st.Resident, st.Committed)
+	}
+}
+
+// skipUnderDebug skips a test whose figures depend on the exact layout of
+// blocks when the suite runs with debug modes from the environment (CI
+// runs it so once): canaries make blocks larger and the quarantine keeps
+// freed ones busy.
+func skipUnderDebug(t *testing.T) {
+	t.Helper()
+	if os.Getenv(DebugEnv) != "" {
+		t.Skipf("%s=%s changes block sizes and what is busy", DebugEnv, os.Getenv(DebugEnv))
 	}
 }

@@ -8,6 +8,7 @@ import (
 // Freed small blocks wait in their shard's hot list and are handed out
 // again first; while they wait, every check of a freed block still holds.
 func TestHotBlocks(t *testing.T) {
+	skipUnderDebug(t)
 	for _, ns := range []bool{false, true} {
 		h := mustNew(t, Options{Name: "hot", NoSerialize: ns})
 		p, err := h.Alloc(100)

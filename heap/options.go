@@ -124,6 +124,14 @@ type Options struct {
 	// Without it, the heap is safe for concurrent use and keeps one
 	// front-end shard per P (see heap.go).
 	NoSerialize bool
+	// Debug switches on debug modes (see Debug): tail canaries, free
+	// fills, a reuse quarantine. Modes in the environment variable
+	// ZEBRA_DEBUG (DebugEnv) are added to it.
+	Debug Debug
+	// QuarantineBytes is the quarantine's budget with DebugQuarantine:
+	// freed blocks wait until more than this many bytes wait. Zero means
+	// 16 MiB.
+	QuarantineBytes int
 }
 
 // config is Options after defaults, validation and rounding.
@@ -146,7 +154,9 @@ type config struct {
 	zero        bool
 	hugePages   bool
 	noSerialize bool
-	pageShift   uint8 // log2(page)
+	debug       Debug
+	quarantine  uintptr // QuarantineBytes with DebugQuarantine
+	pageShift   uint8   // log2(page)
 }
 
 var heapSeq atomic.Uint64
@@ -192,6 +202,24 @@ func ntHugeBlock(c vmem.Caps) uintptr {
 
 func (o Options) config() (config, error) {
 	c := config{name: o.Name, space: o.Space, policy: o.Policy, zero: o.Zero, hugePages: o.HugePages, noSerialize: o.NoSerialize}
+	env, err := debugFromEnv()
+	if err != nil {
+		return c, fmt.Errorf("heap %q: %w", o.Name, err)
+	}
+	c.debug = o.Debug | env
+	switch {
+	case c.debug&^DebugAll != 0:
+		return c, fmt.Errorf("heap %q: %w: unknown debug modes %v", o.Name, ErrInvalidSize, c.debug&^DebugAll)
+	case o.QuarantineBytes < 0:
+		return c, fmt.Errorf("heap %q: %w: QuarantineBytes is negative", o.Name, ErrInvalidSize)
+	case o.QuarantineBytes > 0 && c.debug&DebugQuarantine == 0:
+		return c, fmt.Errorf("heap %q: %w: QuarantineBytes without DebugQuarantine", o.Name, ErrInvalidSize)
+	case c.debug&DebugQuarantine != 0:
+		c.quarantine = uintptr(o.QuarantineBytes)
+		if c.quarantine == 0 {
+			c.quarantine = defaultQuarantine
+		}
+	}
 	if c.name == "" {
 		c.name = fmt.Sprintf("heap-%d", heapSeq.Add(1))
 	} else if err := checkName(c.name); err != nil {

@@ -30,6 +30,10 @@ type Stats struct {
 	// Largest is the largest free run of pages: the largest block that
 	// fits without growing the heap.
 	Largest uint64
+	// Quarantined is the usable size of freed blocks that wait in the
+	// quarantine (DebugQuarantine) before reuse: neither in use nor free.
+	// They are not in Blocks, but huge ones are in HugeBlocks.
+	Quarantined uint64
 	// Blocks counts busy blocks, HugeBlocks those with a reservation of
 	// their own.
 	Blocks, HugeBlocks int
@@ -100,6 +104,10 @@ func (h *Heap) Stats() Stats {
 	st.Free = uint64(h.freePages*h.cfg.page + slabFree)
 	st.Largest = uint64(h.largestFree())
 	st.Blocks, st.HugeBlocks = h.blocks+blocks, len(h.huge)
+	qn, qb := h.quar.count()
+	st.Blocks -= qn
+	st.InUse -= uint64(qb)
+	st.Quarantined = uint64(qb)
 	st.Segments = len(h.segs)
 	st.Ranges = len(h.ranges())
 	st.MetaReserved, st.MetaCommitted = uint64(h.meta.reserved()), uint64(h.meta.committed())
@@ -224,6 +232,8 @@ func (h *Heap) Reset() error {
 		return err
 	}
 	defer h.unlockAll()
+	h.quar.empty()
+	h.epoch.Add(1)
 	var first error
 	for _, b := range h.huge {
 		if err := h.freeHuge(b); err != nil && first == nil {

@@ -126,6 +126,9 @@ func MakeSlice[T any](h *Heap, n, c int) ([]T, error) {
 
 // alignedCalloc is AllocAligned with zeroed memory.
 func (h *Heap) alignedCalloc(n, align int) (unsafe.Pointer, error) {
+	if h.cfg.debug != 0 {
+		return h.debugAlloc("alloc", uintptr(n), uintptr(align), true)
+	}
 	return h.allocate("alloc", uintptr(n), uintptr(align), true)
 }
 

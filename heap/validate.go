@@ -13,6 +13,13 @@ func (h *Heap) Validate() error {
 	if h == nil {
 		return nilHeap("validate")
 	}
+	if err := h.validateLocked(); err != nil || h.cfg.debug == 0 {
+		return err
+	}
+	return h.debugValidate()
+}
+
+func (h *Heap) validateLocked() error {
 	if err := h.lockEvery("validate"); err != nil {
 		return err
 	}
