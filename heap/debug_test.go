@@ -13,6 +13,7 @@ import (
 // its mode.
 
 func TestDebugOverrunByOneByte(t *testing.T) {
+	t.Setenv(DebugEnv, "") // exactly the modes each case asks for
 	for _, n := range []int{1, 16, 24, 300, 4000, 16 << 10, 100 << 10, 2 << 20} {
 		for _, when := range []string{"free", "validate", "realloc", "size"} {
 			t.Run(fmt.Sprintf("%d/%s", n, when), func(t *testing.T) {
@@ -54,6 +55,7 @@ func TestDebugOverrunByOneByte(t *testing.T) {
 }
 
 func TestDebugWriteAfterFree(t *testing.T) {
+	t.Setenv(DebugEnv, "") // exactly the modes each case asks for
 	tests := []struct {
 		name string
 		o    Options
@@ -95,6 +97,7 @@ func TestDebugWriteAfterFree(t *testing.T) {
 }
 
 func TestDebugDoubleFreeAfterReuse(t *testing.T) {
+	t.Setenv(DebugEnv, "") // exactly the modes each case asks for
 	for _, quarantined := range []bool{false, true} {
 		t.Run(fmt.Sprint("quarantine ", quarantined), func(t *testing.T) {
 			o := Options{Name: "stale", NoSerialize: true}
@@ -124,6 +127,7 @@ func TestDebugDoubleFreeAfterReuse(t *testing.T) {
 // TestQuarantineBudget: blocks leave the quarantine first in, first out,
 // once more than the budget waits, and are reused only then.
 func TestQuarantineBudget(t *testing.T) {
+	t.Setenv(DebugEnv, "") // exactly the modes each case asks for
 	h := mustNew(t, Options{Name: "budget", Debug: DebugQuarantine, QuarantineBytes: 4 << 10, NoSerialize: true})
 	var ps []unsafe.Pointer
 	for range 100 {
