@@ -17,6 +17,10 @@ type TerminalOptions struct {
 	Width      int  // columns of the view, the strip with its addresses included; 100 when 0
 	FreeBlocks int  // largest free blocks listed; 10 when 0
 	Ranges     int  // ranges listed per owner; 4 when 0
+	// Explain ends the view with what its figures, owners, letters and
+	// colours mean (how each system owner present was recognised, the
+	// types a process of this OS can have).
+	Explain bool
 }
 
 // Terminal writes the snapshot for a person at a terminal: the source and
@@ -60,7 +64,9 @@ func Terminal(w io.Writer, s *Snapshot, o TerminalOptions) error {
 	}
 	row("Total", color.RGBA{}, sum.Total)
 	row("Free", Free.Color(), sum.Row(Free))
-	p("  Committed counts towards the commit charge; Resident is the working set (RSS).\n")
+	if !o.Explain { // said in full at the end
+		p("  Committed counts towards the commit charge; Resident is the working set (RSS).\n")
+	}
 
 	free := FreeBlocks(s)
 	p("\nLargest free blocks (%d of %d, within the span):\n", min(o.FreeBlocks, len(free)), len(free))
@@ -70,12 +76,10 @@ func Terminal(w io.Writer, s *Snapshot, o TerminalOptions) error {
 
 	owners := Owners(s)
 	if len(owners) > 0 {
-		p("\nOwners (zebra score %d: changes between zebra heaps walking up the address space;\n", ZebraScore(s))
-		p("  [heap], %s, %s, %s and %s are system owners: they count\n", GoHeapOwner, GlibcArenaOwner, JavaHeapOwner, JITCodeOwner)
-		p("  neither there nor in Alternation)\n")
+		p("\nOwners (zebra score %d; * a system owner, not a zebra heap)\n", ZebraScore(s))
 		p("  %-24s %-12s %8s %11s %12s %12s\n", "Owner", "Type", "Stripes", "Alternation", "Size", "Committed")
 		for _, ow := range owners {
-			p("  %-24s %-12s %8d %11d %12s %12s\n", clipText(ow.Owner, 24), ow.Type, ow.Stripes,
+			p("  %-24s %-12s %8d %11d %12s %12s\n", ownerLabel(ow, 24), ow.Type, ow.Stripes,
 				ow.Alternation, units.Bytes(ow.Bytes), units.Bytes(ow.Committed))
 			var rs []string
 			for _, r := range ow.Ranges[:min(o.Ranges, len(ow.Ranges))] {
@@ -129,7 +133,12 @@ func Terminal(w io.Writer, s *Snapshot, o TerminalOptions) error {
 		}
 		line, n = line+swatch(t.Color(), o.Color)+item, n+1+len(item)
 	}
-	p("%s\n(lower case: mostly reserved)\n", line)
+	p("%s\n", line)
+	if o.Explain {
+		explain(p, s, o.Width, o.Color)
+	} else {
+		p("(lower case: mostly reserved)\n")
+	}
 	return b.Flush()
 }
 

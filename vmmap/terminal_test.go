@@ -81,3 +81,48 @@ func TestTerminalFits100Columns(t *testing.T) {
 		}
 	}
 }
+
+// TestTerminalExplain: the explanation's legend lists the types a process
+// of the snapshot's OS can have, not only those shown, and no others; the
+// view without it carries none of the explanation (issue 13).
+func TestTerminalExplain(t *testing.T) {
+	window := layout(t, "AaBB..A-", 0x100000, 0x10000)
+	window.Source = "window win32"
+	for _, tt := range []struct {
+		name    string
+		snap    *Snapshot
+		explain bool
+		want    []string
+		notWant []string
+	}{
+		{"linux", fixtureSnapshot(t, "arenas"), true,
+			[]string{"About this view", "G Go heap:", "S Shareable:", "glibc arena: glibc's other malloc arenas", "[heap]: the brk heap"},
+			[]string{"Unusable", "Page Table", "Java heap:", "(lower case: mostly reserved)\n"}},
+		{"windows window", window, true, []string{"U Unusable:", "I Image:"}, []string{"Page Table", "How those here"}},
+		{"not asked", fixtureSnapshot(t, "arenas"), false, []string{"glibc arena *", "(lower case: mostly reserved)"},
+			[]string{"About this view", "glibc's other malloc arenas"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Terminal(&b, tt.snap, TerminalOptions{Explain: tt.explain}); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(out, w) {
+					t.Errorf("output has %q:\n%s", w, out)
+				}
+			}
+			for i, line := range strings.Split(out, "\n") {
+				if n := utf8.RuneCountInString(line); n > 100 {
+					t.Errorf("line %d has %d columns: %q", i+1, n, line)
+				}
+			}
+		})
+	}
+}
