@@ -78,32 +78,6 @@ func explain(p func(string, ...any), s *Snapshot, width int, color bool) {
 	}
 }
 
-// fill wraps text at spaces into lines of at most width columns, the
-// first starting with first, the others with rest (a word longer than a
-// line gets one of its own).
-func fill(text, first, rest string, width int) string {
-	var b strings.Builder
-	n := 0
-	for i, word := range strings.Fields(text) {
-		w := len([]rune(word))
-		switch {
-		case i == 0:
-			b.WriteString(first)
-			n = len(first)
-		case n+1+w > width:
-			b.WriteString("\n" + rest)
-			n = len(rest)
-		default:
-			b.WriteByte(' ')
-			n++
-		}
-		b.WriteString(word)
-		n += w
-	}
-	b.WriteByte('\n')
-	return b.String()
-}
-
 // systemMark is appended to a system owner's name in the owners table.
 const systemMark = " *"
 

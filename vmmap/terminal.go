@@ -161,26 +161,42 @@ func clipText(s string, n int) string {
 // wrap joins items with ", " into lines of at most width columns, each
 // starting with indent (an item longer than a line gets one of its own).
 func wrap(items []string, indent string, width int) string {
+	words := make([]string, len(items))
+	for i, it := range items {
+		words[i] = it + ","
+	}
+	if len(words) > 0 {
+		words[len(words)-1] = items[len(items)-1]
+	}
+	return flow(words, indent, indent, width)
+}
+
+// fill wraps text at spaces into lines of at most width columns, the
+// first starting with first, the others with rest.
+func fill(text, first, rest string, width int) string {
+	return flow(strings.Fields(text), first, rest, width)
+}
+
+// flow joins words with spaces into lines of at most width columns, the
+// first starting with first, the others with rest (a word longer than a
+// line gets one of its own).
+func flow(words []string, first, rest string, width int) string {
 	var b strings.Builder
 	n := 0
-	for i, it := range items {
-		sep := ","
-		if i == len(items)-1 {
-			sep = ""
-		}
-		w := len([]rune(it)) + len(sep)
+	for i, word := range words {
+		w := len([]rune(word))
 		switch {
-		case n == 0:
-			b.WriteString(indent)
-			n = len(indent)
+		case i == 0:
+			b.WriteString(first)
+			n = len(first)
 		case n+1+w > width:
-			b.WriteString("\n" + indent)
-			n = len(indent)
+			b.WriteString("\n" + rest)
+			n = len(rest)
 		default:
 			b.WriteByte(' ')
 			n++
 		}
-		b.WriteString(it + sep)
+		b.WriteString(word)
 		n += w
 	}
 	b.WriteByte('\n')
