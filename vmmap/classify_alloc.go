@@ -11,7 +11,8 @@ import (
 // Neither allocator names its mappings on a kernel without
 // CONFIG_ANON_VMA_NAME, so what /proc/PID/maps and smaps show is
 // anonymous private memory. Two things together make an attribution,
-// and neither alone does (both are heuristics, and say so in the docs):
+// and neither alone does; both rules are heuristics, and the README and
+// `zebra map --explain` call them so:
 //
 //   - the process maps the allocator's shared library (libjemalloc.so*,
 //     libmimalloc.so*: an image whose file name starts with that name).
@@ -19,8 +20,9 @@ import (
 //     bindings often do, is not recognised;
 //   - the mappings have the shape the allocator gives them (below). It
 //     needs smaps: both allocators map with MAP_NORESERVE, which only
-//     smaps' VmFlags ("nr") shows, and which malloc'd thread stacks, the
-//     Go runtime and a JVM's committed heap do not use.
+//     smaps' VmFlags ("nr") shows, and which glibc's thread stacks, the
+//     Go runtime and a JVM's committed heap do not use (seen in the
+//     fixtures: their mappings are "ac").
 //
 // jemalloc (5.x, with the kernel overcommitting, vm.overcommit_memory 0
 // or 1, where it adds MAP_NORESERVE and never maps PROT_NONE): a run of
@@ -28,7 +30,7 @@ import (
 // jemallocMinRun. jemalloc grows the address space it retains in size
 // classes from 2 MiB up (opt.retain, exp_grow) and maps its own metadata
 // in base blocks of at least 2 MiB, and the kernel merges neighbouring
-// mappings, so smaller runs are someone else's.
+// mappings, so smaller runs are taken as someone else's.
 //
 // mimalloc (2.x): a run of contiguous anonymous private "nr" mappings
 // that starts committed at a mimallocSegment-aligned address and covers a
