@@ -55,6 +55,14 @@ func startChild(t *testing.T) (*exec.Cmd, func()) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "ZEBRA_VMMAP_CHILD=run")
+	return startProcess(t, cmd)
+}
+
+// startProcess starts cmd, a program that prints its pid when its memory
+// is in place and exits when its stdin is closed, and returns it with a
+// function that ends it.
+func startProcess(t *testing.T, cmd *exec.Cmd) (*exec.Cmd, func()) {
+	t.Helper()
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -39,6 +39,16 @@ import (
 //	                                  Heap, owner "glibc arena" (a non-main malloc arena)
 //	anonymous rw-p directly above a ---p guard of at most 64 KiB
 //	                                  Stack (a pthread stack and its guard page)
+//	anonymous executable              Private Data, owner "JIT code"
+//	anonymous, below 32 GiB, a run of 16 MiB or more, in a process that
+//	  maps libjvm.so                  Private Data, owner "Java heap"
+//	anonymous MAP_NORESERVE (smaps "nr") rw-p, a run of 2 MiB or more,
+//	  in a process that maps libjemalloc.so*
+//	                                  Heap, owner "jemalloc arena"
+//	anonymous MAP_NORESERVE, a run of whole 32 MiB segments that starts
+//	  committed, in a process that maps libmimalloc.so*
+//	                                  Heap, owner "mimalloc arena"
+//	                                  (both heuristics: classify_alloc.go)
 //	anonymous (or [anon:.bss]) rw-p directly after a writable mapping of an
 //	  image                           Image, in the image's block: the
 //	                                  program's or library's .bss, the part of
@@ -129,6 +139,7 @@ func classifyLinux(entries []smapsEntry) []Region {
 	}
 	recogniseLayouts(out)
 	recogniseJIT(out, images)
+	recogniseAllocators(out, images)
 	return out
 }
 
@@ -141,10 +152,7 @@ func classifyLinux(entries []smapsEntry) []Region {
 // compressed pointers (heaps over 32 GiB) the heap is anywhere and stays
 // Private Data.
 func recogniseJIT(rs []Region, images map[string]bool) {
-	jvm := false
-	for path := range images {
-		jvm = jvm || strings.HasSuffix(path, "/libjvm.so")
-	}
+	jvm := mapsLibrary(images, "libjvm.so")
 	anon := func(i int) bool { return i >= 0 && i < len(rs) && isAnonPrivate(rs[i]) }
 	for i := 0; i < len(rs); i++ {
 		if !anon(i) || rs[i].State != StateCommitted {

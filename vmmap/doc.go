@@ -31,7 +31,10 @@
 // a 64 MiB boundary, commits some of it and covers whole 64 MiB arenas, and
 // another program's memory of that shape is taken for a Go heap too, while a
 // Go heap whose random base falls on an arena boundary starts committed and
-// is taken for a glibc arena. In the calling process the Go heap is found
+// is taken for a glibc arena. jemalloc's and mimalloc's memory is
+// recognised only in a process that maps their shared library, by the
+// MAP_NORESERVE flag smaps shows and the sizes and alignment the allocators
+// use (classify_alloc.go). In the calling process the Go heap is found
 // from the address of a heap object: the whole arenas around it.
 // Region.Owner names the heap a region belongs to: from [anon:NAME] names
 // where the kernel has them (5.17+ with CONFIG_ANON_VMA_NAME), and, for the
@@ -44,7 +47,8 @@
 // Largest per type); [FreeBlocks] lists free space largest first; [Owners]
 // gives each owner's stripes and how they alternate with zebra heaps,
 // [ZebraScore] the changes between zebra heaps along the address space. The
-// brk heap, the Go heap and glibc arenas are system owners
+// brk heap, the Go heap, the C allocators' arenas, a JVM's heap and JIT
+// code are system owners
 // ([IsSystemOwner]): listed by Owners, but never counted as a zebra heap in
 // either figure. The snapshot's VMAs and MaxMapCount compare the mapping
 // count with vm.max_map_count. The summary and the free space are measured
@@ -54,7 +58,8 @@
 //
 // # Outputs
 //
-// [Terminal] (coloured or plain), [WriteJSON] / [ReadJSON], [WriteCSV]
+// [Terminal] (coloured or plain, optionally ending with what its figures,
+// owners and letters mean, and [PossibleTypes] for legends), [WriteJSON] / [ReadJSON], [WriteCSV]
 // (VMMap-like columns), [Diff] (VMMap's "Show Changes") and [Strip], the
 // one-line picture of a span.
 package vmmap

@@ -109,14 +109,14 @@ func FreeBlocks(s *Snapshot) []Region {
 // IsSystemOwner reports whether owner is one of the names this package
 // gives to memory of the C library or the Go runtime rather than to a zebra
 // heap: "[heap]" (the brk heap), [GoHeapOwner], [GlibcArenaOwner],
-// [JavaHeapOwner] and [JITCodeOwner]. Those
+// [JemallocOwner], [MimallocOwner], [JavaHeapOwner] and [JITCodeOwner]. Those
 // owners stand for many allocations of one allocator, not for a heap a
 // program created, so [ZebraScore] ignores them, they never make another
 // owner's stripes alternate, and renderers give them their type's colour
 // rather than a shade of their own. Zebra heaps must not use these names.
 func IsSystemOwner(owner string) bool {
 	switch owner {
-	case brkHeapOwner, GoHeapOwner, GlibcArenaOwner, JavaHeapOwner, JITCodeOwner:
+	case brkHeapOwner, GoHeapOwner, GlibcArenaOwner, JemallocOwner, MimallocOwner, JavaHeapOwner, JITCodeOwner:
 		return true
 	}
 	return false

@@ -109,7 +109,7 @@ func TestParseMapsErrors(t *testing.T) {
 func fixtures(t testing.TB) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, name := range []string{"go", "arenas", "spaces", "anon", "jvm"} {
+	for _, name := range []string{"go", "arenas", "spaces", "anon", "jvm", "jemalloc", "mimalloc"} {
 		ents, err := os.ReadDir(filepath.Join("testdata", name, "proc"))
 		if err != nil {
 			t.Fatal(err)

@@ -17,6 +17,10 @@ type TerminalOptions struct {
 	Width      int  // columns of the view, the strip with its addresses included; 100 when 0
 	FreeBlocks int  // largest free blocks listed; 10 when 0
 	Ranges     int  // ranges listed per owner; 4 when 0
+	// Explain ends the view with what its figures, owners, letters and
+	// colours mean (how each system owner present was recognised, the
+	// types a process of this OS can have).
+	Explain bool
 }
 
 // Terminal writes the snapshot for a person at a terminal: the source and
@@ -60,7 +64,9 @@ func Terminal(w io.Writer, s *Snapshot, o TerminalOptions) error {
 	}
 	row("Total", color.RGBA{}, sum.Total)
 	row("Free", Free.Color(), sum.Row(Free))
-	p("  Committed counts towards the commit charge; Resident is the working set (RSS).\n")
+	if !o.Explain { // said in full at the end
+		p("  Committed counts towards the commit charge; Resident is the working set (RSS).\n")
+	}
 
 	free := FreeBlocks(s)
 	p("\nLargest free blocks (%d of %d, within the span):\n", min(o.FreeBlocks, len(free)), len(free))
@@ -70,12 +76,10 @@ func Terminal(w io.Writer, s *Snapshot, o TerminalOptions) error {
 
 	owners := Owners(s)
 	if len(owners) > 0 {
-		p("\nOwners (zebra score %d: changes between zebra heaps walking up the address space;\n", ZebraScore(s))
-		p("  [heap], %s, %s, %s and %s are system owners: they count\n", GoHeapOwner, GlibcArenaOwner, JavaHeapOwner, JITCodeOwner)
-		p("  neither there nor in Alternation)\n")
+		p("\nOwners (zebra score %d; * a system owner, not a zebra heap)\n", ZebraScore(s))
 		p("  %-24s %-12s %8s %11s %12s %12s\n", "Owner", "Type", "Stripes", "Alternation", "Size", "Committed")
 		for _, ow := range owners {
-			p("  %-24s %-12s %8d %11d %12s %12s\n", clipText(ow.Owner, 24), ow.Type, ow.Stripes,
+			p("  %-24s %-12s %8d %11d %12s %12s\n", ownerLabel(ow, 24), ow.Type, ow.Stripes,
 				ow.Alternation, units.Bytes(ow.Bytes), units.Bytes(ow.Committed))
 			var rs []string
 			for _, r := range ow.Ranges[:min(o.Ranges, len(ow.Ranges))] {
@@ -129,7 +133,12 @@ func Terminal(w io.Writer, s *Snapshot, o TerminalOptions) error {
 		}
 		line, n = line+swatch(t.Color(), o.Color)+item, n+1+len(item)
 	}
-	p("%s\n(lower case: mostly reserved)\n", line)
+	p("%s\n", line)
+	if o.Explain {
+		explain(p, s, o.Width, o.Color)
+	} else {
+		p("(lower case: mostly reserved)\n")
+	}
 	return b.Flush()
 }
 
@@ -152,26 +161,42 @@ func clipText(s string, n int) string {
 // wrap joins items with ", " into lines of at most width columns, each
 // starting with indent (an item longer than a line gets one of its own).
 func wrap(items []string, indent string, width int) string {
+	words := make([]string, len(items))
+	for i, it := range items {
+		words[i] = it + ","
+	}
+	if len(words) > 0 {
+		words[len(words)-1] = items[len(items)-1]
+	}
+	return flow(words, indent, indent, width)
+}
+
+// fill wraps text at spaces into lines of at most width columns, the
+// first starting with first, the others with rest.
+func fill(text, first, rest string, width int) string {
+	return flow(strings.Fields(text), first, rest, width)
+}
+
+// flow joins words with spaces into lines of at most width columns, the
+// first starting with first, the others with rest (a word longer than a
+// line gets one of its own).
+func flow(words []string, first, rest string, width int) string {
 	var b strings.Builder
 	n := 0
-	for i, it := range items {
-		sep := ","
-		if i == len(items)-1 {
-			sep = ""
-		}
-		w := len([]rune(it)) + len(sep)
+	for i, word := range words {
+		w := len([]rune(word))
 		switch {
-		case n == 0:
-			b.WriteString(indent)
-			n = len(indent)
+		case i == 0:
+			b.WriteString(first)
+			n = len(first)
 		case n+1+w > width:
-			b.WriteString("\n" + indent)
-			n = len(indent)
+			b.WriteString("\n" + rest)
+			n = len(rest)
 		default:
 			b.WriteByte(' ')
 			n++
 		}
-		b.WriteString(it + sep)
+		b.WriteString(word)
 		n += w
 	}
 	b.WriteByte('\n')

@@ -44,6 +44,30 @@ func TestTerminal(t *testing.T) {
 			want:    []string{"Committed    Resident", "Resident is the working set (RSS)", "UTC"},
 			notWant: []string{"Page Table", "Unusable"},
 		},
+		// Issue 13: the explanation's legend lists the types a process of
+		// the snapshot's OS can have, not only those shown, and no others;
+		// the view without it carries none of the explanation.
+		{
+			name: "explained, linux",
+			snap: fixtureSnapshot(t, "arenas"),
+			opts: TerminalOptions{Explain: true},
+			want: []string{"About this view", "G Go heap:", "S Shareable:", "glibc arena: glibc's other malloc arenas",
+				"[heap]: the brk heap"},
+			notWant: []string{"Unusable", "Page Table", "Java heap:", "(lower case: mostly reserved)\n"},
+		},
+		{
+			name:    "explained, windows window",
+			snap:    withSource(layout(t, "AaBB..A-", 0x100000, 0x10000), "window win32"),
+			opts:    TerminalOptions{Explain: true},
+			want:    []string{"U Unusable:", "I Image:"},
+			notWant: []string{"Page Table", "How those here"},
+		},
+		{
+			name:    "not explained",
+			snap:    fixtureSnapshot(t, "arenas"),
+			want:    []string{"glibc arena *", "(lower case: mostly reserved)"},
+			notWant: []string{"About this view", "glibc's other malloc arenas"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,18 +90,26 @@ func TestTerminal(t *testing.T) {
 	}
 }
 
-// TestTerminalFits100Columns: every line of the default view of a real
-// 64-bit process fits a 100-column terminal (issue 13).
+// TestTerminalFits100Columns: every line of the view of a real 64-bit
+// process, explained or not, fits a 100-column terminal (issue 13).
 func TestTerminalFits100Columns(t *testing.T) {
-	for _, name := range []string{"go", "arenas", "spaces", "anon"} {
-		var b bytes.Buffer
-		if err := Terminal(&b, fixtureSnapshot(t, name), TerminalOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		for i, line := range strings.Split(b.String(), "\n") {
-			if n := utf8.RuneCountInString(line); n > 100 {
-				t.Errorf("%s: line %d has %d columns: %q", name, i+1, n, line)
+	for _, name := range []string{"go", "arenas", "spaces", "anon", "jvm", "jemalloc", "mimalloc"} {
+		for _, explain := range []bool{false, true} {
+			var b bytes.Buffer
+			if err := Terminal(&b, fixtureSnapshot(t, name), TerminalOptions{Explain: explain}); err != nil {
+				t.Fatal(err)
+			}
+			for i, line := range strings.Split(b.String(), "\n") {
+				if n := utf8.RuneCountInString(line); n > 100 {
+					t.Errorf("%s, explain %v: line %d has %d columns: %q", name, explain, i+1, n, line)
+				}
 			}
 		}
 	}
+}
+
+// withSource returns s with its source set.
+func withSource(s *Snapshot, source string) *Snapshot {
+	s.Source = source
+	return s
 }

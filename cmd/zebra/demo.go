@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/zebra-heap/zebra/heap"
 	"github.com/zebra-heap/zebra/internal/units"
 )
 
@@ -125,7 +127,7 @@ func printResults(w io.Writer, c demoConfig, results []result) {
 	fmt.Fprintln(w, figuresNote)
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tranges of "+heapName(c.heaps-1)+"\tfree blocks\tlargest free\tof freed\tlargest alloc.\tzebra score\t")
+	fmt.Fprintln(tw, "scenario\t"+heapName(c.heaps-1)+" ranges\tfree blocks\tlargest free\tof freed\tallocatable\tzebra score\t")
 	var failed []result
 	for _, r := range results {
 		if r.Failure != "" {
@@ -137,6 +139,16 @@ func printResults(w io.Writer, c demoConfig, results []result) {
 			units.Bytes(r.LargestFree), percent(r.LargestFree, r.Freed), units.Bytes(r.Allocatable), r.ZebraScore)
 	}
 	tw.Flush()
+	var booked []string
+	for _, r := range results {
+		if r.Failure == "" {
+			booked = append(booked, fmt.Sprintf("%s %s", r.Scenario, units.Bytes(r.FreedMetadata)))
+		}
+	}
+	if len(booked) > 0 {
+		fmt.Fprintf(w, "Not counted: %s's bookkeeping in the span (%q), released with it:\n  %s.\n", heapName(0),
+			heap.MetadataOwner(heapName(0)), strings.Join(booked, "; "))
+	}
 	for _, r := range failed {
 		fmt.Fprintf(w, "%s: %s\n", r.Scenario, r.Failure)
 	}
@@ -146,8 +158,9 @@ func printResults(w io.Writer, c demoConfig, results []result) {
 // the terminal, the JSON's documentation and the report.
 // Lines are cut to fit 100 columns; the HTML report joins them.
 const figuresNote = "Measured from the address-space map within the span the heaps occupied before the destroy.\n" +
-	"Free blocks and the largest free block are after the destroy; \"of freed\" compares that block\n" +
-	"with the destroyed heap's data ranges (its bookkeeping, the \"(metadata)\" ranges, is not counted).\n" +
+	"Free blocks and the largest free block are after the destroy, with the destroyed heap's\n" +
+	"bookkeeping (its \"(metadata)\" reservations, released too) counted as taking no room, so that\n" +
+	"where the OS put it changes nothing; \"of freed\" compares that block with the heap's data ranges.\n" +
 	"The zebra score counts changes between heaps before the destroy (a heap and its metadata are one)."
 
 // plural returns "1 heap" or "2 heaps".

@@ -28,7 +28,8 @@ func writeReport(c demoConfig, scenarios []scenario, results []result) (string, 
 	rep := render.Report{
 		Title: "zebra demo: heaps growing together, one destroyed",
 		Note: fmt.Sprintf("The experiment of github.com/pkjq/PoC.HeapReserve: %s in %s allocate %s blocks alternately "+
-			"until each holds %s; then %s is destroyed. Pictures and tables show the span the heaps occupied. %s",
+			"until each holds %s; then %s is destroyed. Pictures and their tables show the map of the span the heaps occupied as it is; "+
+			"the Results table measures it as follows. %s",
 			plural(c.heaps, "heap", "heaps"), c.space, blockText(c), units.Bytes(c.total), heapName(0), strings.ReplaceAll(figuresNote, "\n", " ")),
 		Options: opts,
 	}
@@ -74,16 +75,17 @@ func resultsTable(c demoConfig, results []result) render.Table {
 	t := render.Table{
 		Caption: "Results",
 		Header: []string{"scenario", "ranges of " + heapName(c.heaps-1), "free blocks after destroy",
-			"largest free block", "of the freed data", "largest allocatable", "zebra score before", "span"},
+			"largest free block", "of the freed data", "largest allocatable", "bookkeeping released, not counted",
+			"zebra score before", "span"},
 	}
 	for _, r := range results {
 		if r.Failure != "" {
-			t.Rows = append(t.Rows, []string{r.Scenario, r.Failure, "", "", "", "", fmt.Sprint(r.ZebraScore), r.Span.String()})
+			t.Rows = append(t.Rows, []string{r.Scenario, r.Failure, "", "", "", "", "", fmt.Sprint(r.ZebraScore), r.Span.String()})
 			continue
 		}
 		t.Rows = append(t.Rows, []string{r.Scenario, fmt.Sprint(r.SurvivorRanges), fmt.Sprint(r.FreeBlocks),
 			units.Bytes(r.LargestFree), percent(r.LargestFree, r.Freed), units.Bytes(r.Allocatable),
-			fmt.Sprint(r.ZebraScore), r.Span.String()})
+			units.Bytes(r.FreedMetadata), fmt.Sprint(r.ZebraScore), r.Span.String()})
 	}
 	return t
 }

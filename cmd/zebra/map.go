@@ -29,6 +29,7 @@ the heaps and their stripes, and a one-line strip. --regions lists every
 mapping instead, like pmap -X or VMMap's lower pane. Free space is measured
 within a span: from the lowest to the highest user mapping, or --range.
 Committed counts towards the commit charge; Resident is the working set.
+--explain ends the view with what its figures, owners and letters mean.
 
 Flags:
 `
@@ -45,6 +46,7 @@ type mapConfig struct {
 	color    string   // auto, always, never
 	format   string   // "" (by -o's extension or the terminal view), json or csv
 	regions  bool     // the per-region list instead of the summary view
+	explain  bool     // end the summary view with what it means
 	list     vmmap.ListOptions
 }
 
@@ -82,11 +84,15 @@ func runMap(args []string, stdout, stderr io.Writer) error {
 	case cfg.regions:
 		return vmmap.TerminalRegions(stdout, s, cfg.list)
 	case cfg.out == "":
-		if err := vmmap.Terminal(stdout, s, vmmap.TerminalOptions{Color: useColor(cfg.color, stdout)}); err != nil {
+		o := vmmap.TerminalOptions{Color: useColor(cfg.color, stdout), Explain: cfg.explain}
+		if err := vmmap.Terminal(stdout, s, o); err != nil {
 			return err
 		}
 		if why := attributionGap(cfg, s); why != "" {
 			fmt.Fprintln(stdout, why)
+		}
+		if !cfg.explain {
+			fmt.Fprintln(stdout, "(zebra map --explain: what the figures, owners, letters and colours mean)")
 		}
 		return nil
 	}
@@ -106,6 +112,7 @@ func parseMapArgs(args []string, help io.Writer) (mapConfig, error) {
 	fs.StringVar(&cfg.procRoot, "proc", "", "read processes from the procfs at `DIR` instead of the live system (Linux layout, e.g. captured fixtures)")
 	fs.StringVar(&cfg.color, "color", "auto", "colour the terminal view: auto (when stdout is a terminal and NO_COLOR is unset), always or never")
 	fs.StringVar(&cfg.format, "format", "", "print the map to stdout as `json` or csv (one header line, no preamble); -o - does the same, as JSON")
+	fs.BoolVar(&cfg.explain, "explain", false, "end the terminal view with what its figures, owners (and how each was recognised), letters and colours mean")
 	fs.BoolVar(&cfg.regions, "regions", false, "list every region: address, size, type, state, committed, resident, protection, owner or path")
 	fs.StringVar(&cfg.list.Sort, "sort", "addr", "order of --regions: "+strings.Join(vmmap.SortKeys, ", ")+" (size and rss: largest first)")
 	types := fs.String("type", "", "with --regions, list only these `TYPES`, comma-separated (heap, stack, image, privatedata, free, …)")
@@ -145,6 +152,8 @@ func parseMapArgs(args []string, help io.Writer) (mapConfig, error) {
 		return cfg, usageErrorf("--format prints to stdout: it takes no -o FILE, --regions or --diff")
 	case cfg.regions && cfg.out != "":
 		return cfg, usageErrorf("--regions is a terminal view: for a file, use -o map.csv")
+	case cfg.explain && (cfg.format != "" || cfg.out != "" || cfg.regions || cfg.diff):
+		return cfg, usageErrorf("--explain applies to the terminal view: it takes no --format, -o, --regions or --diff")
 	}
 	if err := vmmap.SortRegions(nil, cfg.list.Sort); err != nil {
 		return cfg, usageErrorf("--sort: %v", err)
@@ -348,7 +357,8 @@ func useColor(mode string, w io.Writer) bool {
 // [anon:NAME] mapping names (Linux 5.17+ with CONFIG_ANON_VMA_NAME, which
 // zebra sets) or, in the calling process, by vmem's own registry; a Linux
 // process read from outside without any such name has its heaps only as
-// anonymous memory.
+// anonymous memory. (The system owners recognised by layout instead are
+// listed under --explain.)
 func attributionGap(cfg mapConfig, s *vmmap.Snapshot) string {
 	if cfg.target == "self" && cfg.procRoot == "" {
 		return ""
@@ -362,6 +372,5 @@ func attributionGap(cfg mapConfig, s *vmmap.Snapshot) string {
 		}
 	}
 	return "Heap attribution unavailable: no mapping of this process has an [anon:NAME] name (kernel without\n" +
-		"CONFIG_ANON_VMA_NAME, or the program names none), so its zebra heaps show as Private Data;\n" +
-		"Go heap, glibc arenas and thread stacks are recognised by their layout."
+		"CONFIG_ANON_VMA_NAME, or the program names none), so its zebra heaps show as Private Data."
 }

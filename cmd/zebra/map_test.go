@@ -378,3 +378,71 @@ func TestMapSaysWhenAttributionIsUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// TestMapExplain: the terminal view marks system owners and points to
+// --explain once; --explain says once, in full, how each owner present was
+// recognised and what the letters of this OS's types mean, and every line
+// still fits 100 columns (issue 13).
+func TestMapExplain(t *testing.T) {
+	const (
+		rules   = "How those here were recognised:"
+		pointer = "zebra map --explain"
+	)
+	for _, tt := range []struct {
+		name       string
+		args       []string
+		want, not  []string
+		wantRules  int
+		wantPoints int
+	}{
+		{"jvm", []string{"--proc", "../../vmmap/testdata/jvm/proc", "18871"},
+			[]string{"Java heap *", "Heap attribution unavailable"}, []string{"libjvm.so mapped"}, 0, 1},
+		{"jvm explained", []string{"--explain", "--proc", "../../vmmap/testdata/jvm/proc", "18871"},
+			[]string{"Java heap: a heuristic, with libjvm.so mapped", "glibc arena: glibc's", "T Stack:", "Heap attribution unavailable"},
+			[]string{"Unusable", "Page Table", "jemalloc", "mimalloc"}, 1, 0},
+		{"jemalloc explained", []string{"--explain", "--proc", "../../vmmap/testdata/jemalloc/proc", "12289"},
+			[]string{"jemalloc arena *", "jemalloc arena: a heuristic, with libjemalloc.so mapped"}, []string{"Unusable", "mimalloc"}, 1, 0},
+		{"mimalloc explained", []string{"--explain", "--proc", "../../vmmap/testdata/mimalloc/proc", "12301"},
+			[]string{"mimalloc arena *", "mimalloc arena: a heuristic, with libmimalloc.so mapped"}, []string{"Unusable", "glibc arena"}, 1, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runMapCmd(t, tt.args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q", w)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(out, w) {
+					t.Errorf("output has %q", w)
+				}
+			}
+			if n := strings.Count(out, rules); n != tt.wantRules {
+				t.Errorf("%q %d times, want %d", rules, n, tt.wantRules)
+			}
+			if n := strings.Count(out, pointer); n != tt.wantPoints {
+				t.Errorf("%q %d times, want %d", pointer, n, tt.wantPoints)
+			}
+			if n := strings.Count(out, "Resident is the"); n != 1 {
+				t.Errorf("Committed and Resident explained %d times, want once", n)
+			}
+			for i, l := range strings.Split(out, "\n") {
+				if n := utf8.RuneCountInString(l); n > 100 {
+					t.Errorf("line %d has %d columns: %q", i+1, n, l)
+				}
+			}
+			if t.Failed() {
+				t.Logf("output:\n%s", out)
+			}
+		})
+	}
+	for _, args := range []string{"--explain --regions", "--explain --format json", "--explain -o m.png"} {
+		code, _, errOut := runMapCmd(t, append(strings.Fields(args), "--proc", anonFixture, "4242")...)
+		if code != 2 || !strings.Contains(errOut, "--explain applies to the terminal view") {
+			t.Errorf("%s: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+}

@@ -10,18 +10,25 @@
 #   arenas - testdata/src/arenas.c: glibc malloc from 4 threads (arenas)
 #   spaces - testdata/src/spaces.c: a mapped file whose path has spaces,
 #         a deleted mapped file, a memfd, shared anonymous memory
+#   jemalloc, mimalloc - testdata/src/allocators.c linked with -ljemalloc
+#         or -lmimalloc (Debian's libjemalloc-dev 5.3, libmimalloc-dev 2.0)
 #
-# Run from the repository root: vmmap/testdata/capture.sh
+# Run from the repository root: vmmap/testdata/capture.sh [NAME...]
+# (no names: every fixture).
 set -euo pipefail
+want=("$@")
 td=vmmap/testdata
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/gobin" ./$td/src/gobin
 gcc -O1 -pthread -o "$tmp/arenas" $td/src/arenas.c
 gcc -O1 -o "$tmp/spaces" $td/src/spaces.c
+gcc -O1 -pthread -o "$tmp/jemalloc" $td/src/allocators.c -ljemalloc
+gcc -O1 -pthread -o "$tmp/mimalloc" $td/src/allocators.c -lmimalloc
 
 capture() { # name command...
 	local name=$1; shift
+	if [ "${#want[@]}" -gt 0 ] && [[ ! " ${want[*]} " =~ " $name " ]]; then return; fi
 	coproc P { exec "$@"; }
 	local pid
 	read -r pid <&"${P[0]}"
@@ -37,3 +44,5 @@ capture() { # name command...
 capture go "$tmp/gobin"
 capture arenas "$tmp/arenas"
 capture spaces "$tmp/spaces" "$tmp/zebra fixture dir"
+capture jemalloc "$tmp/jemalloc"
+capture mimalloc "$tmp/mimalloc"
