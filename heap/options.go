@@ -337,15 +337,6 @@ func (o Options) contradiction(c config) error {
 // (PR_SET_VMA_ANON_NAME), and it keeps a map's owner column readable.
 const MaxNameLen = 64
 
-// reservedNames are the owner names maps give to regions that are not zebra
-// heaps; a heap taking one would be counted as the system's, or hide it.
-// The names are vmmap's (brkHeapOwner, GoHeapOwner, GlibcArenaOwner in
-// vmmap/classify_procfs.go, "process heap N" in vmmap/live_windows.go).
-// They are listed here because heap must not import vmmap; the one list
-// belongs in a package both import (vmem) so that vmmap.IsSystemOwner and
-// this check cannot drift apart.
-var reservedNames = []string{"[heap]", "Go heap", "glibc arena"}
-
 // reservedPrefix is the prefix of the Windows process heaps' owner names in
 // maps ("process heap 0", "process heap 1"…).
 const reservedPrefix = "process heap "
@@ -363,7 +354,10 @@ func checkName(name string) error {
 			return fmt.Errorf("name holds the unprintable character %U at byte %d", r, i)
 		}
 	}
-	for _, n := range reservedNames {
+	// The owner names maps give to other allocators' memory (the list
+	// vmmap.IsSystemOwner reads): a heap taking one would be counted as
+	// the system's, or hide it.
+	for _, n := range vmem.SystemOwners() {
 		if strings.EqualFold(name, n) {
 			return fmt.Errorf("name %q is reserved for a system owner in maps", n)
 		}

@@ -4,6 +4,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/zebra-heap/zebra/vmem"
 )
 
 // Recognising jemalloc and mimalloc in another process's maps.
@@ -43,8 +45,8 @@ import (
 // JemallocOwner and MimallocOwner name the memory of jemalloc and mimalloc
 // recognised in a process that maps their shared library.
 const (
-	JemallocOwner = "jemalloc arena"
-	MimallocOwner = "mimalloc arena"
+	JemallocOwner = vmem.OwnerJemalloc
+	MimallocOwner = vmem.OwnerMimalloc
 )
 
 // jemallocMinRun is the smallest run of mappings taken as jemalloc's: its

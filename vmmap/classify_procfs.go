@@ -3,6 +3,8 @@ package vmmap
 import (
 	"slices"
 	"strings"
+
+	"github.com/zebra-heap/zebra/vmem"
 )
 
 // Classification of Linux mappings, in VMMap's terms. The kernel tells us a
@@ -76,19 +78,19 @@ const glibcHeapMax = 64 << 20
 const maxGuard = 64 << 10
 
 // brkHeapOwner is the owner name of the brk heap, glibc's main arena.
-const brkHeapOwner = "[heap]"
+const brkHeapOwner = vmem.OwnerBrkHeap
 
 // GoHeapOwner is the owner name of regions attributed to the Go runtime.
-const GoHeapOwner = "Go heap"
+const GoHeapOwner = vmem.OwnerGoHeap
 
 // GlibcArenaOwner is the owner name of glibc's non-main malloc arenas.
-const GlibcArenaOwner = "glibc arena"
+const GlibcArenaOwner = vmem.OwnerGlibcArena
 
 // JavaHeapOwner and JITCodeOwner name the Java heap of a JVM and the code
 // that JIT compilers (the JVM's code cache, V8, .NET) write at run time.
 const (
-	JavaHeapOwner = "Java heap"
-	JITCodeOwner  = "JIT code"
+	JavaHeapOwner = vmem.OwnerJavaHeap
+	JITCodeOwner  = vmem.OwnerJITCode
 )
 
 // javaHeapBelow is where a HotSpot JVM puts its heap when it compresses

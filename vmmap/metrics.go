@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+
+	"github.com/zebra-heap/zebra/vmem"
 )
 
 // Row is one line of VMMap's summary table: the regions of one type.
@@ -115,11 +117,7 @@ func FreeBlocks(s *Snapshot) []Region {
 // owner's stripes alternate, and renderers give them their type's colour
 // rather than a shade of their own. Zebra heaps must not use these names.
 func IsSystemOwner(owner string) bool {
-	switch owner {
-	case brkHeapOwner, GoHeapOwner, GlibcArenaOwner, JemallocOwner, MimallocOwner, JavaHeapOwner, JITCodeOwner:
-		return true
-	}
-	return false
+	return vmem.IsSystemOwner(owner)
 }
 
 // isZebraOwner reports whether a region belongs to a zebra heap: it has an

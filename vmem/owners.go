@@ -1,0 +1,26 @@
+package vmem
+
+import "slices"
+
+// Owner names that process maps give to memory managed by allocators other
+// than zebra's heaps (the vmmap package attributes them). They live here,
+// where both vmmap and heap can see them: vmmap counts such owners as the
+// system's, and heap refuses them as heap names, so the two cannot drift
+// apart.
+const (
+	OwnerBrkHeap    = "[heap]"
+	OwnerGoHeap     = "Go heap"
+	OwnerGlibcArena = "glibc arena"
+	OwnerJemalloc   = "jemalloc arena"
+	OwnerMimalloc   = "mimalloc arena"
+	OwnerJavaHeap   = "Java heap"
+	OwnerJITCode    = "JIT code"
+)
+
+var systemOwners = []string{OwnerBrkHeap, OwnerGoHeap, OwnerGlibcArena, OwnerJemalloc, OwnerMimalloc, OwnerJavaHeap, OwnerJITCode}
+
+// SystemOwners returns the owner names above.
+func SystemOwners() []string { return slices.Clone(systemOwners) }
+
+// IsSystemOwner reports whether owner is one of them.
+func IsSystemOwner(owner string) bool { return slices.Contains(systemOwners, owner) }
