@@ -8,7 +8,7 @@ import "github.com/zebra-heap/zebra/heap"
 // pages, locking, zeroing). A row with Options.NoSerialize sits out the
 // shared-heap churn (its heap serves one goroutine at a time).
 var zebraPeers = []zebraPeer{
-	{Name: "zebra", Config: "heap.Options{}: Default policy, per-P shards (a lock each), no zeroing, 4 KiB pages", Options: heap.Options{}},
+	{Name: "zebra", Config: "heap.Options{}: Default policy, per-P shards (a lock each), no zeroing, 4 KiB pages; address-space quarantine off in every zebra row", Options: heap.Options{}},
 	{Name: "zebra-nt", Config: "heap.Options{Policy: heap.NT}: Windows NT growth, per-P shards, no zeroing", Options: heap.Options{Policy: heap.NT}},
 	{Name: "zebra-huge", Config: "heap.Options{HugePages: true}: Default policy, 2 MiB-aligned THP (madvise), per-P shards", Options: heap.Options{HugePages: true}},
 	{Name: "zebra-noser", Config: "heap.Options{NoSerialize: true}: Default policy, one goroutine at a time, no locks (HEAP_NO_SERIALIZE)", Options: heap.Options{NoSerialize: true}},

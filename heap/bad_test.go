@@ -19,6 +19,13 @@ func mustNew(t testing.TB, o Options) *Heap {
 	return h
 }
 
+// noAddressQuarantine turns the address-space quarantine off for a test
+// that needs destroyed ranges released at once.
+func noAddressQuarantine(t testing.TB) {
+	old := SetAddressQuarantine(0)
+	t.Cleanup(func() { SetAddressQuarantine(old) })
+}
+
 func mustValidate(t testing.TB, h *Heap) {
 	t.Helper()
 	if err := h.Validate(); err != nil {

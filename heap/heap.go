@@ -296,12 +296,12 @@ func (h *Heap) releaseAll() error {
 	h.quar.empty()
 	var errs []error
 	for _, b := range h.huge {
-		if err := b.res.Release(); err != nil {
+		if err := retire(b.res, h.cfg.space); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	for _, r := range h.res {
-		if err := r.Release(); err != nil {
+		if err := retire(r, h.cfg.space); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -78,6 +78,20 @@ func TestReserve1GiBCostsNoRSS(t *testing.T) {
 }
 
 func TestDestroyUnmaps(t *testing.T) {
+	for _, quarantine := range []bool{false, true} {
+		t.Run(fmt.Sprint("quarantine ", quarantine), func(t *testing.T) {
+			if !quarantine {
+				noAddressQuarantine(t)
+			}
+			destroyUnmaps(t, quarantine)
+		})
+	}
+}
+
+// destroyUnmaps checks that Destroy unmaps every range of a heap, or, with
+// the address-space quarantine, leaves each one mapped without access
+// until the quarantine is turned off.
+func destroyUnmaps(t *testing.T, quarantine bool) {
 	h, err := New(Options{Name: "unmapped", Reserve: 64 << 20, Policy: NT, HugeBlock: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
@@ -86,12 +100,7 @@ func TestDestroyUnmaps(t *testing.T) {
 	if _, err := h.Alloc(3 << 20); err != nil {
 		t.Fatal(err)
 	}
-	// Adjacent reservations merge into one range, so count segments.
 	ranges := h.Ranges()
-	if st := h.Stats(); st.Segments < 2 || st.HugeBlocks != 1 {
-		t.Fatalf("%d segments, %d huge blocks in ranges %v: want the reserve, NT segments and a huge block",
-			st.Segments, st.HugeBlocks, ranges)
-	}
 	for _, r := range ranges {
 		if !mapped(t, r.Base, r.End()) {
 			t.Fatalf("%v is not in /proc/self/maps while the heap lives", r)
@@ -99,6 +108,15 @@ func TestDestroyUnmaps(t *testing.T) {
 	}
 	if err := h.Destroy(); err != nil {
 		t.Fatal(err)
+	}
+	if quarantine {
+		for _, r := range ranges {
+			if !mapped(t, r.Base, r.End()) || !inaccessible(t, r.Base, r.End()) {
+				t.Errorf("%v is not held inaccessible after Destroy", r)
+			}
+		}
+		old := SetAddressQuarantine(0)
+		defer SetAddressQuarantine(old)
 	}
 	// The kernel may hand a freed hole to the next mmap at once (the Go
 	// runtime's, or the race detector's): only a mapping with the bounds
@@ -110,8 +128,27 @@ func TestDestroyUnmaps(t *testing.T) {
 	}
 }
 
-// mappedExactly reports whether /proc/self/maps has mappings starting at
-// lo and ending at hi, with nothing unmapped between them.
+// inaccessible reports whether every mapping inside [lo, hi) in
+// /proc/self/maps is ---p.
+func inaccessible(t *testing.T, lo, hi uintptr) bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		var a, e uintptr
+		var perms string
+		if _, err := fmt.Sscanf(line, "%x-%x %s", &a, &e, &perms); err != nil {
+			continue
+		}
+		if a < hi && lo < e && perms != "---p" {
+			return false
+		}
+	}
+	return true
+}
+
 func mappedExactly(t *testing.T, lo, hi uintptr) bool {
 	t.Helper()
 	next := lo

@@ -71,8 +71,9 @@ func (r *releasedHuge) forget(rg vmem.Range) {
 func overlaps(a, b vmem.Range) bool { return a.Base < b.End() && b.Base < a.End() }
 
 // has reports whether addr is the base of a released huge block whose
-// range no live reservation of space covers. It reads vmem's registry, so
-// only error paths call it.
+// range no live reservation of space covers but the address-space
+// quarantine's (which holds freed blocks, this one perhaps). It reads
+// vmem's registry, so only error paths call it.
 func (r *releasedHuge) has(addr uintptr, space vmem.Space) bool {
 	n, ok := r.size[addr]
 	if !ok {
@@ -80,7 +81,7 @@ func (r *releasedHuge) has(addr uintptr, space vmem.Space) bool {
 	}
 	rg := vmem.Range{Base: addr, Size: n}
 	for _, in := range vmem.Live() {
-		if in.Space == space.Name() && overlaps(in.Range(), rg) {
+		if in.Space == space.Name() && in.Owner != vmem.OwnerQuarantine && overlaps(in.Range(), rg) {
 			r.forget(rg)
 			return false
 		}
@@ -122,7 +123,7 @@ func (h *Heap) allocHuge(op string, n, align uintptr) (unsafe.Pointer, error) {
 
 func (h *Heap) freeHuge(b *hugeBlock) error {
 	base, size := b.res.Base(), b.res.Size()
-	if err := b.res.Release(); err != nil {
+	if err := retire(b.res, h.cfg.space); err != nil {
 		return fmt.Errorf("heap %q: free huge block %#x (%s): %w", h.cfg.name, base, sizeText(uint64(size)), err)
 	}
 	delete(h.huge, base)

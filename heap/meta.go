@@ -186,7 +186,7 @@ func (a *arena) resident() (n uint64) {
 func (a *arena) release() error {
 	var first error
 	for _, r := range a.res {
-		if err := r.Release(); err != nil && first == nil {
+		if err := retire(r, a.space); err != nil && first == nil {
 			first = err
 		}
 	}

@@ -15,9 +15,13 @@ const (
 	OwnerMimalloc   = "mimalloc arena"
 	OwnerJavaHeap   = "Java heap"
 	OwnerJITCode    = "JIT code"
+	// OwnerQuarantine names the ranges of destroyed heaps and freed huge
+	// blocks that the heap package keeps inaccessible for a while, so that
+	// a stale pointer faults (see heap.SetAddressQuarantine).
+	OwnerQuarantine = "zebra quarantine"
 )
 
-var systemOwners = []string{OwnerBrkHeap, OwnerGoHeap, OwnerGlibcArena, OwnerJemalloc, OwnerMimalloc, OwnerJavaHeap, OwnerJITCode}
+var systemOwners = []string{OwnerBrkHeap, OwnerGoHeap, OwnerGlibcArena, OwnerJemalloc, OwnerMimalloc, OwnerJavaHeap, OwnerJITCode, OwnerQuarantine}
 
 // SystemOwners returns the owner names above.
 func SystemOwners() []string { return slices.Clone(systemOwners) }

@@ -146,8 +146,20 @@ func (r *Reservation) Range() Range { return Range{r.Base(), r.size} }
 // inside it with unsafe.Add, never through uintptr arithmetic.
 func (r *Reservation) Pointer() unsafe.Pointer { return r.ptr }
 
-// Owner returns the owner name given at Reserve.
+// Owner returns the owner name given at Reserve, or by SetOwner since.
 func (r *Reservation) Owner() string { return r.owner }
+
+// SetOwner renames the reservation, in the registry and (best effort) in
+// the OS's memory map: a heap hands a destroyed range to its address-space
+// quarantine under the quarantine's name.
+func (r *Reservation) SetOwner(owner string) {
+	registry.mu.Lock() // Live reads owners under it
+	r.owner = owner
+	registry.mu.Unlock()
+	if !r.released && owner != "" {
+		r.p.name(r.ptr, r.size, owner)
+	}
+}
 
 // Space returns the name of the space the reservation was made in.
 func (r *Reservation) Space() string { return r.space }

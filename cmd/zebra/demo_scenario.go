@@ -101,7 +101,14 @@ func newArena(c demoConfig, sc scenario) (arena, error) {
 	var wc vmem.WindowConfig
 	switch c.space {
 	case "process":
-		return arena{space: vmem.OS(), snapshot: vmmap.Self, close: func() error { return nil }}, nil
+		// The demo measures what Destroy gives back: the heap package's
+		// address-space quarantine, which would hold a destroyed heap's
+		// ranges inaccessible for a while, is off for the scenario.
+		old := heap.SetAddressQuarantine(0)
+		return arena{space: vmem.OS(), snapshot: vmmap.Self, close: func() error {
+			heap.SetAddressQuarantine(old)
+			return nil
+		}}, nil
 	case "win32":
 		wc = vmem.Win32()
 	case "win32-3gb":
