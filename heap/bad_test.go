@@ -1,6 +1,7 @@
 package heap
 
 import (
+	"fmt"
 	"errors"
 	"math"
 	"testing"
@@ -308,5 +309,30 @@ func TestLimits(t *testing.T) {
 		if c, err := o.config(); err != nil || c.reserve != uintptr(big) {
 			t.Errorf("config(%+v) = reserve %d, %v; want 1.5 GiB accepted", o, c.reserve, err)
 		}
+	}
+}
+
+// TestLargestSucceeds: Stats.Largest is a request that succeeds without
+// growing, however small the free run left: a 12 KiB run cannot hold the
+// slab a 12 KiB (or 300-byte) request needs, and Largest says so.
+func TestLargestSucceeds(t *testing.T) {
+	for _, left := range []int{4 << 10, 8 << 10, 12 << 10, 20 << 10, 64 << 10} {
+		t.Run(fmt.Sprint(left), func(t *testing.T) {
+			skipUnderDebug(t)
+			h := mustNew(t, Options{Name: "largest", Maximum: 1 << 20, NoSerialize: true})
+			if _, err := h.Alloc(int(h.Stats().Largest) - left); err != nil {
+				t.Fatal(err)
+			}
+			st := h.Stats()
+			if st.Largest == 0 {
+				if _, err := h.Alloc(16); err == nil {
+					t.Fatalf("Largest is 0 with %d bytes free, yet Alloc(16) succeeds", left)
+				}
+				return
+			}
+			if _, err := h.Alloc(int(st.Largest)); err != nil {
+				t.Fatalf("Largest = %d with a %d-byte run, but Alloc(Largest): %v", st.Largest, left, err)
+			}
+		})
 	}
 }

@@ -53,19 +53,19 @@ var (
 )
 
 // NoMemoryError is returned when a heap cannot satisfy a request now. It
-// names the heap, the request and the largest free block, and wraps
+// names the heap, the request and the largest request that fits without growing, and wraps
 // ErrNoMemory and, when the address space or the OS refused to grow the
 // heap, the space's error (vmem.ErrNoMemory, vmem.NoFitError).
 type NoMemoryError struct {
 	Heap    string // the heap's name
 	Op      string // what was asked: "alloc", "realloc", "create"…
 	Asked   int    // bytes requested
-	Largest int    // the largest free block in the heap at the time
+	Largest int    // the largest request that would have succeeded (Stats.Largest)
 	Err     error  // why the heap could not grow; nil for a fixed heap
 }
 
 func (e *NoMemoryError) Error() string {
-	s := fmt.Sprintf("heap %q: %s %s: out of memory (largest free block %s)",
+	s := fmt.Sprintf("heap %q: %s %s: out of memory (the largest request that fits is %s)",
 		e.Heap, e.Op, sizeText(uint64(e.Asked)), sizeText(uint64(e.Largest)))
 	if e.Err != nil {
 		s += ": " + e.Err.Error()

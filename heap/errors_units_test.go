@@ -26,7 +26,7 @@ func TestSizeText(t *testing.T) {
 // with units rather than as raw byte counts.
 func TestNoMemoryErrorUnits(t *testing.T) {
 	e := &NoMemoryError{Heap: "h", Op: "alloc", Asked: 400 << 10, Largest: 224 << 10}
-	want := `heap "h": alloc 400 KiB: out of memory (largest free block 224 KiB)`
+	want := `heap "h": alloc 400 KiB: out of memory (the largest request that fits is 224 KiB)`
 	if got := e.Error(); got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}

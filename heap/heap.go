@@ -500,6 +500,27 @@ func (h *Heap) precommit(s *segment, n uintptr) error {
 	return nil
 }
 
+// largest returns the largest request that succeeds without growing the
+// heap, from what the free runs allow: a run larger than the small-block
+// limit serves a large block of its size; below that a request needs a new
+// slab, so the answer is the largest size class whose slab fits the run
+// (a 12 KiB run cannot serve Alloc(12 KiB), whose slab takes more pages).
+// Blocks free in existing slabs are not counted: they serve only their
+// shard's P.
+func (h *Heap) largest() uintptr {
+	run := h.largestFree()
+	if run > h.smallLimit {
+		return run
+	}
+	var best uintptr
+	for _, ci := range h.classes {
+		if ci.size <= h.smallLimit && uintptr(ci.pages)*h.cfg.page <= run {
+			best = max(best, ci.size)
+		}
+	}
+	return best
+}
+
 // largestFree returns the largest free run in bytes.
 func (h *Heap) largestFree() uintptr {
 	for w := binWords - 1; w >= 0; w-- {
@@ -532,5 +553,5 @@ func (h *Heap) noMemory(op string, n uintptr, cause error) error {
 	case errors.Is(cause, vmem.ErrInvalidAlign):
 		return fmt.Errorf("heap %q: %s %d bytes: %w: %w", h.cfg.name, op, n, ErrInvalidSize, cause)
 	}
-	return &NoMemoryError{Heap: h.cfg.name, Op: op, Asked: int(min(n, maxSize)), Largest: int(h.largestFree()), Err: cause}
+	return &NoMemoryError{Heap: h.cfg.name, Op: op, Asked: int(min(n, maxSize)), Largest: int(h.largest()), Err: cause}
 }

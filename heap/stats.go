@@ -27,8 +27,12 @@ type Stats struct {
 	// Free is the size of the free runs of pages and of the free blocks
 	// in slabs.
 	Free uint64
-	// Largest is the largest free run of pages: the largest block that
-	// fits without growing the heap.
+	// Largest is the largest request that succeeds without growing the
+	// heap: the largest free run of pages, or, when that run is too small
+	// for a large block, the largest size class whose new slab fits it (0
+	// when none does). Smaller requests may still fail where their slab
+	// needs more pages than the run; blocks free in existing slabs are not
+	// counted.
 	Largest uint64
 	// Quarantined is the usable size of freed blocks that wait in the
 	// quarantine (DebugQuarantine) before reuse: neither in use nor free.
@@ -102,7 +106,7 @@ func (h *Heap) Stats() Stats {
 	inUse, slabFree, blocks := h.smallTotals()
 	st.InUse = uint64(h.inUse + inUse)
 	st.Free = uint64(h.freePages*h.cfg.page + slabFree)
-	st.Largest = uint64(h.largestFree())
+	st.Largest = uint64(h.largest())
 	st.Blocks, st.HugeBlocks = h.blocks+blocks, len(h.huge)
 	qn, qb := h.quar.count()
 	st.Blocks -= qn
@@ -178,8 +182,8 @@ func (h *Heap) ranges() []vmem.Range {
 }
 
 // Compact decommits every free page the reservations' units allow, returns
-// empty slabs to the back end, and returns the largest free block in bytes,
-// like HeapCompact.
+// empty slabs to the back end, and returns the largest request that then
+// succeeds without growing (Stats.Largest), like HeapCompact.
 func (h *Heap) Compact() (int, error) {
 	if h == nil {
 		return 0, nilHeap("compact")
@@ -213,7 +217,7 @@ func (h *Heap) Compact() (int, error) {
 			}
 		}
 	}
-	largest := h.largestFree()
+	largest := h.largest()
 	if err := h.checkTables("compact"); err != nil {
 		return 0, err
 	}
