@@ -1,8 +1,8 @@
 package heap
 
 import (
-	"fmt"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"unsafe"

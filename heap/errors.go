@@ -53,8 +53,8 @@ var (
 )
 
 // NoMemoryError is returned when a heap cannot satisfy a request now. It
-// names the heap, the request and the largest request that fits without growing, and wraps
-// ErrNoMemory and, when the address space or the OS refused to grow the
+// names the heap, the request and the largest request that fits without
+// growing, and wraps ErrNoMemory and, when the address space or the OS refused to grow the
 // heap, the space's error (vmem.ErrNoMemory, vmem.NoFitError).
 type NoMemoryError struct {
 	Heap    string // the heap's name
