@@ -88,6 +88,12 @@ func (h *Heap) Stats() Stats {
 	if h == nil {
 		return Stats{}
 	}
+	return h.stats(true)
+}
+
+// stats is Stats; without measure it leaves out what takes system calls
+// (Resident, MetaResident, HugePages), for checks after every step.
+func (h *Heap) stats(measure bool) Stats {
 	if h.lockEvery("stats") != nil {
 		return Stats{}
 	}
@@ -96,12 +102,10 @@ func (h *Heap) Stats() Stats {
 	for _, r := range h.res {
 		st.Reserved += uint64(r.Size())
 		st.Committed += uint64(r.Committed())
-		st.Resident += resident(r)
 	}
 	for _, b := range h.huge {
 		st.Reserved += uint64(b.res.Size())
 		st.Committed += uint64(b.res.Committed())
-		st.Resident += resident(b.res)
 	}
 	inUse, slabFree, blocks := h.smallTotals()
 	st.InUse = uint64(h.inUse + inUse)
@@ -115,6 +119,15 @@ func (h *Heap) Stats() Stats {
 	st.Segments = len(h.segs)
 	st.Ranges = len(h.ranges())
 	st.MetaReserved, st.MetaCommitted = uint64(h.meta.reserved()), uint64(h.meta.committed())
+	if !measure {
+		return st
+	}
+	for _, r := range h.res {
+		st.Resident += resident(r)
+	}
+	for _, b := range h.huge {
+		st.Resident += resident(b.res)
+	}
 	st.MetaResident = h.meta.resident()
 	if h.cfg.space == vmem.OS() && (h.cfg.hugePages || thpAlways()) {
 		st.HugePages = anonHugePages(h.ranges())
