@@ -171,10 +171,11 @@ func runOps(t *testing.T, data []byte) {
 			if err := m.h.Destroy(); err != nil {
 				t.Fatal(err)
 			}
-			for _, info := range vmem.Live() {
-				if info.Owner == name || info.Owner == name+" (metadata)" {
-					t.Fatalf("%s: reservation %v still live after Destroy", name, info.Range())
-				}
+			left := vmem.Select(func(owner, _ string, _ vmem.Range) bool {
+				return owner == name || owner == MetadataOwner(name)
+			})
+			for _, info := range left {
+				t.Fatalf("%s: reservation %v still live after Destroy", name, info.Range())
 			}
 		}
 	}()

@@ -80,11 +80,12 @@ func (r *releasedHuge) has(addr uintptr, space vmem.Space) bool {
 		return false
 	}
 	rg := vmem.Range{Base: addr, Size: n}
-	for _, in := range vmem.Live() {
-		if in.Space == space.Name() && in.Owner != vmem.OwnerQuarantine && overlaps(in.Range(), rg) {
-			r.forget(rg)
-			return false
-		}
+	reused := vmem.Select(func(owner, sp string, in vmem.Range) bool {
+		return sp == space.Name() && owner != vmem.OwnerQuarantine && overlaps(in, rg)
+	})
+	if len(reused) > 0 {
+		r.forget(rg)
+		return false
 	}
 	return true
 }

@@ -161,13 +161,20 @@ func (h *Heap) validate() error {
 				used := 0
 				var sig uint64
 				for w, x := range sl.bits {
-					for i := 0; i < 64; i++ {
-						switch {
-						case w*64+i >= int(sl.nobj) && x&(1<<i) == 0:
-							return fmt.Errorf("slab %d: bit %d past its %d blocks is clear", d.a, w*64+i, sl.nobj)
-						case w*64+i < int(sl.nobj) && x&(1<<i) != 0:
-							sig ^= blockSig(uintptr(w*64 + i))
-						}
+					// past marks the bits of this word beyond the slab's
+					// blocks, which must all be set.
+					var past uint64
+					if first := int(sl.nobj) - w*64; first <= 0 {
+						past = ^uint64(0)
+					} else if first < 64 {
+						past = ^uint64(0) << first
+					}
+					if x&past != past {
+						i := bits.TrailingZeros64(^x & past)
+						return fmt.Errorf("slab %d: bit %d past its %d blocks is clear", d.a, w*64+i, sl.nobj)
+					}
+					for busy := x &^ past; busy != 0; busy &= busy - 1 {
+						sig ^= blockSig(uintptr(w*64 + bits.TrailingZeros64(busy)))
 					}
 					used += bits.OnesCount64(x)
 				}

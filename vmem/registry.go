@@ -1,6 +1,7 @@
 package vmem
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 )
@@ -57,10 +58,21 @@ func unregister(r *Reservation) {
 
 // Live returns the live reservations of the process made through this
 // package, in every space, sorted by base address.
-func Live() []Info {
+func Live() []Info { return Select(nil) }
+
+// Select returns the live reservations for which keep (nil keeps all)
+// returns true, sorted by base address. keep sees each reservation's owner,
+// space and whole range, and runs under the registry's lock, so it must not
+// call into this package; only the reservations it keeps are copied, which
+// makes a narrow Select cheap where Live would copy and sort every
+// reservation of the process.
+func Select(keep func(owner, space string, r Range) bool) []Info {
 	registry.mu.Lock()
-	out := make([]Info, 0, len(registry.live))
+	var out []Info
 	for _, r := range registry.live {
+		if keep != nil && !keep(r.owner, r.space, Range{r.pieces[0].Base, r.pieces[len(r.pieces)-1].End() - r.pieces[0].Base}) {
+			continue
+		}
 		out = append(out, Info{
 			ID:        r.id,
 			Owner:     r.owner,
@@ -71,14 +83,6 @@ func Live() []Info {
 		})
 	}
 	registry.mu.Unlock()
-	slices.SortFunc(out, func(a, b Info) int {
-		if a.Pieces[0].Base < b.Pieces[0].Base {
-			return -1
-		}
-		if a.Pieces[0].Base > b.Pieces[0].Base {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b Info) int { return cmp.Compare(a.Pieces[0].Base, b.Pieces[0].Base) })
 	return out
 }
