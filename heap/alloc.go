@@ -411,9 +411,16 @@ func (h *Heap) realloc(p unsafe.Pointer, n int, inPlace bool) (unsafe.Pointer, e
 	if err != nil {
 		return nil, err
 	}
-	// The heap writes into q itself: check it is a block of its own first,
-	// so that corrupt metadata yields an error, not a stray copy.
+	// The heap reads p and writes into q itself: check q is a block of its
+	// own and both lie in committed pages first, so that corrupt metadata
+	// yields an error, not a stray copy or a fault.
 	if _, err := h.size("realloc", q); err != nil {
+		return nil, err
+	}
+	if err := h.checkCommitted("realloc", p, uintptr(size)); err != nil {
+		return nil, err
+	}
+	if err := h.checkCommitted("realloc", q, uintptr(n)); err != nil {
 		return nil, err
 	}
 	copy(unsafe.Slice((*byte)(q), n), unsafe.Slice((*byte)(p), size))

@@ -73,6 +73,12 @@ func (h *Heap) slabIndex(op string, sh *shard, p unsafe.Pointer, s *slabRec) (ui
 		return 0, h.bad(op, p, ErrCorrupt, "slab record of class %d with %d blocks", s.class, s.nobj)
 	}
 	ci := &h.classes[s.class]
+	if s.nobj != uint16(ci.nobj) || uint32(s.npages) != ci.pages {
+		// A class that disagrees with the slab's size would let the
+		// caller (Realloc's copy) run past the slab's pages.
+		h.state.CompareAndSwap(stateOK, stateCorrupt)
+		return 0, h.bad(op, p, ErrCorrupt, "slab record of %d pages with %d blocks, class %d wants %d and %d", s.npages, s.nobj, ci.size, ci.pages, ci.nobj)
+	}
 	o := uintptr(p) - uintptr(s.base)
 	idx := ci.div(o)
 	if idx*ci.size != o || idx >= uintptr(s.nobj) {
@@ -139,6 +145,38 @@ func (h *Heap) find(op string, p unsafe.Pointer) (block, error) {
 		return block{}, h.bad(op, p, ErrInvalidPointer, "in free space")
 	}
 	return block{}, h.bad(op, p, ErrInvalidPointer, "inside a run of pages")
+}
+
+// checkCommitted returns ErrCorrupt unless every page of the n bytes at p
+// lies in one segment and is marked committed: Realloc reads and writes
+// whole blocks itself, and a block length read from corrupt metadata must
+// not take it into pages that fault. It costs a descriptor per page, next
+// to a copy of the page's bytes.
+func (h *Heap) checkCommitted(op string, p unsafe.Pointer, n uintptr) error {
+	if err := h.lock(op); err != nil {
+		return err
+	}
+	defer h.unlockHeap()
+	if _, ok := h.huge[uintptr(p)]; ok {
+		return nil // a reservation of its own, committed whole
+	}
+	seg, gp := h.lookup(uintptr(p))
+	if seg == nil || n == 0 {
+		return nil
+	}
+	last := uintptr(p) + n - 1
+	if last < uintptr(p) || last-seg.addr() >= seg.size {
+		h.state.CompareAndSwap(stateOK, stateCorrupt)
+		return h.bad(op, p, ErrCorrupt, "a block of %d bytes leaves its segment", n)
+	}
+	end := seg.gp0 + uint32((last-seg.addr())>>h.cfg.pageShift)
+	for g := gp; g <= end; g++ {
+		if !h.pt.has(g) || h.pt.at(g).flags&flagCommitted == 0 {
+			h.state.CompareAndSwap(stateOK, stateCorrupt)
+			return h.bad(op, p, ErrCorrupt, "a block of %d bytes covers uncommitted page %d", n, g)
+		}
+	}
+	return nil
 }
 
 func (h *Heap) bad(op string, p unsafe.Pointer, sentinel error, format string, args ...any) error {
