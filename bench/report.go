@@ -219,6 +219,7 @@ func (r *report) machine(b *strings.Builder) {
 		readTrim("/sys/kernel/mm/transparent_hugepage/defrag"), readTrim("/proc/sys/vm/max_map_count"))
 	fmt.Fprintf(b, "- %s; %s; mimalloc %s, jemalloc %s, glibc %s\n", runtime.Version(), firstLine("gcc", "--version"),
 		pkgVersion("libmimalloc-dev"), pkgVersion("libjemalloc-dev"), pkgVersion("libc6"))
+	fmt.Fprintf(b, "- hypervisor free page reporting: %s\n", freePageReporting())
 	fmt.Fprintf(b, "- tree measured: %s\n", treeVersion())
 	b.WriteString("- load average (1, 5, 15 min) at the start of each round:")
 	for i, l := range r.loads {
@@ -245,6 +246,9 @@ func (r *report) table(b *strings.Builder, c string) {
 	base, _, _ := strings.Cut(c, "/")
 	if n, ok := caseNotes[base]; ok && (c == base || c == r.firstOf(base)) {
 		fmt.Fprintf(b, "%s\n\n", n)
+		if base == "seed" && strings.HasPrefix(freePageReporting(), "on") {
+			b.WriteString(reportingNote + "\n\n")
+		}
 	}
 	best := math.Inf(1)
 	if higherBetter(c) {
@@ -335,6 +339,27 @@ func num(v float64) string {
 		return fmt.Sprintf("%.1f", v)
 	}
 	return fmt.Sprintf("%.2f", v)
+}
+
+// reportingNote explains the huge-page rows on a guest whose free memory
+// the host takes back.
+const reportingNote = "**Huge pages on this machine depend on timing.** The guest reports free memory in 2 MiB blocks and up to the hypervisor (virtio-balloon free page reporting), which takes it back. A huge page is such a block, so a huge-page fault often lands on memory the host must fault in again, and the kernel's clear of the 2 MiB page runs at host-fault speed: `perf record` of zebra-huge's fill shows 79% of its time in `clear_page_erms` under `do_huge_pmd_anonymous_page`. The same fill takes 0.4 s when it reuses memory another process freed a moment before, and 1.6–1.8 s after an 8 s pause (measured back to back). Each peer runs in a fresh process right after the previous one, so a huge-page row's time depends on what ran before it and how long ago, and the rows are not comparable with each other, nor with floor-thp, which runs right after floor-4k freed 400 MiB."
+
+// freePageReporting says whether a virtio balloon (device ID 5) offers
+// free page reporting (feature bit 5, VIRTIO_BALLOON_F_REPORTING): then the
+// host takes back free guest memory, and huge pages cost host faults.
+func freePageReporting() string {
+	devs, _ := filepath.Glob("/sys/bus/virtio/devices/*")
+	for _, d := range devs {
+		if readTrim(filepath.Join(d, "device")) != "0x0005" {
+			continue
+		}
+		if f := readTrim(filepath.Join(d, "features")); len(f) > 5 && f[5] == '1' {
+			return "on (virtio-balloon): the host takes back free guest memory in blocks of 2 MiB and more"
+		}
+		return "off (a virtio balloon without it)"
+	}
+	return "none seen (no virtio balloon)"
 }
 
 func readTrim(path string) string {
