@@ -17,12 +17,14 @@ func nilHeap(op string) error { return fmt.Errorf("%s: %w", op, ErrNilHeap) }
 var (
 	// ErrInvalidPointer is returned by Free, Realloc and Size for a pointer
 	// the heap never returned: outside every segment of the heap, inside a
-	// busy block (an interior pointer), or misaligned for its slab.
+	// busy block (an interior pointer), misaligned for its slab, or in free
+	// space where no block ever started.
 	ErrInvalidPointer = errors.New("heap: invalid pointer")
-	// ErrDoubleFree is returned by Free, Realloc and Size for a pointer into
-	// memory that is not currently allocated: a block already freed, or an
-	// address in a free range. Once the address is handed out again a stale
-	// second free is indistinguishable from a valid one and succeeds.
+	// ErrDoubleFree is returned by Free, Realloc and Size for the address of
+	// a block already freed (a slab slot, the head page of a freed run of
+	// pages, a released huge block the heap remembers). Once the address is
+	// handed out again a stale second free is indistinguishable from a valid
+	// one and succeeds (Options.Debug's quarantine delays that).
 	ErrDoubleFree = errors.New("heap: block is not allocated (double free?)")
 	// ErrDestroyed is returned by every method of a heap after Destroy,
 	// including a second Destroy.

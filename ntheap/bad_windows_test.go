@@ -89,7 +89,8 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 	// An address well inside a free block of the heap, as the pure-Go
-	// test's "free space far in the segment".
+	// test's "never-allocated page in free space": no block started there,
+	// so it is an invalid pointer, not a double free.
 	var freeSpace unsafe.Pointer
 	h.Walk(func(e Entry) bool {
 		if e.Kind == Free && e.Size >= 4096 {
@@ -117,7 +118,7 @@ func TestBadInput(t *testing.T) {
 		{"freed small", freedSmall, heap.ErrDoubleFree},
 		{"freed large", freedLarge, heap.ErrDoubleFree},
 		{"freed huge", freedHuge, heap.ErrDoubleFree},
-		{"free space in a region", freeSpace, heap.ErrDoubleFree},
+		{"never-allocated address in free space", freeSpace, heap.ErrInvalidPointer},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -298,4 +299,48 @@ func TestTable(t *testing.T) {
 	if _, _, known := tb.lookup(0x7fff0000); known {
 		t.Error("an address never inserted is known")
 	}
+}
+
+// TestHugeDoubleFreeAfterMany mirrors the pure-Go heap's test of the same
+// name: a block above VirtualMemoryThreshold (a VirtualAlloc of its own,
+// released by ntdll at once) freed, then 200 others, then the first again
+// is still ErrDoubleFree, since the record keeps freed addresses while
+// they are no more than the live blocks; an interior pointer of it is
+// ErrInvalidPointer.
+func TestHugeDoubleFreeAfterMany(t *testing.T) {
+	h := mustNew(t, Options{Name: "huge-df"})
+	defer h.Destroy()
+	const others = 200
+	keep := make([]unsafe.Pointer, others) // live, so the freed marks stay
+	for i := range keep {
+		keep[i] = mustAlloc(t, h, 64)
+	}
+	first := mustAlloc(t, h, 2<<20)
+	ps := make([]unsafe.Pointer, others)
+	for i := range ps {
+		ps[i] = mustAlloc(t, h, 2<<20)
+	}
+	if err := h.Free(first); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if err := h.Free(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name string
+		p    unsafe.Pointer
+		want error
+	}{
+		{"first, freed before 200 others", first, heap.ErrDoubleFree},
+		{"last", ps[others-1], heap.ErrDoubleFree},
+		{"inside the first", unsafe.Add(first, 4096), heap.ErrInvalidPointer},
+	}
+	for _, tt := range tests {
+		if err := h.Free(tt.p); !errors.Is(err, tt.want) {
+			t.Errorf("%s: Free = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	mustValidate(t, h)
 }

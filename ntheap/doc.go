@@ -24,12 +24,16 @@
 // own from VirtualAlloc, outside both the Go heap and the NT heap — and
 // checks every pointer before ntdll sees it. The errors are the pure-Go
 // heap's sentinels: heap.ErrInvalidPointer for a foreign or interior
-// pointer, heap.ErrDoubleFree for a freed block or free memory of the
-// heap, heap.ErrDestroyed after Destroy, heap.ErrInvalidSize and
-// heap.ErrTooLarge for sizes. Freed addresses stay marked in the table
-// until it is rebuilt, so a double free is recognised even when ntdll has
-// released a large block's memory; a pointer the table does not know is
-// classified with a walk of the heap, which only bad calls pay for.
+// pointer or one into free memory where no block started,
+// heap.ErrDoubleFree for a freed block, heap.ErrDestroyed after Destroy,
+// heap.ErrInvalidSize and heap.ErrTooLarge for sizes. Freed addresses stay
+// marked in the table, so a double free is recognised even when ntdll has
+// released a large block's memory, until a rebuild finds more freed marks
+// than live blocks and drops them (a table of freed addresses must not
+// grow without bound; the pure-Go heap bounds its memory of released huge
+// blocks too): a second free of such a block is then ErrInvalidPointer. A
+// pointer the table does not know is classified with a walk of the heap,
+// which only bad calls pay for.
 //
 // RtlAllocateHeap does not set a last error when it fails: Alloc and
 // Realloc then return a *heap.NoMemoryError naming the heap, the request

@@ -129,12 +129,14 @@ func (hp *Heap) live(op string, p unsafe.Pointer) (uintptr, error) {
 			}
 			return false
 		case Free, Uncommitted:
-			sentinel, why = heap.ErrDoubleFree, fmt.Sprintf("in the %s range %p of %d bytes", e.Kind, e.Ptr, e.Size)
+			// Never handed out as a block (a freed block is in the
+			// record, above): the pure-Go heap's answer for free space.
+			sentinel, why = heap.ErrInvalidPointer, fmt.Sprintf("in the %s range %p of %d bytes", e.Kind, e.Ptr, e.Size)
 			return false
 		case Region:
 			// Keep looking for the block inside the region; if none
 			// holds it, it is in the region's free or header space.
-			sentinel, why = heap.ErrDoubleFree, fmt.Sprintf("in the region %p, in no block", e.Ptr)
+			sentinel, why = heap.ErrInvalidPointer, fmt.Sprintf("in the region %p, in no block", e.Ptr)
 		}
 		return true
 	})

@@ -9,7 +9,7 @@ import "github.com/zebra-heap/zebra/heap"
 // one, as in the document's proof of concept. The zebra scenario always
 // runs the pure-Go heap: it is the project's own answer.
 
-const engineUsage = "heap engine of the Windows scenarios: go (the pure-Go heap, NT policy) or nt (ntdll's RtlCreateHeap; Windows only, with --space process)"
+const engineUsage = "heap engine of the Windows scenarios: go (the pure-Go heap, NT policy) or nt (ntdll's RtlCreateHeap; Windows only, in --space process, its default)"
 
 // nativeHeap creates an NT heap from the demo's heap options; nil where
 // there is none (demo_engine_windows.go sets it).

@@ -8,26 +8,28 @@ import (
 )
 
 func TestDemoEngineFlags(t *testing.T) {
-	ntNeeds := "Windows only"
+	ntNeeds, ntAlone := "Windows only", "Windows only"
 	if runtime.GOOS == "windows" {
-		ntNeeds = "add --space process"
+		ntNeeds, ntAlone = "add --space process", ""
 	}
 	tests := []struct {
-		name string
-		args []string
-		want string // in stderr; "" for a valid command line
+		name      string
+		args      []string
+		want      string // in stderr; "" for a valid command line
+		wantSpace string // of a valid command line
 	}{
-		{"unknown engine", []string{"--engine", "lfh"}, "want go or nt"},
-		{"nt in a window", []string{"--engine", "nt"}, ntNeeds},
-		{"go is the default", nil, ""},
+		{"unknown engine", []string{"--engine", "lfh"}, "want go or nt", ""},
+		{"nt in a window", []string{"--engine", "nt", "--space", "win32"}, ntNeeds, ""},
+		{"nt alone picks the process's space", []string{"--engine", "nt"}, ntAlone, "process"},
+		{"go is the default", nil, "", "win32"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var errOut bytes.Buffer
 			c, err := parseDemoFlags(tt.args, &errOut)
 			if tt.want == "" {
-				if err != nil || c.engine != "go" {
-					t.Fatalf("engine %q, error %v", c.engine, err)
+				if err != nil || c.space != tt.wantSpace {
+					t.Fatalf("engine %q space %q, error %v; want space %q", c.engine, c.space, err, tt.wantSpace)
 				}
 				return
 			}

@@ -42,7 +42,7 @@ func holesWhere(t *testing.T, r result, owner string) (n int, largest uint64) {
 // heap without reserve frees address space in more than one piece, none
 // as large as what it held.
 func TestDemoEngineNT(t *testing.T) {
-	c := defaultDemo(t, "--engine", "nt", "--space", "process")
+	c := defaultDemo(t, "--engine", "nt") // --space process by default
 	for _, sc := range demoScenarios(c) {
 		r, err := runScenario(c, sc, nil)
 		if err != nil {

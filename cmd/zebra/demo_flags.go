@@ -86,7 +86,14 @@ func parseDemoFlags(args []string, help io.Writer) (demoConfig, error) {
 		}
 		return c, usageErrorf("%v (see 'zebra help demo')", err)
 	}
-	fs.Visit(func(f *flag.Flag) { c.outSet = c.outSet || f.Name == "out" })
+	spaceSet := false
+	fs.Visit(func(f *flag.Flag) {
+		c.outSet = c.outSet || f.Name == "out"
+		spaceSet = spaceSet || f.Name == "space"
+	})
+	if c.engine == "nt" && !spaceSet {
+		c.space = "process" // the only space the NT heap can live in
+	}
 	if fs.NArg() > 0 {
 		return c, usageErrorf("unexpected argument %q", fs.Arg(0))
 	}
