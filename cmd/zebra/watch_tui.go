@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/zebra-heap/zebra/vmmap"
 )
@@ -51,7 +52,7 @@ func (m watchModel) Init() tea.Cmd { return m.snap() }
 
 func (m watchModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		switch msg.String() {
 		case "q", "ctrl+c", "esc":
 			return m, tea.Quit
@@ -85,7 +86,14 @@ func (m watchModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // refresh.
 func highlight(s string) string { return "\x1b[7m" + s + "\x1b[0m" }
 
-func (m watchModel) View() string {
+func (m watchModel) View() tea.View {
+	v := tea.NewView(m.text())
+	v.AltScreen = true
+	return v
+}
+
+// text is the screen's content.
+func (m watchModel) text() string {
 	if m.st.cur == nil {
 		return "zebra watch: reading the process…\n"
 	}
@@ -103,7 +111,7 @@ func (m watchModel) View() string {
 // watchTUI runs the interactive view on the terminal out until q, the
 // process's exit or ctx's end.
 func watchTUI(ctx context.Context, cfg watchConfig, take func() (*vmmap.Snapshot, error), out *os.File) error {
-	p := tea.NewProgram(watchModel{cfg: cfg, take: take}, tea.WithOutput(out), tea.WithAltScreen(), tea.WithContext(ctx))
+	p := tea.NewProgram(watchModel{cfg: cfg, take: take}, tea.WithOutput(out), tea.WithContext(ctx))
 	final, err := p.Run()
 	if m, ok := final.(watchModel); ok {
 		if m.err != nil {
@@ -113,7 +121,7 @@ func watchTUI(ctx context.Context, cfg watchConfig, take func() (*vmmap.Snapshot
 			fmt.Fprintln(out, m.ended)
 		}
 	}
-	if err == tea.ErrProgramKilled && ctx.Err() != nil {
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil
 	}
 	return err
