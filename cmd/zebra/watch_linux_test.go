@@ -65,6 +65,9 @@ func TestWatchTerminal(t *testing.T) {
 	if !strings.Contains(strings.Join(lines[:min(3, len(lines))], "\n"), "q quit") {
 		t.Errorf("the key line is not among the first three rows:\n%s", screen)
 	}
+	if !stripRE.MatchString(screen) {
+		t.Errorf("the strip of the address space is not on screen:\n%s", screen)
+	}
 	if out, err := tmux("send-keys", "-t", "w", "q"); err != nil {
 		t.Fatalf("send-keys: %v\n%s", err, out)
 	}
