@@ -64,11 +64,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, c := range commands {
 		if c.name == args[0] {
 			err := c.run(args[1:], stdout, stderr)
+			var status exitStatus
 			switch {
 			case err == nil:
 				return 0
 			case errors.Is(err, flag.ErrHelp):
 				return 0
+			case errors.As(err, &status):
+				return int(status) // the recorded command's; it spoke for itself
 			case errors.Is(err, errUsage):
 				fmt.Fprintf(stderr, "zebra %s: %v\n", c.name, err)
 				return 2

@@ -202,8 +202,10 @@ func exitedLine(target string, err error) string {
 	return fmt.Sprintf("zebra watch: process %s is gone (%v); stopped", target, err)
 }
 
+// gone reports whether err says the process exited: it is no more, or a
+// zombie without an address space.
 func gone(err error) bool {
-	return errors.Is(err, vmmap.ErrExited) || errors.Is(err, vmmap.ErrNoProcess)
+	return errors.Is(err, vmmap.ErrExited) || errors.Is(err, vmmap.ErrNoProcess) || errors.Is(err, vmmap.ErrNoAddressSpace)
 }
 
 // watchPlain prints the view as text at every refresh until the process
