@@ -134,7 +134,7 @@ type OwnerStats struct {
 	Type      Type        // the type holding most of the owner's bytes
 	Ranges    []AddrRange // the owner's stripes, in address order
 	Bytes     uint64      // address space: reserved and committed
-	Committed uint64      // committed bytes (RSS on Linux)
+	Committed uint64      // bytes counting towards the commit charge (Region.Committed)
 	// Stripes is len(Ranges): the number of separate ranges.
 	Stripes int
 	// Alternation is the number of gaps between consecutive stripes of

@@ -17,6 +17,11 @@ type TerminalOptions struct {
 	Width      int  // columns of the view, the strip with its addresses included; 100 when 0
 	FreeBlocks int  // largest free blocks listed; 10 when 0
 	Ranges     int  // ranges listed per owner; 4 when 0
+	// StripSpan, when not empty, is the range the strip draws instead of
+	// the snapshot's span (the heaps' span, where a strip of the whole
+	// 128 TiB would show them as one cell). The table and the lists keep
+	// the snapshot's span.
+	StripSpan AddrRange
 	// Explain ends the view with what its figures, owners, letters and
 	// colours mean (how each system owner present was recognised, the
 	// types a process of this OS can have).
@@ -92,12 +97,19 @@ func Terminal(w io.Writer, s *Snapshot, o TerminalOptions) error {
 		}
 	}
 
-	lo, hi := fmt.Sprintf("%#x ", s.Span.Start), fmt.Sprintf(" %#x", s.Span.End)
+	strip := s
+	if o.StripSpan.Start < o.StripSpan.End {
+		var err error
+		if strip, err = s.WithSpan(o.StripSpan); err != nil {
+			return err
+		}
+	}
+	lo, hi := fmt.Sprintf("%#x ", strip.Span.Start), fmt.Sprintf(" %#x", strip.Span.End)
 	p("\n%s", lo)
 	if o.Color {
 		p("\x1b[38;2;0;0;0m")
 	}
-	cells := Strip(s, max(o.Width-len(lo)-len(hi), 1))
+	cells := Strip(strip, max(o.Width-len(lo)-len(hi), 1))
 	for i, c := range cells {
 		letter := c.Type.Letter()
 		if c.Reserved {

@@ -24,6 +24,14 @@ func TestTerminal(t *testing.T) {
 			notWant: []string{"\x1b["},
 		},
 		{
+			name: "strip of a part of the span",
+			snap: layout(t, "AaBB..A-", 0x100000, 0x10000),
+			opts: TerminalOptions{Width: 26, StripSpan: AddrRange{0x120000, 0x140000}},
+			want: []string{"span 0x100000-0x180000 (512 KiB)", "0x120000 HHHHHHHH 0x140000",
+				"Largest free blocks (1 of 1, within the span)"},
+			notWant: []string{"HhHH..HP"},
+		},
+		{
 			name: "colour",
 			snap: layout(t, "AB", 0x100000, 0x10000),
 			opts: TerminalOptions{Color: true, Width: 20},

@@ -21,20 +21,43 @@ import (
 // Handler serves the pages described in the package documentation.
 type Handler struct {
 	opt  Options
-	take func() (*vmmap.Snapshot, error) // vmmap.Self; tests replace it
+	take func() (*vmmap.Snapshot, error) // vmmap.Self; tests give their own
 	// sem bounds the snapshots taken at once.
-	sem chan struct{}
+	sem     chan struct{}
+	stop    chan struct{} // closed by Stop
+	stopped chan struct{} // closed when the sampler returned
+	once    sync.Once
 
-	mu       sync.Mutex // guards the fields below, never held across a snapshot
-	ring     []*vmmap.Snapshot
-	next     int // where the next snapshot goes once the ring is full
-	sampling bool
-	lastSeen time.Time
+	mu   sync.Mutex // guards the fields below, never held across a snapshot
+	ring []*vmmap.Snapshot
+	next int // where the next snapshot goes once the ring is full
 }
 
-// New returns a Handler with its own ring.
+// New returns a Handler with its own ring and starts its sampler: a
+// snapshot at once, then one every Options.Every until Stop, whether or
+// not any page is requested, so the timeline always holds the last
+// Keep × Every.
 func New(o Options) *Handler {
-	return &Handler{opt: o.withDefaults(), take: vmmap.Self, sem: make(chan struct{}, 2)}
+	h := newHandler(o, vmmap.Self)
+	h.stopped = make(chan struct{})
+	go h.sampler()
+	return h
+}
+
+// newHandler returns a Handler that takes its snapshots with take and does
+// not sample until its sampler is started.
+func newHandler(o Options, take func() (*vmmap.Snapshot, error)) *Handler {
+	return &Handler{opt: o.withDefaults(), take: take, sem: make(chan struct{}, 2), stop: make(chan struct{})}
+}
+
+// Stop ends the sampling and returns once the sampler has returned; the
+// ring keeps what it holds and the pages still answer. A Handler that is
+// dropped without Stop samples for the life of the process.
+func (h *Handler) Stop() {
+	h.once.Do(func() { close(h.stop) })
+	if h.stopped != nil {
+		<-h.stopped
+	}
 }
 
 // snapshot takes a snapshot of the process, waiting for a slot.
@@ -49,7 +72,7 @@ func (h *Handler) snapshot(r *http.Request) (*vmmap.Snapshot, error) {
 }
 
 // Sample takes one snapshot into the ring, replacing the oldest when the
-// ring is full. The background sampler calls it every Options.Every.
+// ring is full. The sampler calls it every Options.Every.
 func (h *Handler) Sample() error {
 	h.sem <- struct{}{}
 	s, err := h.take()
@@ -77,32 +100,22 @@ func (h *Handler) Ring() []*vmmap.Snapshot {
 	return append(out, h.ring[:h.next]...)
 }
 
-// touch notes a request and starts the sampler if it is not running.
-func (h *Handler) touch() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.lastSeen = time.Now()
-	if h.sampling {
-		return
-	}
-	h.sampling = true
-	go h.sampler()
-}
-
-// sampler fills the ring until no page was requested for Options.Idle.
+// sampler fills the ring until Stop. A failed snapshot is skipped (the
+// next tick tries again).
 func (h *Handler) sampler() {
+	defer close(h.stopped)
 	t := time.NewTicker(h.opt.Every)
 	defer t.Stop()
 	for {
-		h.Sample()
-		<-t.C
-		h.mu.Lock()
-		idle := time.Since(h.lastSeen) > h.opt.Idle
-		if idle {
-			h.sampling = false
+		select {
+		case <-h.stop:
+			return
+		default:
 		}
-		h.mu.Unlock()
-		if idle {
+		h.Sample()
+		select {
+		case <-t.C:
+		case <-h.stop:
 			return
 		}
 	}
@@ -115,7 +128,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "read-only: GET or HEAD", http.StatusMethodNotAllowed)
 		return
 	}
-	h.touch()
 	name := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
 	switch name {
 	case "":
@@ -167,8 +179,13 @@ func (h *Handler) serveMap(w http.ResponseWriter, r *http.Request, name string) 
 func (h *Handler) serveTimeline(w http.ResponseWriter) {
 	ring := h.Ring()
 	if len(ring) == 0 {
-		http.Error(w, "the ring holds no snapshot yet; try again in a moment", http.StatusServiceUnavailable)
-		return
+		// Before the sampler's first snapshot (or after its first ones
+		// failed): take one now.
+		if err := h.Sample(); err != nil {
+			http.Error(w, "the ring holds no snapshot: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		ring = h.Ring()
 	}
 	var b bytes.Buffer
 	tw, err := timeline.NewWriter(&b, timeline.Header{Source: ring[0].Source, PID: ring[0].PID, Started: ring[0].Taken, Every: h.opt.Every}, true)

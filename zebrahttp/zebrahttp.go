@@ -21,13 +21,20 @@
 //	timeline.jsonl.gz the last snapshots kept in the ring, as a gzipped
 //	                  timeline (vmmap/timeline) for `zebra report`
 //
+// The ring is filled from the moment the Handler is made (New; for
+// Default, when the package is imported), whether or not a page is ever
+// requested: a snapshot at once, then one every Options.Every (10 s by
+// default) until Handler.Stop, so timeline.jsonl.gz holds the last
+// Keep × Every (10 minutes by default) at any time.
+//
 // It is meant to be safe to leave on in production: every page is
 // read-only (GET and HEAD only); the ring keeps at most Options.Keep
-// snapshots, so its memory is bounded; at most two snapshots of the
-// address space are taken at a time, and no lock is held while one is
-// taken (each reads /proc/self/smaps, a few milliseconds for a typical
-// process). The ring samples only while someone has looked at a page in the
-// last Options.Idle, so an idle process pays nothing.
+// snapshots, so its memory is bounded: a snapshot costs about 250 bytes a
+// mapping, so the default 60 of a process of 1,000 mappings hold about
+// 15 MB; at most two snapshots of the address space are taken at a time,
+// and no lock is held while one is taken (each reads /proc/self/smaps, a
+// few milliseconds for a typical process, so the default sampler costs
+// well under 0.1% of a core).
 //
 // As with pprof, do not expose the pages to the internet: they reveal the
 // process's memory layout.
@@ -57,9 +64,6 @@ type Options struct {
 	Every time.Duration
 	// Keep is the number of snapshots the ring holds; 60 when 0.
 	Keep int
-	// Idle stops the sampling when no page was requested for this long;
-	// 1 hour when 0.
-	Idle time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -68,9 +72,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Keep <= 0 {
 		o.Keep = 60
-	}
-	if o.Idle <= 0 {
-		o.Idle = time.Hour
 	}
 	return o
 }

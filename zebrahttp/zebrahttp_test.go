@@ -125,6 +125,7 @@ func TestConcurrent(t *testing.T) {
 	}
 	hs := newHeaps(t, "busy-A", "busy-B")
 	h := New(Options{Every: 20 * time.Millisecond, Keep: 5})
+	defer h.Stop()
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	stop := make(chan struct{})
@@ -157,8 +158,7 @@ func TestConcurrent(t *testing.T) {
 				}
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
-				// The ring may still be empty for the first timeline.
-				if resp.StatusCode != http.StatusOK && !(p == "timeline.jsonl.gz" && resp.StatusCode == http.StatusServiceUnavailable) {
+				if resp.StatusCode != http.StatusOK {
 					t.Errorf("/%s: %s", p, resp.Status)
 				}
 			}
@@ -179,13 +179,12 @@ func TestRingBounded(t *testing.T) {
 	if err != nil {
 		t.Skip("no live maps here:", err)
 	}
-	h := New(Options{Keep: 20})
-	h.take = func() (*vmmap.Snapshot, error) {
+	h := newHandler(Options{Keep: 20}, func() (*vmmap.Snapshot, error) {
 		c := *base
 		c.Regions = slices.Clone(base.Regions)
 		c.Taken = time.Now()
 		return &c, nil
-	}
+	})
 	live := func() uint64 {
 		runtime.GC()
 		var m runtime.MemStats
@@ -220,3 +219,52 @@ var unsafeSizeofRegion = func() int {
 	b, _ := json.Marshal(r)
 	return len(b) + 64
 }()
+
+// TestSamplesWithoutVisits: the ring fills from New on, with no page ever
+// requested, and the timeline downloaded then holds those frames. A
+// stopped handler samples no more.
+func TestSamplesWithoutVisits(t *testing.T) {
+	if _, err := vmmap.Self(); err != nil {
+		t.Skip("no live maps here:", err)
+	}
+	tests := []struct {
+		name       string
+		wait       time.Duration
+		wantFrames int
+	}{
+		{"right after New", 0, 1},
+		{"after ten intervals", 200 * time.Millisecond, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := New(Options{Every: 20 * time.Millisecond, Keep: 50})
+			defer h.Stop()
+			time.Sleep(tt.wait)
+			n := len(h.Ring())
+			if n < tt.wantFrames-1 {
+				t.Errorf("ring holds %d snapshots after %v with no visit", n, tt.wait)
+			}
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			resp, body := get(t, srv.URL+"/timeline.jsonl.gz")
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("timeline: %s %s", resp.Status, body)
+			}
+			tl, err := timeline.Read(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tl.Frames) < tt.wantFrames {
+				t.Errorf("timeline holds %d frames; want at least %d", len(tl.Frames), tt.wantFrames)
+			}
+		})
+	}
+	h := New(Options{Every: 10 * time.Millisecond, Keep: 1000})
+	time.Sleep(50 * time.Millisecond)
+	h.Stop()
+	n := len(h.Ring())
+	time.Sleep(100 * time.Millisecond)
+	if m := len(h.Ring()); m != n {
+		t.Errorf("ring grew from %d to %d after Stop", n, m)
+	}
+}

@@ -38,11 +38,13 @@ func openDemoRecord(path string, c demoConfig) (*demoRecorder, error) {
 }
 
 // watch wraps a scenario's progress function so that a snapshot of the
-// arena is recorded every r.every bytes, the first at the first call.
-func (r *demoRecorder) watch(a arena, next progressFunc) progressFunc {
+// arena is recorded every r.every bytes, the first at the first call; the
+// frames from now on carry the scenario's name as their label.
+func (r *demoRecorder) watch(a arena, scenario string, next progressFunc) progressFunc {
 	if r == nil {
 		return next
 	}
+	r.w.SetLabel(scenario)
 	due := uint64(0)
 	return func(held uint64) {
 		if held >= due {

@@ -145,7 +145,7 @@ func runScenario(c demoConfig, sc scenario, progress progressFunc) (res result, 
 		return res, err
 	}
 	heaps := make([]heap.Allocator, c.heaps)
-	progress = c.rec.watch(a, progress)
+	progress = c.rec.watch(a, sc.title, progress)
 	defer func() {
 		for _, h := range heaps {
 			if h != nil {

@@ -1,9 +1,13 @@
 // Command zebra makes address-space fragmentation visible and shows the fix.
 //
-//	zebra demo           the experiment of github.com/pkjq/PoC.HeapReserve: heaps with and without reserve
-//	zebra map [PID|self] a VMMap-style map of a process
-//	zebra version        the version of zebra and the Go it was built with
-//	zebra help [COMMAND] the usage, or a command's flags
+//	zebra demo                   the experiment of github.com/pkjq/PoC.HeapReserve: heaps with and without reserve
+//	zebra map [PID|self]         a VMMap-style map of a process
+//	zebra record -o FILE PID|self
+//	zebra record -o FILE -- CMD  a process's address space over time, into a timeline file
+//	zebra report FILE -o F.html  a timeline file as one self-contained HTML page
+//	zebra watch PID|self         a live terminal view of a process's address space
+//	zebra version                the version of zebra and the Go it was built with
+//	zebra help [COMMAND]         the usage, or a command's flags
 //
 // Each subcommand lives in its own file; this one only dispatches.
 package main
@@ -64,11 +68,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, c := range commands {
 		if c.name == args[0] {
 			err := c.run(args[1:], stdout, stderr)
+			var status exitStatus
 			switch {
 			case err == nil:
 				return 0
 			case errors.Is(err, flag.ErrHelp):
 				return 0
+			case errors.As(err, &status):
+				return int(status) // the recorded command's; it spoke for itself
 			case errors.Is(err, errUsage):
 				fmt.Fprintf(stderr, "zebra %s: %v\n", c.name, err)
 				return 2

@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,8 +29,15 @@ const recordUsage = `usage: zebra record [flags] -o FILE PID|self
 Takes a snapshot of the process's memory map every --every and appends it
 to FILE (a zebra timeline: JSON Lines, gzipped when FILE ends in .gz) until
 the process exits, --for has passed, or the recorder is interrupted. Every
-snapshot taken is kept even if the recorder is killed. With -- COMMAND the
-program is started and recorded from its first moment to its exit.
+snapshot taken is kept even if the recorder is killed. FILE must not exist
+unless --force is given (then it is replaced).
+
+With -- COMMAND the program is started (FILE is created first) and recorded
+from its first moment to its exit, with zebra's standard input, output and
+error; zebra then exits with the program's exit status, which the timeline's
+end line records too, and says what it wrote on standard error. If the
+recording fails, or zebra is interrupted (SIGINT, SIGTERM), the program is
+killed.
 Read the file with 'zebra report FILE -o timeline.html'.
 
 Flags:
@@ -37,6 +47,7 @@ type recordConfig struct {
 	target string   // "self" or a decimal pid; "" with command
 	cmd    []string // the program to start
 	out    string
+	force  bool // replace an existing out
 	every  time.Duration
 	dur    time.Duration // 0: until the process exits (or Ctrl-C)
 }
@@ -48,16 +59,16 @@ func runRecord(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return record(ctx, cfg, stdout, stderr)
+	return record(ctx, cfg, os.Stdin, stdout, stderr)
 }
 
 func parseRecordArgs(args []string, help io.Writer) (recordConfig, error) {
 	cfg := recordConfig{}
 	fs := flag.NewFlagSet("record", flag.ContinueOnError)
 	fs.StringVar(&cfg.out, "o", "", "write the timeline to `FILE` (.jsonl, or .gz for gzip)")
+	fs.BoolVar(&cfg.force, "force", false, "replace FILE if it exists")
 	fs.DurationVar(&cfg.every, "every", 500*time.Millisecond, "take a snapshot every `DURATION`")
 	fs.DurationVar(&cfg.dur, "for", 0, "stop after `DURATION` (default: when the process exits)")
-	untilExit := fs.Bool("until-exit", false, "record until the process exits (the default; conflicts with --for)")
 	// Everything after "--" is the command to start.
 	if i := slices.Index(args, "--"); i >= 0 {
 		args, cfg.cmd = args[:i], append([]string{}, args[i+1:]...)
@@ -73,8 +84,6 @@ func parseRecordArgs(args []string, help io.Writer) (recordConfig, error) {
 		return cfg, usageErrorf("--every %v: want at least 1ms", cfg.every)
 	case cfg.dur < 0:
 		return cfg, usageErrorf("--for %v is negative", cfg.dur)
-	case *untilExit && cfg.dur > 0:
-		return cfg, usageErrorf("--for and --until-exit conflict")
 	}
 	if cfg.cmd != nil {
 		if len(cfg.cmd) == 0 {
@@ -101,51 +110,156 @@ func parseRecordArgs(args []string, help io.Writer) (recordConfig, error) {
 	return cfg, nil
 }
 
+// exitStatus is the error of a recording of a command that ended with a
+// non-zero status: zebra exits with the status and prints nothing more.
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("the command exited with status %d", int(e)) }
+
+// child is a started command and, once it exited, its exit status.
+type child struct {
+	cmd    *exec.Cmd
+	done   chan struct{} // closed when it exited
+	status int
+}
+
+// startChild starts the command of cfg on zebra's standard streams.
+func startChild(argv []string, stdin io.Reader, stdout, stderr io.Writer) (*child, error) {
+	c := &child{cmd: exec.Command(argv[0], argv[1:]...), done: make(chan struct{})}
+	c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = stdin, stdout, stderr
+	if err := c.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		c.status = statusOf(c.cmd.Wait())
+		close(c.done)
+	}()
+	return c, nil
+}
+
+// statusOf is a shell's $? for the error of exec.Cmd.Wait: the exit code,
+// or 128+N for a process killed by signal N.
+func statusOf(err error) int {
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case !errors.As(err, &ee):
+		return 1
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	if code := ee.ExitCode(); code >= 0 {
+		return code
+	}
+	return 1
+}
+
+// stop kills the child unless it exited, and waits for it.
+func (c *child) stop() {
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	c.cmd.Process.Kill()
+	<-c.done
+}
+
+// createOutput creates the timeline's file: a new one, or with force one
+// that replaces an existing file.
+func createOutput(path string, force bool) (*os.File, error) {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if force {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("%s exists: give --force to replace it", path)
+	}
+	return f, err
+}
+
 // record runs the recording cfg describes until the process exits, the
-// duration passes or ctx is cancelled.
-func record(ctx context.Context, cfg recordConfig, stdout, stderr io.Writer) error {
+// duration passes or ctx is cancelled. A recording of a command that
+// exited non-zero returns exitStatus.
+func record(ctx context.Context, cfg recordConfig, stdin io.Reader, stdout, stderr io.Writer) (err error) {
+	f, err := createOutput(cfg.out, cfg.force)
+	if err != nil {
+		return err
+	}
+	written := false
+	defer func() {
+		if f.Close(); !written {
+			os.Remove(cfg.out) // nothing recorded: leave no empty file
+		}
+	}()
 	take := vmmap.Self
-	var exited <-chan error
-	pid := os.Getpid()
+	var ch *child
 	switch {
 	case cfg.cmd != nil:
-		c := exec.Command(cfg.cmd[0], cfg.cmd[1:]...)
-		c.Stdout, c.Stderr = stderr, stderr
-		if err := c.Start(); err != nil {
+		if ch, err = startChild(cfg.cmd, stdin, stdout, stderr); err != nil {
 			return err
 		}
-		pid = c.Process.Pid
-		ch := make(chan error, 1)
-		go func() { ch <- c.Wait() }()
-		exited = ch
+		// Killed on every way out but its own exit.
+		defer ch.stop()
+		pid := ch.cmd.Process.Pid
 		take = func() (*vmmap.Snapshot, error) { return vmmap.Process(pid) }
+		stdout = stderr // the command's output is on stdout
 	case cfg.target != "self":
-		pid, _ = strconv.Atoi(cfg.target)
+		pid, _ := strconv.Atoi(cfg.target)
 		take = func() (*vmmap.Snapshot, error) { return vmmap.Process(pid) }
 	}
 	s, err := take()
-	if err != nil {
+	h := timeline.Header{Every: cfg.every}
+	switch {
+	case err == nil:
+		h.Source, h.PID, h.Started = s.Source, s.PID, s.Taken
+	case ch != nil && gone(err):
+		// The command exited before its first snapshot: the timeline
+		// holds no frame, only its end and status.
+		h.PID, h.Started = ch.cmd.Process.Pid, time.Now()
+		h.Source = fmt.Sprintf("pid %d (%s)", h.PID, filepath.Base(cfg.cmd[0]))
+	default:
 		return err
 	}
-	w, err := timeline.Create(cfg.out, timeline.Header{Source: s.Source, PID: s.PID, Started: s.Taken, Every: cfg.every})
+	w, err := timeline.NewWriter(f, h, strings.HasSuffix(strings.ToLower(cfg.out), ".gz"))
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", cfg.out, err)
 	}
-	reason, err := recordLoop(ctx, w, s, take, exited, cfg)
+	written = true
+	reason := timeline.EndExited
+	if s != nil {
+		reason, err = recordLoop(ctx, w, s, take, ch, cfg)
+	}
+	status := 0
+	if ch != nil && reason == timeline.EndExited {
+		<-ch.done // the maps can vanish before Wait returns
+		status = ch.status
+		w.SetExitStatus(status)
+	}
 	if cerr := w.Close(reason); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", cfg.out, err)
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d snapshots of %s, %s\n", cfg.out, w.Frames(), s.Source, reason)
+	end := reason
+	if ch != nil && reason == timeline.EndExited {
+		end = fmt.Sprintf("exited with status %d", status)
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d snapshots of %s, %s\n", cfg.out, w.Frames(), h.Source, end)
+	if status != 0 {
+		return exitStatus(status)
+	}
 	return nil
 }
 
 // recordLoop writes first and then a snapshot per tick, and returns why it
 // stopped (a timeline end reason).
 func recordLoop(ctx context.Context, w *timeline.Writer, first *vmmap.Snapshot, take func() (*vmmap.Snapshot, error),
-	exited <-chan error, cfg recordConfig) (string, error) {
+	ch *child, cfg recordConfig) (string, error) {
 	if err := w.Write(first); err != nil {
 		return timeline.EndInterrupted, err
 	}
@@ -154,6 +268,10 @@ func recordLoop(ctx context.Context, w *timeline.Writer, first *vmmap.Snapshot, 
 		t := time.NewTimer(cfg.dur)
 		defer t.Stop()
 		deadline = t.C
+	}
+	var exited <-chan struct{}
+	if ch != nil {
+		exited = ch.done
 	}
 	tick := time.NewTicker(cfg.every)
 	defer tick.Stop()

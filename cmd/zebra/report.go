@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -26,8 +27,11 @@ Writes a recording made by 'zebra record' (or 'zebra demo --record') as one
 HTML page: charts over time of the VMA count, committed and resident bytes,
 the largest free block within the span, the zebra score and the stripes per
 owner; the frames where the largest free block dropped most are marked. A
-slider picks a snapshot to see its map and figures; two pickers show the
-diff between two pictured snapshots. No external script, font or URL.
+slider picks a snapshot to see its map and figures (FILE.html#frame=N opens
+at frame N); two pickers show the diff between two pictured snapshots.
+vm.max_map_count is drawn on the VMA chart when it is near the counts (else
+named as off the scale); frames labelled by phase (the demo's scenarios)
+get a grey line where each phase begins. No external script, font or URL.
 
 Flags:
 `
@@ -71,6 +75,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 // timelineView is what the template shows.
 type timelineView struct {
 	Title, Source, Span, Ended string
+	Phases                     string // what the grey lines mark, or ""
 	Frames                     int
 	Charts                     []chartView
 	Pictures                   []pictureView
@@ -97,6 +102,23 @@ type frameData struct {
 	Zebra     int    `json:"zebra"`
 	Stripes   string `json:"stripes"`
 	Same      bool   `json:"same"`
+	Phase     string `json:"phase,omitempty"` // the frame's label
+}
+
+// diffLines is the diff between two pictured frames: its first
+// reportDiffLines changes and how many there are in all.
+type diffLines struct {
+	Lines []string `json:"lines"`
+	Total int      `json:"total"`
+}
+
+// phaseNames lists the phases' names in order.
+func phaseNames(ph []phase) string {
+	var names []string
+	for _, p := range ph {
+		names = append(names, p.name)
+	}
+	return strings.Join(names, "; ")
 }
 
 // writeTimelineHTML renders t.
@@ -110,7 +132,7 @@ func writeTimelineHTML(w io.Writer, name string, t *timeline.Timeline) error {
 
 	v := timelineView{
 		Title:  "zebra timeline: " + t.Header.Source,
-		Source: name, Frames: len(t.Frames),
+		Source: filepath.Base(name), Frames: len(t.Frames),
 		Span:  t.Frames[len(t.Frames)-1].Snapshot.Span.String(),
 		Ended: t.End,
 	}
@@ -136,29 +158,43 @@ func writeTimelineHTML(w io.Writer, name string, t *timeline.Timeline) error {
 	if slices.ContainsFunc(points, func(p timeline.Point) bool { return p.VMAs > 0 }) {
 		vmaNote = ""
 	}
-	if m := points[len(points)-1].MaxMapCount; m > 0 {
-		vmaNote = fmt.Sprintf("vm.max_map_count is %d; the last snapshot uses %.2f%% of it", m,
-			100*float64(points[len(points)-1].VMAs)/float64(m))
+	limit := float64(points[len(points)-1].MaxMapCount)
+	if limit > 0 {
+		vmaNote = fmt.Sprintf("vm.max_map_count is %.0f; the last snapshot uses %.2f%% of it", limit,
+			100*float64(points[len(points)-1].VMAs)/limit)
 	}
+	labels := make([]string, len(t.Frames))
+	for i, f := range t.Frames {
+		labels[i] = f.Label
+	}
+	ph := phases(labels)
+	newChart := func(bytes bool, lines ...line) chart {
+		return chart{xs: secs, lines: lines, bytes: bytes, marks: drops, phases: ph}
+	}
+	vmaChart := newChart(false, line{"VMAs", series(func(p timeline.Point) float64 { return float64(p.VMAs) })})
+	vmaChart.limit, vmaChart.limitName = limit, "vm.max_map_count"
 	v.Charts = []chartView{
-		{"VMA count", vmaNote, chartSVG(secs, drops, []line{{"VMAs", series(func(p timeline.Point) float64 { return float64(p.VMAs) })}}, false)},
-		{"Committed and resident", "bytes; on Linux committed is the resident size of mapped memory",
-			chartSVG(secs, drops, []line{
-				{"committed", series(func(p timeline.Point) float64 { return float64(p.Committed) })},
-				{"resident", series(func(p timeline.Point) float64 { return float64(p.Resident) })},
-			}, true)},
+		{"VMA count", vmaNote, vmaChart.svg()},
+		{"Committed and resident", "bytes; committed counts towards the commit charge (mappings the kernel accounts), resident is the working set (RSS)",
+			newChart(true,
+				line{"committed", series(func(p timeline.Point) float64 { return float64(p.Committed) })},
+				line{"resident", series(func(p timeline.Point) float64 { return float64(p.Resident) })},
+			).svg()},
 		{"Largest free block within the span", "what still fits; red marks: the largest drops",
-			chartSVG(secs, drops, []line{{"largest free", series(func(p timeline.Point) float64 { return float64(p.Largest) })}}, true)},
+			newChart(true, line{"largest free", series(func(p timeline.Point) float64 { return float64(p.Largest) })}).svg()},
 		{"Zebra score", "owner changes walking up the address space over zebra heaps' memory",
-			chartSVG(secs, drops, []line{{"zebra score", series(func(p timeline.Point) float64 { return float64(p.ZebraScore) })}}, false)},
-		{"Stripes per owner", stripesNote(points), chartSVG(secs, drops, stripeLines(points), false)},
+			newChart(false, line{"zebra score", series(func(p timeline.Point) float64 { return float64(p.ZebraScore) })}).svg()},
+		{"Stripes per owner", stripesNote(points), newChart(false, stripeLines(points)...).svg()},
+	}
+	if len(ph) > 0 {
+		v.Phases = "grey lines: where each phase begins (" + phaseNames(ph) + ")"
 	}
 
 	data := struct {
-		Frames []frameData         `json:"frames"`
-		Pics   []int               `json:"pics"`
-		Diffs  map[string][]string `json:"diffs"`
-	}{Pics: picked, Diffs: map[string][]string{}}
+		Frames []frameData          `json:"frames"`
+		Pics   []int                `json:"pics"`
+		Diffs  map[string]diffLines `json:"diffs"`
+	}{Pics: picked, Diffs: map[string]diffLines{}}
 	for i, p := range points {
 		var st []string
 		for _, o := range sortedOwners(p.Stripes) {
@@ -167,7 +203,7 @@ func writeTimelineHTML(w io.Writer, name string, t *timeline.Timeline) error {
 		data.Frames = append(data.Frames, frameData{
 			T: fmt.Sprintf("%.1fs", secs[i]), VMAs: p.VMAs, Committed: units.Bytes(p.Committed),
 			Resident: units.Bytes(p.Resident), Largest: units.Bytes(p.Largest), Zebra: p.ZebraScore,
-			Stripes: strings.Join(st, ", "), Same: t.Frames[i].Same,
+			Stripes: strings.Join(st, ", "), Same: t.Frames[i].Same, Phase: t.Frames[i].Label,
 		})
 	}
 	opts := render.Options{Width: 720, Owners: allOwners(t)}
@@ -183,15 +219,12 @@ func writeTimelineHTML(w io.Writer, name string, t *timeline.Timeline) error {
 	}
 	for ai, a := range picked {
 		for _, b := range picked[ai+1:] {
-			var lines []string
-			for _, c := range vmmap.Diff(t.Frames[a].Snapshot, t.Frames[b].Snapshot) {
-				if len(lines) == reportDiffLines {
-					lines = append(lines, "…")
-					break
-				}
-				lines = append(lines, c.String())
+			cs := vmmap.Diff(t.Frames[a].Snapshot, t.Frames[b].Snapshot)
+			d := diffLines{Total: len(cs)}
+			for _, c := range cs[:min(len(cs), reportDiffLines)] {
+				d.Lines = append(d.Lines, c.String())
 			}
-			data.Diffs[fmt.Sprintf("%d-%d", a, b)] = lines
+			data.Diffs[fmt.Sprintf("%d-%d", a, b)] = d
 		}
 	}
 	js, err := json.Marshal(data)

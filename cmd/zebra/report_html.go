@@ -19,56 +19,137 @@ type line struct {
 
 var lineColors = []string{"#D9480F", "#1971C2", "#2F9E44", "#9C36B5", "#E67700", "#495057"}
 
-// chartSVG draws the series against xs (seconds) as an inline SVG (no
-// namespace URL: HTML implies it), with red marks at the frames in marks.
-// bytes labels the axis in bytes.
-func chartSVG(xs []float64, marks []int, lines []line, bytes bool) template.HTML {
+// chart is one chart of the report: series against xs (seconds).
+type chart struct {
+	xs    []float64
+	lines []line
+	bytes bool  // label the axis in bytes
+	marks []int // frames marked in red (the largest drops)
+	// limit, when positive, is drawn as a dashed line named limitName if
+	// it lies near the values, else named in the corner as off the scale.
+	limit     float64
+	limitName string
+	phases    []phase // where a labelled phase of the recording begins
+}
+
+// phase is the start of a labelled part of a recording: the demo's
+// scenarios.
+type phase struct {
+	frame int
+	name  string
+}
+
+// phases returns where each run of equal non-empty labels begins.
+func phases(labels []string) []phase {
+	var out []phase
+	for i, l := range labels {
+		if l != "" && (i == 0 || labels[i-1] != l) {
+			out = append(out, phase{i, l})
+		}
+	}
+	return out
+}
+
+// svg draws the chart as an inline SVG (no namespace URL: HTML implies
+// it).
+func (c chart) svg() template.HTML {
 	const w, h, left, right, top, bottom = 720, 170, 70, 10, 10, 34
 	// The axis spans the values' range, padded, so that a fall of a few
 	// MiB in a free block of terabytes still shows.
-	lo, hi := lines[0].ys[0], lines[0].ys[0]
-	for _, l := range lines {
+	lo, hi := c.lines[0].ys[0], c.lines[0].ys[0]
+	for _, l := range c.lines {
 		for _, y := range l.ys {
 			lo, hi = min(lo, y), max(hi, y)
 		}
 	}
+	// A limit up to twice the highest value is drawn within the axis.
+	drawLimit := c.limit > 0 && c.limit <= 2*max(hi, 1)
+	if drawLimit {
+		hi = max(hi, c.limit)
+	}
 	pad := max((hi-lo)*0.05, 1)
 	lo, hi = max(lo-pad, 0), hi+pad
+	xs := c.xs
 	xmax := max(xs[len(xs)-1], 1e-9)
 	px := func(x float64) float64 { return left + (w-left-right)*x/xmax }
 	py := func(y float64) float64 { return top + (h-top-bottom)*(1-(y-lo)/(hi-lo)) }
-	label := func(y float64) string {
-		if bytes {
-			return units.Bytes(uint64(y))
-		}
-		return fmt.Sprintf("%.4g", y)
-	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" width="100%%" role="img">`, w, h)
 	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#fff" stroke="#ccc"/>`, left, top, w-left-right, h-top-bottom)
-	for _, f := range []float64{0, 0.5, 1} {
-		y := lo + (hi-lo)*f
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" class="ax">%s</text>`, left-4, py(y)+4, html.EscapeString(label(y)))
-		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eee"/>`, left, w-right, py(y), py(y))
+	ticks := []float64{lo, (lo + hi) / 2, hi}
+	for i, label := range axisLabels(ticks, c.bytes) {
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" class="ax">%s</text>`, left-4, py(ticks[i])+4, html.EscapeString(label))
+		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eee"/>`, left, w-right, py(ticks[i]), py(ticks[i]))
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" class="ax">0 s</text><text x="%d" y="%d" text-anchor="end" class="ax">%.1f s</text>`,
 		left, h-bottom+14, w-right, h-bottom+14, xmax)
-	for _, m := range marks {
+	for _, p := range c.phases {
+		x := px(xs[p.frame])
+		fmt.Fprintf(&b, `<line class="phase" x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#868E96"/>`, x, x, top, h-bottom)
+		fmt.Fprintf(&b, `<text class="ax phase" x="%.1f" y="%d" transform="rotate(90 %.1f %d)">%s</text>`,
+			x+3, top+2, x+3, top+2, html.EscapeString(clip(p.name, 22)))
+	}
+	switch {
+	case drawLimit:
+		fmt.Fprintf(&b, `<line class="limit" x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#C92A2A" stroke-dasharray="6 3"/>`,
+			left, w-right, py(c.limit), py(c.limit))
+		fmt.Fprintf(&b, `<text class="ax limit" x="%d" y="%.1f" text-anchor="end">%s %.0f</text>`, w-right-4, py(c.limit)-3,
+			html.EscapeString(c.limitName), c.limit)
+	case c.limit > 0:
+		fmt.Fprintf(&b, `<text class="ax limit" x="%d" y="%d" text-anchor="end">%s %.0f: far above this axis</text>`,
+			w-right-4, top+12, html.EscapeString(c.limitName), c.limit)
+	}
+	for _, m := range c.marks {
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#E03131" stroke-dasharray="3 2"><title>largest free block dropped at frame %d</title></line>`,
 			px(xs[m]), px(xs[m]), top, h-bottom, m)
 	}
-	for i, l := range lines {
-		c := lineColors[i%len(lineColors)]
+	for i, l := range c.lines {
+		col := lineColors[i%len(lineColors)]
 		var pts []string
 		for j, y := range l.ys {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(xs[j]), py(y)))
 		}
-		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.6" points="%s"/>`, c, strings.Join(pts, " "))
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.6" points="%s"/>`, col, strings.Join(pts, " "))
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d" class="ax">%s</text>`,
-			left+i*128, h-12, c, left+i*128+14, h-3, html.EscapeString(l.name))
+			left+i*128, h-12, col, left+i*128+14, h-3, html.EscapeString(l.name))
 	}
 	b.WriteString(`<line class="cursor" x1="0" x2="0" y1="10" y2="136" stroke="#000" stroke-width="1"/></svg>`)
 	return template.HTML(b.String())
+}
+
+// axisLabels labels the ticks (lowest first). Byte values that the usual
+// one decimal cannot tell apart (a free block of 125.6 TiB that moves by
+// MiB) label the top tick in full and the others by their distance below
+// it.
+func axisLabels(ticks []float64, bytes bool) []string {
+	out := make([]string, len(ticks))
+	if !bytes {
+		for i, y := range ticks {
+			out[i] = fmt.Sprintf("%.4g", y)
+		}
+		return out
+	}
+	distinct := map[string]bool{}
+	for i, y := range ticks {
+		out[i] = units.Bytes(uint64(y))
+		distinct[out[i]] = true
+	}
+	if len(distinct) == len(ticks) {
+		return out
+	}
+	top := ticks[len(ticks)-1]
+	for i, y := range ticks[:len(ticks)-1] {
+		out[i] = "−" + units.Bytes(uint64(top-y))
+	}
+	return out
+}
+
+// clip shortens s to n runes.
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }
 
 var timelineTemplate = template.Must(template.New("timeline").Parse(`<!DOCTYPE html>
@@ -85,7 +166,7 @@ pre{font-size:.8em;background:#f8f8f8;padding:.5em;max-height:22em;overflow:auto
 input[type=range]{width:100%}
 </style></head><body>
 <h1>{{.Title}}</h1>
-<p class="note">{{.Frames}} snapshots from {{.Source}}; span {{.Span}}; ended: {{.Ended}}.</p>
+<p class="note">{{.Frames}} snapshots from {{.Source}}; span {{.Span}}; ended: {{.Ended}}.{{if .Phases}} {{.Phases}}.{{end}}</p>
 <div class="grid">
 {{range .Charts}}<div class="card"><h2>{{.Title}}</h2><p class="note">{{.Note}}</p>{{.SVG}}</div>
 {{end}}</div>
@@ -102,7 +183,7 @@ const s = document.getElementById('frame'); s.max = D.frames.length - 1;
 function nearest(i){let b=D.pics[0];for(const p of D.pics){if(p<=i)b=p;}return b;}
 function show(){
   const i = +s.value, f = D.frames[i], p = nearest(i);
-  const rows = [["frame", i + " at " + f.t + (f.same ? " (unchanged)" : "")], ["VMAs", f.vmas], ["committed", f.committed],
+  const rows = [["frame", i + " at " + f.t + (f.same ? " (unchanged)" : "")], ["phase", f.phase || "–"], ["VMAs", f.vmas], ["committed", f.committed],
     ["resident", f.resident], ["largest free", f.largest], ["zebra score", f.zebra], ["stripes", f.stripes || "–"], ["picture", "frame " + p]];
   const t = document.getElementById('fig'); t.textContent = "";
   for (const [k, v] of rows) { const r = t.insertRow(); r.insertCell().textContent = k; r.insertCell().textContent = v; }
@@ -120,10 +201,18 @@ function diff(){
   let a = +da.value, b = +db.value, o = document.getElementById('diff');
   if (a === b) { o.textContent = "the same snapshot"; return; }
   const back = a > b; if (back) [a, b] = [b, a];
-  const l = D.diffs[a + "-" + b] || [];
-  o.textContent = (back ? "(from the later to the earlier one, read each line backwards)\n" : "") + (l.length ? l.join("\n") + "\n" : "") + l.length + " changes";
+  const d = D.diffs[a + "-" + b] || {lines: [], total: 0}, l = d.lines || [];
+  o.textContent = (back ? "(from the later to the earlier one, read each line backwards)\n" : "") + (l.length ? l.join("\n") + "\n" : "") +
+    (d.total > l.length ? "… and " + (d.total - l.length) + " more\n" : "") + d.total + (d.total === 1 ? " change" : " changes");
 }
-s.oninput = show; da.onchange = diff; db.onchange = diff; show(); diff();
+// #frame=N in the address opens the report at frame N.
+function fromHash(){
+  const m = /^#frame=(\d+)$/.exec(location.hash);
+  if (m) { s.value = Math.min(+m[1], D.frames.length - 1); }
+}
+window.onhashchange = () => { fromHash(); show(); };
+s.oninput = () => { history.replaceState(null, "", "#frame=" + s.value); show(); };
+da.onchange = diff; db.onchange = diff; fromHash(); show(); diff();
 </script>
 </body></html>
 `))

@@ -25,10 +25,14 @@ const watchUsage = `usage: zebra watch [flags] PID|self
 
 Shows the process's map and refreshes it every --every: the summary table,
 the largest free blocks, the owners and their stripes, the strip of the
-span, the VMA count with a sparkline of its history, and what changed since
-the last refresh (highlighted). Keys: q quits, m shows the map, c the
-changes, tab switches. When stdout is not a terminal it prints the same
-text at every refresh instead. A process that exits ends the view.
+address space, the VMA count with a sparkline of its history, and what
+changed since the last refresh (highlighted). The strip covers the zebra
+heaps and other named owners when the process has some (the whole span
+when not). The header and key line stay on the top rows; when the window
+is too short the lists are cut, the strip and summary kept. Keys: q quits,
+m shows the map, c the changes, tab switches. When stdout is not a
+terminal it prints the whole view as text at every refresh instead. A
+process that exits ends the view.
 
 Flags:
 `
@@ -131,13 +135,44 @@ func (st *watchState) changes(mark func(string) string) string {
 	return b.String()
 }
 
-// mapText is vmmap's terminal view of the latest snapshot.
+// mapText is vmmap's terminal view of the latest snapshot, its strip
+// drawn over the heaps' span.
 func (st *watchState) mapText(color bool, width int) string {
 	var b bytes.Buffer
-	if err := vmmap.Terminal(&b, st.cur, vmmap.TerminalOptions{Color: color, Width: width}); err != nil {
+	o := vmmap.TerminalOptions{Color: color, Width: width, StripSpan: heapsSpan(st.cur)}
+	if err := vmmap.Terminal(&b, st.cur, o); err != nil {
 		return err.Error()
 	}
 	return b.String()
+}
+
+// heapsSpan is the range from the lowest to the highest stripe of the
+// snapshot's zebra heaps (owners that are not system owners), widened by
+// an eighth on each side within the span; the zero range (the whole span)
+// when no region is attributed to a zebra heap, as for another process
+// on a kernel that does not name anonymous mappings.
+func heapsSpan(s *vmmap.Snapshot) vmmap.AddrRange {
+	var r vmmap.AddrRange
+	for _, o := range vmmap.Owners(s) {
+		if o.System || len(o.Ranges) == 0 {
+			continue
+		}
+		lo, hi := o.Ranges[0].Start, o.Ranges[len(o.Ranges)-1].End
+		if r.End == 0 {
+			r = vmmap.AddrRange{Start: lo, End: hi}
+		}
+		r.Start, r.End = min(r.Start, lo), max(r.End, hi)
+	}
+	if r.End == 0 {
+		return vmmap.AddrRange{}
+	}
+	pad := r.Size() / 8
+	r.Start = max(r.Start-min(pad, r.Start), s.Span.Start)
+	r.End = min(r.End+min(pad, ^uint64(0)-r.End), s.Span.End)
+	if r.Start >= r.End {
+		return vmmap.AddrRange{}
+	}
+	return r
 }
 
 var sparkRunes = []rune("▁▂▃▄▅▆▇█")
@@ -167,8 +202,10 @@ func exitedLine(target string, err error) string {
 	return fmt.Sprintf("zebra watch: process %s is gone (%v); stopped", target, err)
 }
 
+// gone reports whether err says the process exited: it is no more, or a
+// zombie without an address space.
 func gone(err error) bool {
-	return errors.Is(err, vmmap.ErrExited) || errors.Is(err, vmmap.ErrNoProcess)
+	return errors.Is(err, vmmap.ErrExited) || errors.Is(err, vmmap.ErrNoProcess) || errors.Is(err, vmmap.ErrNoAddressSpace)
 }
 
 // watchPlain prints the view as text at every refresh until the process

@@ -3,80 +3,94 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/creack/pty"
 )
 
-// TestWatchTerminal runs zebra watch under a pseudo-terminal: it starts,
-// refreshes, and quits on q.
+// TestWatchTerminal runs zebra watch in a tmux window of 100 columns and
+// 24 rows and reads what tmux shows (capture-pane): the view starts,
+// refreshes, keeps its header and key line on the first rows, and quits on
+// q. Skipped without tmux (.ci/run installs it).
 func TestWatchTerminal(t *testing.T) {
 	bin := binaries(t)
-	child := exec.Command(bin["growheaps"], "-for", "10s")
+	tmuxPath, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Skip("tmux not installed")
+	}
+	child := exec.Command(bin["growheaps"], "-for", "20s")
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { child.Process.Kill(); child.Wait() }()
-	c := exec.Command(bin["zebra"], "watch", "--every", "100ms", strconv.Itoa(child.Process.Pid))
-	c.Env = append(c.Environ(), "TERM=xterm-256color")
-	tty, err := pty.StartWithSize(c, &pty.Winsize{Rows: 50, Cols: 120})
-	if err != nil {
-		t.Fatal(err)
+	socket := filepath.Join(tempDir(t), "tmux.sock")
+	tmux := func(args ...string) (string, error) {
+		c := exec.Command(tmuxPath, append([]string{"-S", socket}, args...)...)
+		c.Env = append(c.Environ(), "TERM=xterm-256color")
+		out, err := c.CombinedOutput()
+		return string(out), err
 	}
-	defer tty.Close()
-	out := make(chan string, 1024)
-	go func() {
-		r := bufio.NewReader(tty)
-		buf := make([]byte, 4096)
-		for {
-			n, err := r.Read(buf)
-			if n > 0 {
-				out <- string(buf[:n])
-			}
-			if err != nil {
-				close(out)
-				return
-			}
-		}
-	}()
-	var seen strings.Builder
-	deadline := time.After(20 * time.Second)
-	for !strings.Contains(seen.String(), "refresh 3") {
-		select {
-		case s, ok := <-out:
-			if !ok {
-				t.Fatalf("watch ended before refreshing three times:\n%q", seen.String())
-			}
-			seen.WriteString(s)
-		case <-deadline:
-			t.Fatalf("no third refresh within 20 s:\n%q", seen.String())
-		}
+	const rows = 24
+	if out, err := tmux("-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", strconv.Itoa(rows), "-s", "w",
+		bin["zebra"], "watch", "--every", "100ms", strconv.Itoa(child.Process.Pid)); err != nil {
+		t.Fatalf("tmux new-session: %v\n%s", err, out)
 	}
-	if !strings.Contains(seen.String(), "VMAs") || !strings.Contains(seen.String(), "q quit") {
-		t.Errorf("the view lacks its header or key line:\n%q", seen.String())
-	}
-	tty.Write([]byte("q"))
-	done := make(chan error, 1)
-	go func() {
-		for range out {
+	defer tmux("kill-server")
+	// By the fifth refresh the heaps have grown and the changes fill more
+	// than the window: the header must still be on screen.
+	var screen string
+	deadline := time.Now().Add(20 * time.Second)
+	for refreshes(screen) < 5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no fifth refresh on screen within 20 s:\n%s", screen)
 		}
-		done <- c.Wait()
-	}()
-	select {
-	case err := <-done:
+		time.Sleep(100 * time.Millisecond)
+		screen, err = tmux("capture-pane", "-p", "-t", "w")
 		if err != nil {
-			t.Errorf("watch exited with %v after q", err)
+			t.Fatalf("capture-pane: %v\n%s", err, screen)
 		}
-	case <-time.After(10 * time.Second):
-		c.Process.Kill()
-		t.Fatal("watch did not quit on q")
 	}
+	lines := strings.Split(strings.TrimRight(screen, "\n"), "\n")
+	if len(lines) > rows {
+		t.Errorf("capture-pane gave %d lines of a %d-row window", len(lines), rows)
+	}
+	if !strings.HasPrefix(lines[0], "zebra watch · refresh") {
+		t.Errorf("first row %q; want the header", lines[0])
+	}
+	if !strings.Contains(strings.Join(lines[:min(3, len(lines))], "\n"), "q quit") {
+		t.Errorf("the key line is not among the first three rows:\n%s", screen)
+	}
+	if !stripRE.MatchString(screen) {
+		t.Errorf("the strip of the address space is not on screen:\n%s", screen)
+	}
+	if out, err := tmux("send-keys", "-t", "w", "q"); err != nil {
+		t.Fatalf("send-keys: %v\n%s", err, out)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if _, err := tmux("has-session", "-t", "w"); err != nil {
+			break // the session ended with zebra watch
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("watch did not quit on q")
+		}
+	}
+}
+
+var refreshRE = regexp.MustCompile(`refresh (\d+) `)
+
+// refreshes reads the refresh number off a screen, 0 when none shows.
+func refreshes(screen string) int {
+	m := refreshRE.FindStringSubmatch(screen)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
 
 // TestWatchPiped runs zebra watch with stdout a pipe: it prints plain text

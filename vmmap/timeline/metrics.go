@@ -7,8 +7,10 @@ import (
 // Point is the figures of one snapshot that a timeline charts.
 type Point struct {
 	VMAs, MaxMapCount int
-	// Committed is the summary's committed total (resident bytes on
-	// Linux); Resident the sum of the regions' RSS.
+	// Committed is the summary's committed total: bytes counting towards
+	// the commit charge (Region.Committed: on Linux the mappings the
+	// kernel accounts, smaps VmFlags "ac"; on Windows MEM_COMMIT).
+	// Resident is the sum of the regions' RSS, the working set.
 	Committed, Resident uint64
 	// Largest is the largest free block within the span.
 	Largest uint64

@@ -131,13 +131,13 @@ func (t *Timeline) parse(line []byte, first bool, byseq map[int]*vmmap.Snapshot)
 		return fmt.Errorf("%w: %w", ErrParse, err)
 	}
 	if l.End != "" {
-		t.End = l.End
+		t.End, t.ExitStatus = l.End, l.Status
 		return nil
 	}
 	if l.Seq == nil || *l.Seq != len(t.Frames) {
 		return fmt.Errorf("%w: frame %d out of sequence", ErrParse, len(t.Frames))
 	}
-	f := Frame{Seq: *l.Seq, Taken: l.Taken}
+	f := Frame{Seq: *l.Seq, Taken: l.Taken, Label: l.Label}
 	switch {
 	case l.Same != nil:
 		s, ok := byseq[*l.Same]

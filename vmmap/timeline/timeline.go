@@ -14,14 +14,19 @@
 //	{"seq":0,"taken":"…","snapshot":{…}}   a vmmap snapshot (vmmap.SchemaV1)
 //	{"seq":1,"taken":"…","same":0}          unchanged since frame 0
 //
+// A frame may carry "label": the phase of the recording it belongs to (zebra
+// demo --record names each scenario so).
+//
 // A frame whose snapshot equals the previous stored one except for its time
 // is written as a reference ("same" names the frame that holds the
 // snapshot), so an idle process recorded for an hour stays small. The last
 // line of a recording that ended normally is
 //
-//	{"end":"exited","at":"…"}
+//	{"end":"exited","at":"…","status":0}
 //
-// with the reason ("exited", "done", "interrupted"). A recording that was
+// with the reason ("exited", "done", "interrupted") and, when the recorder
+// started the process and saw it exit, its exit status (128+N for a
+// process killed by signal N, as shells report it). A recording that was
 // killed has no end line, and its last line may be torn: Read keeps every
 // complete frame before it and reports Truncated.
 //
@@ -67,6 +72,9 @@ type Frame struct {
 	// Same is true when the frame was stored as a reference to an earlier
 	// identical snapshot.
 	Same bool
+	// Label names the phase of the recording the frame belongs to (the
+	// demo's scenario), or is "".
+	Label string
 }
 
 // Timeline is a whole recording as Read returns it.
@@ -76,6 +84,9 @@ type Timeline struct {
 	// End is the reason the recording ended ("exited", "done",
 	// "interrupted"), or "" when the recorder died before writing it.
 	End string
+	// ExitStatus is the recorded process's exit status when the recorder
+	// started it and saw it exit, else nil.
+	ExitStatus *int
 	// Truncated reports that the last line was incomplete or unreadable
 	// and was dropped, as after a crash or SIGKILL of the recorder.
 	Truncated bool

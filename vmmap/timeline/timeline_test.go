@@ -152,3 +152,61 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// TestLabelsAndStatus: frame labels and the end line's exit status survive
+// a round trip; without them they read as "" and nil.
+func TestLabelsAndStatus(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 14, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name       string
+		labels     []string // SetLabel before each frame
+		status     *int
+		wantLabels []string
+	}{
+		{"labelled, status 3", []string{"one", "", "two"}, ptr(3), []string{"one", "", "two"}},
+		{"killed by signal 9", nil, ptr(137), []string{"", "", ""}},
+		{"neither", nil, nil, []string{"", "", ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			w, err := NewWriter(&b, Header{Source: "test", Started: t0}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 3 {
+				if tt.labels != nil {
+					w.SetLabel(tt.labels[i])
+				}
+				if err := w.Write(snap(t0, i, 0x20000)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.status != nil {
+				w.SetExitStatus(*tt.status)
+			}
+			if err := w.Close(EndExited); err != nil {
+				t.Fatal(err)
+			}
+			tl, err := Read(&b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range tl.Frames {
+				got = append(got, f.Label)
+			}
+			if !slices.Equal(got, tt.wantLabels) {
+				t.Errorf("labels %q, want %q", got, tt.wantLabels)
+			}
+			switch {
+			case (tl.ExitStatus == nil) != (tt.status == nil):
+				t.Errorf("ExitStatus %v, want %v", tl.ExitStatus, tt.status)
+			case tt.status != nil && *tl.ExitStatus != *tt.status:
+				t.Errorf("ExitStatus %d, want %d", *tl.ExitStatus, *tt.status)
+			}
+		})
+	}
+}
+
+func ptr(n int) *int { return &n }

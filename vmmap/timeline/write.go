@@ -26,6 +26,8 @@ type Writer struct {
 	last    []byte
 	lastSeq int
 	closed  bool
+	label   string // written on every frame from SetLabel on
+	status  *int   // the exit status written on the end line
 }
 
 // jsonHeader is the header line; Every is a Go duration string.
@@ -43,8 +45,10 @@ type jsonLine struct {
 	Taken    time.Time       `json:"taken,omitzero"`
 	Snapshot json.RawMessage `json:"snapshot,omitempty"`
 	Same     *int            `json:"same,omitempty"`
+	Label    string          `json:"label,omitempty"`
 	End      string          `json:"end,omitempty"`
 	At       time.Time       `json:"at,omitzero"`
+	Status   *int            `json:"status,omitempty"`
 }
 
 // NewWriter writes the header to w and returns a Writer appending frames
@@ -116,7 +120,7 @@ func (w *Writer) Write(s *vmmap.Snapshot) error {
 		return err
 	}
 	seq := w.seq
-	l := jsonLine{Seq: &seq, Taken: s.Taken}
+	l := jsonLine{Seq: &seq, Taken: s.Taken, Label: w.label}
 	if w.last != nil && bytes.Equal(compact.Bytes(), w.last) {
 		same := w.lastSeq
 		l.Same = &same
@@ -131,18 +135,26 @@ func (w *Writer) Write(s *vmmap.Snapshot) error {
 	return nil
 }
 
+// SetLabel names the frames written from now on (Frame.Label): a phase of
+// the recording, such as the demo's scenario. "" writes no label.
+func (w *Writer) SetLabel(label string) { w.label = label }
+
+// SetExitStatus records the recorded process's exit status, written on the
+// end line by Close (Timeline.ExitStatus).
+func (w *Writer) SetExitStatus(code int) { w.status = &code }
+
 // Frames returns the number of frames written so far.
 func (w *Writer) Frames() int { return w.seq }
 
 // Close writes the end line with the reason (EndExited, EndDone,
-// EndInterrupted), finishes the gzip stream and closes the file Create
-// opened.
+// EndInterrupted) and the exit status if one was set, finishes the gzip
+// stream and closes the file Create opened.
 func (w *Writer) Close(reason string) error {
 	if w.closed {
 		return nil
 	}
 	w.closed = true
-	err := w.line(jsonLine{End: reason, At: time.Now().UTC()})
+	err := w.line(jsonLine{End: reason, At: time.Now().UTC(), Status: w.status})
 	if w.gz != nil {
 		if cerr := w.gz.Close(); err == nil {
 			err = cerr
