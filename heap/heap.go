@@ -200,7 +200,7 @@ func New(o Options) (*Heap, error) {
 			h.nextSeg = min(2*h.nextSeg, c.segCap)
 		}
 	}
-	err = h.meta.start(c.plan(first), c.page, c.caps.TopDown)
+	err = h.meta.start(c.plan(first, h.others()+1), c.page, c.caps.TopDown)
 	var r *vmem.Reservation
 	if err == nil {
 		r, err = h.reserve(first)
@@ -224,7 +224,7 @@ func New(o Options) (*Heap, error) {
 // heap's lowest segment where the space places top-down, as far above its
 // highest elsewhere, so that the heap can still extend in place towards
 // it. Small spaces get no hint: there the first reservation covers the
-// whole space (plan).
+// heap's share of the space (plan).
 func (h *Heap) metaHint(size uintptr) uintptr {
 	c := h.cfg.caps
 	if smallSpace(c) || len(h.segs) == 0 {
