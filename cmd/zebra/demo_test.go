@@ -200,6 +200,10 @@ func TestDemoBadFlags(t *testing.T) {
 		{"unknown space", []string{"--space", "win16"}, "want one of"},
 		{"reserve larger than space", []string{"--reserve", "3GiB"}, "larger than the"},
 		{"stray argument", []string{"now"}, "unexpected argument"},
+		// 1-byte blocks take 16-byte slots: 6.2 GiB for 2×200 MiB (they
+		// passed and every scenario failed at ~60 MiB).
+		{"one-byte blocks", []string{"--block", "1"}, "--block 1 B: its slots take 16 B per byte of data"},
+		{"small blocks in a range", []string{"--block", "1-4"}, "6.4 B per byte of data (16 B per block at the least); 2 heaps of --total 200 MiB need 2.5 GiB"},
 		{"unknown flag", []string{"--fast"}, "not defined"},
 	}
 	for _, tt := range tests {
@@ -214,6 +218,9 @@ func TestDemoBadFlags(t *testing.T) {
 			}
 			if strings.Contains(errOut.String(), "Usage") || strings.Contains(errOut.String(), "-no-progress") {
 				t.Errorf("a bad flag printed the whole usage: %q", errOut.String())
+			}
+			if n := strings.Count(errOut.String(), "\n"); n != 1 {
+				t.Errorf("stderr has %d lines, want one: %q", n, errOut.String())
 			}
 			if strings.Contains(errOut.String(), "goroutine") {
 				t.Errorf("stderr has a stack trace: %q", errOut.String())
