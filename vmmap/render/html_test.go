@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -199,7 +200,7 @@ func TestHTMLRegionList(t *testing.T) {
 		}
 	}
 	s := linux64Fixture()
-	rl := regionList(s, "x")
+	rl := regionList(s, "x", newPalette(nil, s.Regions))
 	if rl.Count != len(s.Regions)-s.OutsideSpan() || len(rl.Orders) != 3 {
 		t.Fatalf("list of %d regions in %d orders, snapshot has %d", rl.Count, len(rl.Orders), len(s.Regions))
 	}
@@ -240,4 +241,60 @@ func TestHTMLHeapSwatchMatchesPictures(t *testing.T) {
 	if c := heapRow(s); c.Swatch != "" {
 		t.Errorf("zebra heaps only: Heap row swatch %s, a colour no picture shows", c.Swatch)
 	}
+}
+
+// TestHTMLTableSwatchesMatchPictures: the Regions list, the Changes table
+// and the Owners table show a zebra heap's rows in the colour its pictures
+// draw it with, not the plain Heap colour; other rows in their type's
+// (issue 13: heap rows showed #FF9666 beside pictures in palette colours).
+func TestHTMLTableSwatchesMatchPictures(t *testing.T) {
+	before, after := zebraFixture(false), zebraFixture(true)
+	pal := newPalette([]string{"B", "A"}, append(slices.Clone(before.Regions), after.Regions...))
+	want := func(owner string, ty vmmap.Type) string {
+		if (owner == "A" || owner == "B") && ty == vmmap.Heap {
+			return hexColor(pal.of(owner))
+		}
+		return hexColor(ty.Color())
+	}
+	checked := map[string]int{}
+	rl := regionList(before, "x", pal)
+	for _, row := range rl.Orders[0].Rows {
+		owner, ty := row.Cells[8].Text, row.Cells[3]
+		if w := want(owner, typeNamed(t, ty.Text)); ty.Swatch != w {
+			t.Errorf("Regions: %s row of %q: swatch %s, want %s", ty.Text, owner, ty.Swatch, w)
+		}
+		checked["regions "+owner]++
+	}
+	d := diffTable(Labelled{Snapshot: before}, Labelled{Snapshot: after}, pal)
+	for _, row := range d.Rows {
+		owner, ty := row[3].Text, row[2]
+		if w := want(owner, typeNamed(t, ty.Text)); ty.Swatch != w {
+			t.Errorf("Changes: %s row of %q: swatch %s, want %s", ty.Text, owner, ty.Swatch, w)
+		}
+		checked["changes "+owner]++
+	}
+	for _, row := range ownerTable(before, pal).Rows {
+		if w := want(row[0].Text, typeNamed(t, row[1].Text)); row[0].Swatch != w {
+			t.Errorf("Owners: %q: swatch %s, want %s", row[0].Text, row[0].Swatch, w)
+		}
+	}
+	for _, k := range []string{"regions A", "regions B", "regions ", "changes A"} {
+		if checked[k] == 0 {
+			t.Errorf("no row of %q was checked", k)
+		}
+	}
+	if hexColor(pal.of("A")) == hexColor(vmmap.Heap.Color()) || hexColor(pal.of("B")) == hexColor(vmmap.Heap.Color()) {
+		t.Error("the fixture's heaps have the plain Heap colour: the test cannot tell")
+	}
+}
+
+func typeNamed(t *testing.T, name string) vmmap.Type {
+	t.Helper()
+	for _, ty := range vmmap.Types {
+		if ty.String() == name {
+			return ty
+		}
+	}
+	t.Fatalf("no type %q", name)
+	return 0
 }
