@@ -70,7 +70,7 @@ package heap
 // in place or reserves a new range as large as the whole heap so far (few
 // ranges: logarithmic in the heap's size); NT reserves segments of 1, 2, 4,
 // 8, 8… MiB and gives blocks above HugeBlock a reservation of their own
-// (huge.go), exactly what makes the zebra of the user's document; Fixed
+// (huge.go), exactly what makes the zebra of PoC.HeapReserve; Fixed
 // reserves equal segments. A fixed heap (Maximum) never grows. Growth in
 // place makes room in the page table before it extends, since an extension
 // cannot be undone. Limits: a range added below is a separate segment, so a

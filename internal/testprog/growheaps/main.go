@@ -1,5 +1,5 @@
 // Command growheaps is a test program: it grows two zebra heaps together
-// for a while, the way the user's document does (300-byte blocks taken
+// for a while, the way PoC.HeapReserve does (300-byte blocks taken
 // alternately from both, NT growth policy, no reserve), so that their
 // segments alternate in the address space. Tests of `zebra record` and
 // `zebra watch` record it from outside.
