@@ -78,11 +78,10 @@ func parseDemoFlags(args []string, help io.Writer) (demoConfig, error) {
 	fs.StringVar(&c.recordTo, "record", "", "write a timeline of every scenario as it allocates to `FILE` (for zebra report)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
-			fmt.Fprintln(help, "usage: zebra demo [flags]")
-			fmt.Fprintln(help, "\nReproduces github.com/pkjq/PoC.HeapReserve: heaps growing together, one destroyed, with and without reserve.")
-			fmt.Fprintln(help, "Sizes take SI or IEC units: 300, 64KiB, 150MiB (2^20), 200MB (10^6), 1.5GiB.")
-			fs.SetOutput(help)
-			fs.PrintDefaults()
+			printHelp(help, "usage: zebra demo [flags]\n\n"+
+				"Reproduces github.com/pkjq/PoC.HeapReserve: heaps growing together, one destroyed,\n"+
+				"with and without reserve.\n"+
+				"Sizes take SI or IEC units: 300, 64KiB, 150MiB (2^20), 200MB (10^6), 1.5GiB.\n", fs)
 			return c, err
 		}
 		return c, usageErrorf("%v (see 'zebra help demo')", err)

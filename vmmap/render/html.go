@@ -233,7 +233,7 @@ func freeTable(s *vmmap.Snapshot) htmlTable {
 	t := htmlTable{Caption: "Largest free blocks", Header: []string{"Address", "Size"}, Num: []bool{false, true}}
 	for i, r := range blocks {
 		if i == reportFreeBlocks {
-			t.Note = fmt.Sprintf("%d more free blocks not listed.", len(blocks)-reportFreeBlocks)
+			t.Note = plural(len(blocks)-reportFreeBlocks, "more free block", "more free blocks") + " not listed."
 			break
 		}
 		t.Rows = append(t.Rows, []htmlCell{{Text: fmt.Sprintf("%#x", r.Start)}, {Text: units.Bytes(r.Size())}})
@@ -253,7 +253,7 @@ func ownerTable(s *vmmap.Snapshot, pal *palette) htmlTable {
 	}
 	for i, o := range owners {
 		if i == reportOwners {
-			t.Note = fmt.Sprintf("%d more owners not listed.", len(owners)-reportOwners)
+			t.Note = plural(len(owners)-reportOwners, "more owner", "more owners") + " not listed."
 			break
 		}
 		t.Rows = append(t.Rows, []htmlCell{{Text: o.Owner, Swatch: pal.swatch(o.Owner, o.Type)}, {Text: o.Type.String()},
@@ -327,7 +327,7 @@ func diffTable(a, b Labelled, pal *palette) htmlTable {
 	}
 	for i, c := range changes {
 		if i == reportChanges {
-			t.Note = fmt.Sprintf("%d more changes not listed.", len(changes)-reportChanges)
+			t.Note = plural(len(changes)-reportChanges, "more change", "more changes") + " not listed."
 			break
 		}
 		blk := c.After

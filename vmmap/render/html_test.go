@@ -298,3 +298,48 @@ func typeNamed(t *testing.T, name string) vmmap.Type {
 	t.Fatalf("no type %q", name)
 	return 0
 }
+
+// TestHTMLMoreNotListed: the notes under cut tables count in the singular
+// for one (issue 13: "1 more free blocks not listed").
+func TestHTMLMoreNotListed(t *testing.T) {
+	// stripes is a snapshot of n owned regions, each followed by a free
+	// block.
+	stripes := func(n int) *vmmap.Snapshot {
+		s := &vmmap.Snapshot{Source: "test", Span: vmmap.AddrRange{Start: 0x10000, End: 0x10000 + uint64(2*n)*0x10000}, Granularity: 0x10000}
+		for i := range n {
+			at := s.Span.Start + uint64(2*i)*0x10000
+			s.Regions = append(s.Regions,
+				vmmap.Region{Start: at, End: at + 0x10000, Type: vmmap.Heap, State: vmmap.StateCommitted, Committed: 0x10000, Owner: fmt.Sprintf("heap %d", i)},
+				vmmap.Region{Start: at + 0x10000, End: at + 0x20000, Type: vmmap.Free, State: vmmap.StateFree})
+		}
+		if err := s.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	empty := func(n int) *vmmap.Snapshot {
+		s := stripes(n)
+		for i := range s.Regions {
+			s.Regions[i] = vmmap.Region{Start: s.Regions[i].Start, End: s.Regions[i].End, Type: vmmap.Free, State: vmmap.StateFree}
+		}
+		return s
+	}
+	for _, tt := range []struct {
+		table string
+		note  func(n int) string
+		n     int
+		want  string
+	}{
+		{"free", func(n int) string { return freeTable(stripes(n)).Note }, reportFreeBlocks + 1, "1 more free block not listed."},
+		{"free", func(n int) string { return freeTable(stripes(n)).Note }, reportFreeBlocks + 2, "2 more free blocks not listed."},
+		{"owners", func(n int) string { return ownerTable(stripes(n), newPalette(nil, nil)).Note }, reportOwners + 1, "1 more owner not listed."},
+		{"owners", func(n int) string { return ownerTable(stripes(n), newPalette(nil, nil)).Note }, reportOwners + 3, "3 more owners not listed."},
+		{"changes", func(n int) string {
+			return diffTable(Labelled{Snapshot: stripes(n)}, Labelled{Snapshot: empty(n)}, newPalette(nil, nil)).Note
+		}, reportChanges + 1, "1 more change not listed."},
+	} {
+		if got := tt.note(tt.n); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("%s table of %d: note %q, want %q", tt.table, tt.n, got, tt.want)
+		}
+	}
+}
