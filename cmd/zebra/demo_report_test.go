@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -90,10 +87,10 @@ func TestDemoReportOneColourPerOwner(t *testing.T) {
 			// heaps in the HTML's colours.
 			for _, sc := range scs {
 				for _, shot := range []string{"before", "after"} {
-					img := readPNG(t, filepath.Join(c.out, sc.key+"-"+shot+".png"))
+					img := decodePNG(t, filepath.Join(c.out, sc.key+"-"+shot+".png"))
 					for _, o := range []string{survivor, meta} {
 						for c := range fills[o+", committed"] {
-							if !hasColour(img, c) {
+							if countColor(img, rgbOf(t, c)) == 0 {
 								t.Errorf("%s-%s.png does not draw %s in %s, the report's colour", sc.key, shot, o, c)
 							}
 						}
@@ -104,30 +101,12 @@ func TestDemoReportOneColourPerOwner(t *testing.T) {
 	}
 }
 
-func readPNG(t *testing.T, path string) image.Image {
+// rgbOf reads "#RRGGBB".
+func rgbOf(t *testing.T, hex string) [3]uint8 {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
+	var c [3]uint8
+	if _, err := fmt.Sscanf(hex, "#%02X%02X%02X", &c[0], &c[1], &c[2]); err != nil {
+		t.Fatalf("colour %q: %v", hex, err)
 	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
-}
-
-// hasColour reports whether a pixel of img is hex ("#RRGGBB").
-func hasColour(img image.Image, hex string) bool {
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			c := color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)
-			if fmt.Sprintf("#%02X%02X%02X", c.R, c.G, c.B) == hex {
-				return true
-			}
-		}
-	}
-	return false
+	return c
 }
