@@ -88,11 +88,11 @@ func BenchmarkGoAllocFree(b *testing.B) {
 }
 
 // seedTotal is what each heap holds in the seed workload: 200 MiB of
-// 300-byte blocks, allocated alternately from two heaps (the user's
-// document).
+// 300-byte blocks, allocated alternately from two heaps (the experiment
+// of github.com/pkjq/PoC.HeapReserve).
 const seedTotal = 200 << 20
 
-// BenchmarkSeed runs the document's experiment once per iteration: two NT
+// BenchmarkSeed runs PoC.HeapReserve's experiment once per iteration: two NT
 // heaps in an emulated 32-bit Windows address space, 300-byte blocks
 // alternately until each holds 200 MiB (about 700,000 blocks each), then
 // both destroyed.

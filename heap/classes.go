@@ -56,3 +56,20 @@ func slabPages(s, page uintptr) uintptr {
 	}
 	return p
 }
+
+// SlotSize returns the bytes of address space a block of n bytes takes in
+// a heap whose pages are page bytes, as Heap.Size reports it: the size
+// class serving it for blocks up to 16 KiB (16 bytes at the least, so a
+// 1-byte block takes 16), whole pages for larger ones. Debug modes add
+// their canary on top, and the heap's bookkeeping, kept apart, adds about
+// 40 bytes per page in use. It returns 0 for a negative n or a page that
+// is not a power of two.
+func SlotSize(n, page int) int {
+	if n < 0 || page <= 0 || page&(page-1) != 0 {
+		return 0
+	}
+	if n <= smallMax {
+		return int(classes[classOf(uintptr(n))])
+	}
+	return (n + page - 1) &^ (page - 1)
+}

@@ -8,7 +8,7 @@ import (
 	"github.com/zebra-heap/zebra/heap"
 )
 
-// A heap that reserves 150 MiB up front, as in the user's document: it stays
+// A heap that reserves 150 MiB up front, as in PoC.HeapReserve: it stays
 // one range of address space until the reserve is used.
 func Example_reserved() {
 	h, err := heap.New(heap.Options{Name: "reserved", Reserve: 150 << 20})

@@ -3,6 +3,7 @@ package heap
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"unsafe"
 
 	"github.com/zebra-heap/zebra/vmem"
@@ -45,7 +46,7 @@ func (h *Heap) growDefault(need uintptr) error {
 	}
 	// maxSize: on 32-bit hosts a heap past 2 GiB (in a 4 GiB window) must
 	// not ask for more than any reservation can be.
-	size := max(min(total, h.cfg.segCap, maxSize, stepCap(h.cfg.caps)), need)
+	size := max(min(total, h.cfg.segCap, maxSize, stepCap(h.cfg.caps, h.others())), need)
 	r := h.res[len(h.res)-1]
 	dirs := [2]vmem.Direction{vmem.Above, vmem.Below}
 	if h.cfg.caps.TopDown {
@@ -66,18 +67,40 @@ func (h *Heap) growDefault(need uintptr) error {
 }
 
 // stepCap bounds one Default growth step to 1/16 of the address space (128
-// MiB in a 2 GiB window, 8 TiB on 64-bit Linux). Doubling without it lets a
-// heap of 512 MiB reserve another 512 MiB that it may never fill; in a
-// 32-bit space that unused tail is address space the other heaps need, and
-// several heaps growing together run out long before NT heaps, whose
-// segments stop at 8 MiB. With the cap, what a heap reserves past what it
-// uses stays below 1/16 of the space, yet steps in a 64-bit space stay
-// large enough that growth is a handful of extensions.
-func stepCap(c vmem.Caps) uintptr {
+// MiB in a 2 GiB window, 8 TiB on 64-bit Linux) divided among the other
+// heaps that live in it: with k others, 1/(16k). What a heap reserves past
+// what it uses is room the other heaps need. Doubling without a cap lets a
+// heap of 512 MiB reserve another 512 MiB that it may never fill, and in a
+// 32-bit space several heaps growing together then run out long before NT
+// heaps, whose segments stop at 8 MiB; a cap of 1/16 each still lost with
+// many heaps (48 heaps of 16 MiB in a 2 GiB window failed where NT fit).
+// With the share, what all the heaps of a space reserve past what they use
+// stays below 1/8 of it, yet one or two heaps keep steps of 1/16, and steps
+// in a 64-bit space stay large enough that growth is a handful of
+// extensions.
+func stepCap(c vmem.Caps, others int) uintptr {
 	if c.MaxAddress == 0 {
 		return maxSize
 	}
-	return max(c.MaxAddress/16&^(c.Granularity-1), c.Granularity)
+	return max(c.MaxAddress/16/uintptr(max(others, 1))&^(c.Granularity-1), c.Granularity)
+}
+
+// others counts the heaps not destroyed, h aside, that live in h's space,
+// where address space is scarce (smallSpace); in larger spaces it returns
+// 0: there 1/16 of the space is more than heaps reserve.
+func (h *Heap) others() int {
+	if !smallSpace(h.cfg.caps) || !reflect.TypeOf(h.cfg.space).Comparable() {
+		return 0
+	}
+	live.mu.Lock()
+	defer live.mu.Unlock()
+	n := 0
+	for _, x := range live.heaps {
+		if x != h && x.cfg.space == h.cfg.space {
+			n++
+		}
+	}
+	return n
 }
 
 // extend grows r in place and adds the new range to the heap: above, to the

@@ -141,20 +141,24 @@ func TestMetadataPlan(t *testing.T) {
 		name  string
 		c     config
 		first uintptr
+		heaps int
 		want  uintptr
 	}{
-		{"fixed heap: its maximum", config{fixed: true, reserve: 8 << 20, max: maxSize}, 8 << 20, 8 << 20},
-		{"nt: four first segments", config{policy: NT, max: maxSize}, 1 << 20, 4 << 20},
-		{"fixed policy: four first segments", config{policy: Fixed, max: maxSize}, 1 << 20, 4 << 20},
-		{"default in a 2 GiB window: the window", config{caps: vmem.Caps{MaxAddress: 0x7FFF0000}, max: maxSize}, 1 << 20, 0x7FFF0000},
-		{"default, reserve larger than the plan", config{caps: vmem.Caps{MaxAddress: 16 << 20}, max: maxSize}, 32 << 20, 32 << 20},
-		{"default, unknown space size: the first segment", config{max: maxSize}, 1 << 20, 1 << 20},
-		{"default in a 64-bit space: the first segment", config{caps: vmem.Caps{MaxAddress: uintptr(bigSize(1 << 47))}, max: maxSize}, 1 << 20, 1 << 20},
+		{"fixed heap: its maximum", config{fixed: true, reserve: 8 << 20, max: maxSize}, 8 << 20, 1, 8 << 20},
+		{"nt: four first segments", config{policy: NT, max: maxSize}, 1 << 20, 1, 4 << 20},
+		{"fixed policy: four first segments", config{policy: Fixed, max: maxSize}, 1 << 20, 1, 4 << 20},
+		{"default in a 2 GiB window: the window", config{caps: vmem.Caps{MaxAddress: 0x7FFF0000}, max: maxSize}, 1 << 20, 1, 0x7FFF0000},
+		{"default, the second heap of a 2 GiB window: half", config{caps: vmem.Caps{MaxAddress: 0x7FFF0000}, max: maxSize}, 1 << 20, 2, 0x3FFF8000},
+		{"default, the 48th heap of a 2 GiB window: 1/48", config{caps: vmem.Caps{MaxAddress: 0x7FFF0000}, max: maxSize}, 1 << 20, 48, 0x7FFF0000 / 48},
+		{"default, a heap with a limit below its share", config{caps: vmem.Caps{MaxAddress: 0x7FFF0000}, max: 64 << 20}, 1 << 20, 2, 64 << 20},
+		{"default, reserve larger than the plan", config{caps: vmem.Caps{MaxAddress: 16 << 20}, max: maxSize}, 32 << 20, 1, 32 << 20},
+		{"default, unknown space size: the first segment", config{max: maxSize}, 1 << 20, 1, 1 << 20},
+		{"default in a 64-bit space: the first segment", config{caps: vmem.Caps{MaxAddress: uintptr(bigSize(1 << 47))}, max: maxSize}, 1 << 20, 48, 1 << 20},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.c.plan(tt.first); got != tt.want {
-				t.Errorf("plan(%d) = %d, want %d", tt.first, got, tt.want)
+			if got := tt.c.plan(tt.first, tt.heaps); got != tt.want {
+				t.Errorf("plan(%d, %d heaps) = %d, want %d", tt.first, tt.heaps, got, tt.want)
 			}
 		})
 	}

@@ -70,7 +70,7 @@ package heap
 // in place or reserves a new range as large as the whole heap so far (few
 // ranges: logarithmic in the heap's size); NT reserves segments of 1, 2, 4,
 // 8, 8… MiB and gives blocks above HugeBlock a reservation of their own
-// (huge.go), exactly what makes the zebra of the user's document; Fixed
+// (huge.go), exactly what makes the zebra of PoC.HeapReserve; Fixed
 // reserves equal segments. A fixed heap (Maximum) never grows. Growth in
 // place makes room in the page table before it extends, since an extension
 // cannot be undone. Limits: a range added below is a separate segment, so a
@@ -200,7 +200,7 @@ func New(o Options) (*Heap, error) {
 			h.nextSeg = min(2*h.nextSeg, c.segCap)
 		}
 	}
-	err = h.meta.start(c.plan(first), c.page, c.caps.TopDown)
+	err = h.meta.start(c.plan(first, h.others()+1), c.page, c.caps.TopDown)
 	var r *vmem.Reservation
 	if err == nil {
 		r, err = h.reserve(first)
@@ -224,7 +224,7 @@ func New(o Options) (*Heap, error) {
 // heap's lowest segment where the space places top-down, as far above its
 // highest elsewhere, so that the heap can still extend in place towards
 // it. Small spaces get no hint: there the first reservation covers the
-// whole space (plan).
+// heap's share of the space (plan).
 func (h *Heap) metaHint(size uintptr) uintptr {
 	c := h.cfg.caps
 	if smallSpace(c) || len(h.segs) == 0 {

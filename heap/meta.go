@@ -24,7 +24,8 @@ const metaStep = 4 * metaChunk
 
 // smallSpaceMax is the largest space (Caps.MaxAddress) in which a Default
 // heap plans its metadata for the whole space up front: 32-bit hosts and
-// emulated windows, where that is at most ~40 MiB and keeps every later
+// emulated windows, where that is at most ~40 MiB for a heap alone (see
+// plan for heaps sharing a space) and keeps every later
 // metadata reservation out of the way of heaps extending in place. In
 // larger spaces metadata starts small and grows (see arena).
 const smallSpaceMax = 4 << 30
@@ -76,16 +77,20 @@ func metaBytes(plan, page uintptr) uintptr {
 
 // plan returns the heap size the arena's first reservation is made for:
 // the maximum of a fixed heap; for a growable heap with the Default policy
-// in a small space (smallSpaceMax), the whole space up to the heap's
-// limit, and at least its first segment; elsewhere the first segment for
-// Default (the page table grows with use) and four first segments for NT
-// and Fixed, which add segments sooner.
-func (c *config) plan(first uintptr) uintptr {
+// in a small space (smallSpaceMax), its share of the space, which heaps
+// in it (counting this one) share, up to the heap's limit and at least
+// its first segment; elsewhere the first segment for Default (the page
+// table grows with use) and four first segments for NT and Fixed, which
+// add segments sooner. The share keeps later metadata reservations, which
+// the space places where it likes, from landing where a heap would extend
+// in place, without every one of 48 heaps in a 2 GiB window reserving ~19
+// MiB of bookkeeping for the whole space, 900 MiB in all.
+func (c *config) plan(first uintptr, heaps int) uintptr {
 	switch {
 	case c.fixed:
 		return c.reserve
 	case c.policy == Default && smallSpace(c.caps):
-		return max(uintptr(min(uint64(c.caps.MaxAddress), uint64(c.max))), first)
+		return max(uintptr(min(uint64(c.caps.MaxAddress)/uint64(max(heaps, 1)), uint64(c.max))), first)
 	case c.policy == Default:
 		return first
 	}

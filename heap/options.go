@@ -30,7 +30,7 @@ const (
 	// NT is faithful to the Windows heap (RtlpExtendHeap): each new
 	// segment is a separate reservation of SegmentReserve bytes (1 MiB by
 	// default), which doubles after every segment up to SegmentCap (8 MiB by
-	// default, what the user's document shows), and blocks larger than
+	// default, what PoC.HeapReserve shows), and blocks larger than
 	// HugeBlock (508 KiB in 32-bit spaces, 1016 KiB in 64-bit ones) get a
 	// reservation of their own, as VirtualAlloc blocks do.
 	NT

@@ -44,7 +44,7 @@ func sizesMiB(rs []vmem.Range) []uintptr {
 	return out
 }
 
-// TestNTInterleaves reproduces the user's document: two growable heaps with
+// TestNTInterleaves reproduces PoC.HeapReserve: two growable heaps with
 // the NT policy, allocating alternately, grow in segments of 1, 2, 4, 8, 8…
 // MiB that interleave in the address space — the zebra.
 func TestNTInterleaves(t *testing.T) {

@@ -1,13 +1,13 @@
 // Package ntheap puts the Windows NT heap — ntdll!RtlCreateHeap with a
-// large ReserveSize, the user's document's own fix for "zebra"
+// large ReserveSize, PoC.HeapReserve's own fix for "zebra"
 // fragmentation — behind heap.Allocator, so that the demo and Go programs
 // can use the real thing where it exists and the pure-Go heap (package
 // heap) everywhere else. The package has code on Windows only; on other
 // systems it is this documentation.
 //
 // New creates a heap from Options: RtlCreateHeap(HEAP_GROWABLE |
-// HEAP_CLASS_1, NULL, Reserve, Commit, NULL, parameters) as in the
-// document's proof of concept, a fixed heap (Maximum), or
+// HEAP_CLASS_1, NULL, Reserve, Commit, NULL, parameters) as in
+// github.com/pkjq/PoC.HeapReserve, a fixed heap (Maximum), or
 // HeapCreate(0, Commit, Maximum). Heap provides Alloc, Free, Realloc,
 // Size (RtlAllocateHeap, RtlFreeHeap, RtlReAllocateHeap, RtlSizeHeap),
 // Validate (RtlValidateHeap), Walk (HeapWalk: busy and free blocks,

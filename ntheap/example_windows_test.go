@@ -10,7 +10,7 @@ import (
 	"github.com/zebra-heap/zebra/ntheap"
 )
 
-// The document's reserved heap: RtlCreateHeap with a 150 MiB ReserveSize.
+// PoC.HeapReserve's reserved heap: RtlCreateHeap with a 150 MiB ReserveSize.
 // A bad free is an error, not a crash.
 func Example() {
 	h, err := ntheap.New(ntheap.Options{Name: "reserved", Reserve: 150 << 20})

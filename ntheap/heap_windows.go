@@ -20,7 +20,7 @@ type Options struct {
 	// empty name leaves the heap unnamed in maps ("process heap N").
 	Name string
 	// Reserve is RtlCreateHeap's ReserveSize: the address space reserved
-	// in one piece at creation, committed on demand. The document's fix.
+	// in one piece at creation, committed on demand. PoC.HeapReserve's fix.
 	Reserve int
 	// Commit is the CommitSize (HeapCreate's dwInitialSize): committed at
 	// creation.
@@ -30,11 +30,11 @@ type Options struct {
 	// creation. Reserve must be 0 or equal to it.
 	Maximum int
 	// HeapCreate creates the heap with kernel32!HeapCreate(0, Commit,
-	// Maximum) instead of ntdll!RtlCreateHeap, as the document's first
+	// Maximum) instead of ntdll!RtlCreateHeap, as PoC.HeapReserve's first
 	// heap: Reserve and the RTL_HEAP_PARAMETERS fields must be zero.
 	HeapCreate bool
 	// The RTL_HEAP_PARAMETERS fields that shape growth and decommit (the
-	// NT heap's defaults are in DESIGN.md): SegmentReserve and
+	// NT heap's defaults: SegmentReserve 1 MiB, doubling): SegmentReserve and
 	// SegmentCommit size the segments added past the reserve,
 	// DecommitFreeBlock and DecommitTotalFree are the decommit thresholds,
 	// VirtualMemoryThreshold the block size above which blocks get a
@@ -65,7 +65,7 @@ type Heap struct {
 var _ heap.Allocator = (*Heap)(nil)
 
 // New creates an NT heap: RtlCreateHeap(HEAP_GROWABLE | HEAP_CLASS_1,
-// NULL, Reserve, Commit, NULL, parameters), as the document's proof of
+// NULL, Reserve, Commit, NULL, parameters), as PoC.HeapReserve's proof of
 // concept, or a fixed heap when Maximum is set, or HeapCreate when asked.
 func New(o Options) (*Heap, error) {
 	if err := o.check(); err != nil {

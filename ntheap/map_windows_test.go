@@ -78,7 +78,7 @@ func TestReserveInTheMap(t *testing.T) {
 	}
 }
 
-// poc is the figures of the document's proof of concept on one engine,
+// poc is the figures of PoC.HeapReserve's proof of concept on one engine,
 // all from the maps.
 type poc struct {
 	stripesA, stripesB int    // before the destroy
@@ -157,11 +157,11 @@ func (r poc) String() string {
 		r.stripesA, r.freed>>20, r.stripesB, r.largestB>>20, r.freeBlocks, r.largestFree>>20)
 }
 
-// TestDocumentPoC runs the document's proof of concept — HeapCreate(0,0,0)
+// TestDocumentPoC runs PoC.HeapReserve's proof of concept — HeapCreate(0,0,0)
 // and RtlCreateHeap(HEAP_GROWABLE|HEAP_CLASS_1, NULL, 150 MiB, 0, NULL,
 // NULL), 300-byte blocks alternately until each holds 200 MiB, destroy the
 // first — on the NT heap and on the pure-Go heap with the NT growth
-// policy, in this process's real address space, and checks the document's
+// policy, in this process's real address space, and checks PoC.HeapReserve's
 // findings on both maps: the heap without reserve is in many stripes, the
 // reserve is one range, past it the reserved heap grows in new stripes,
 // and destroying the first heap leaves holes, none as large as what it

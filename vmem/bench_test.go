@@ -60,7 +60,7 @@ func BenchmarkHoleDecommit(b *testing.B) {
 }
 
 // BenchmarkFirstTouch commits 64 MiB and touches every page once, with
-// small and with huge pages: the first-touch cost DESIGN.md compares.
+// small and with huge pages: the first-touch cost the README's benchmarks compare.
 func BenchmarkFirstTouch(b *testing.B) {
 	const size = 64 << 20
 	c := OS().Caps()

@@ -1,9 +1,11 @@
 // Package vmem hands out address space: reserve it in one piece, commit it on
 // demand, decommit what is no longer needed and release it in one piece.
 //
-// This is the layer the user's document asks for when it says "reserve the
-// heap's address space up front": everything above it (the heap, the maps, the
-// demo) talks to a [Space], never to mmap or VirtualAlloc directly.
+// This is the layer github.com/pkjq/PoC.HeapReserve showed a heap needs:
+// there a Windows heap created with a 150 MiB ReserveSize kept its address
+// space in one piece while another heap growing beside it was cut into
+// stripes. Everything above this package (the heap, the maps, the demo)
+// talks to a [Space], never to mmap or VirtualAlloc directly.
 //
 // # Memory states
 //

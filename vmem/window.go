@@ -4,9 +4,9 @@ package vmem
 //
 // A Window is a bounded address space — the 2 GiB of a 32-bit Windows
 // process, say — carved out of ONE real reservation of the host. It lets a
-// 64-bit machine show what the user's document is about: a process whose
-// address space is small enough that a zebra of heap segments leaves no free
-// block for a large allocation.
+// 64-bit machine show what github.com/pkjq/PoC.HeapReserve showed on
+// 32-bit Windows: a process whose address space is small enough that a zebra
+// of heap segments leaves no free block for a large allocation.
 //
 // The window keeps two views of the same bytes. Emulated addresses are the
 // ones the emulated process would see (0x00010000–0x7FFF0000 for Win32);

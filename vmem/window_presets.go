@@ -7,7 +7,8 @@ package vmem
 
 // Win32 is the user address space of a 32-bit process on 32-bit Windows:
 // 0x00010000–0x7FFF0000, 2 GiB less 128 KiB, bottom-up placement at 64 KiB
-// granularity — the space in which the user's document ran out of memory.
+// granularity — the space of github.com/pkjq/PoC.HeapReserve's 32-bit
+// experiment, where heaps growing together leave only small free blocks.
 func Win32() WindowConfig {
 	return WindowConfig{Name: "win32", Low: 0x00010000, High: 0x7FFF0000, Granularity: 64 << 10, Placement: BottomUp}
 }

@@ -2,7 +2,8 @@ package vmmap
 
 import "image/color"
 
-// typeColors are VMMap's colours (see docs/DESIGN.md), shared by the terminal
+// typeColors are Sysinternals VMMap's colours, matched by eye from its
+// fragmentation view (approximate: VMMap documents no values), shared by the terminal
 // view and the renderer so a type looks the same everywhere. VMMap has no
 // colour for Unusable; a mid grey sets it apart from white Free space.
 var typeColors = [...]color.RGBA{

@@ -1,6 +1,9 @@
 package vmmap
 
-import "strings"
+import (
+	"runtime"
+	"strings"
+)
 
 // The explanation of the terminal view (Terminal with Explain): what the
 // figures, the owners and the strip's letters and colours mean. The view
@@ -39,10 +42,18 @@ var typeMeanings = map[Type]string{
 // Unusable memory (its granularity is the page); no reader here reports
 // Page Table memory, which VirtualQueryEx and procfs do not show.
 func PossibleTypes(s *Snapshot) []Type {
-	linux := strings.HasPrefix(s.Source, "linux ")
+	return possibleTypes(strings.HasPrefix(s.Source, "linux "))
+}
+
+// HostTypes returns the types a snapshot of a live process of this OS can
+// hold, in the order of Types: as PossibleTypes, no Unusable memory but on
+// Windows, whose allocation granularity is larger than its page.
+func HostTypes() []Type { return possibleTypes(runtime.GOOS != "windows") }
+
+func possibleTypes(pageGranular bool) []Type {
 	var out []Type
 	for _, t := range Types {
-		if t == PageTable || linux && t == Unusable {
+		if t == PageTable || pageGranular && t == Unusable {
 			continue
 		}
 		out = append(out, t)

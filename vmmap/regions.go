@@ -36,7 +36,8 @@ func SortRegions(rs []Region, key string) error {
 }
 
 // ParseTypeName reads a type as people type it on a command line: any
-// case, with or without spaces ("heap", "privatedata", "Mapped File").
+// case, with or without spaces ("heap", "privatedata", "Mapped File"). Its
+// error lists the types this OS can have (HostTypes).
 func ParseTypeName(s string) (Type, error) {
 	norm := func(x string) string { return strings.ToLower(strings.ReplaceAll(x, " ", "")) }
 	for _, t := range Types {
@@ -45,7 +46,7 @@ func ParseTypeName(s string) (Type, error) {
 		}
 	}
 	var names []string
-	for _, t := range Types {
+	for _, t := range HostTypes() {
 		names = append(names, norm(t.String()))
 	}
 	return 0, fmt.Errorf("%w: unknown region type %q (want %s)", ErrParse, s, strings.Join(names, ", "))

@@ -3,6 +3,9 @@ package vmmap_test
 import (
 	"fmt"
 	"os"
+	"runtime"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/zebra-heap/zebra/vmmap"
@@ -41,6 +44,18 @@ func TestParseTypeNameAndSort(t *testing.T) {
 		if (err != nil) != tt.err || got != tt.want {
 			t.Errorf("ParseTypeName(%q) = %v, %v", tt.in, got, err)
 		}
+	}
+	// The error lists only the types this OS can have (issue 13: Linux
+	// was offered Unusable and Page Table).
+	_, err := vmmap.ParseTypeName("nosuch")
+	for _, ty := range vmmap.Types {
+		name := strings.ToLower(strings.ReplaceAll(ty.String(), " ", ""))
+		if want := slices.Contains(vmmap.HostTypes(), ty); strings.Contains(err.Error(), name) != want {
+			t.Errorf("on %s, the error %q lists %s: %v, want %v", runtime.GOOS, err, name, !want, want)
+		}
+	}
+	if runtime.GOOS == "linux" && slices.Contains(vmmap.HostTypes(), vmmap.Unusable) {
+		t.Error("Linux has no Unusable memory")
 	}
 	rs := []vmmap.Region{{Start: 0, End: 10, RSS: 5}, {Start: 10, End: 30, RSS: 1}, {Start: 30, End: 35, RSS: 9}}
 	for _, tt := range []struct {

@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/mattn/go-isatty"
 
-	"github.com/zebra-heap/zebra/heap"
 	"github.com/zebra-heap/zebra/internal/units"
 )
 
@@ -136,19 +134,9 @@ func printResults(w io.Writer, c demoConfig, results []result) {
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%d\t\n", r.Scenario, r.SurvivorRanges, r.FreeBlocks,
-			units.Bytes(r.LargestFree), percent(r.LargestFree, r.Freed), units.Bytes(r.Allocatable), r.ZebraScore)
+			units.Bytes(r.LargestFree), percent(r.LargestFree, r.Freed+r.FreedMetadata), units.Bytes(r.Allocatable), r.ZebraScore)
 	}
 	tw.Flush()
-	var booked []string
-	for _, r := range results {
-		if r.Failure == "" {
-			booked = append(booked, fmt.Sprintf("%s %s", r.Scenario, units.Bytes(r.FreedMetadata)))
-		}
-	}
-	if len(booked) > 0 {
-		fmt.Fprintf(w, "Not counted: %s's bookkeeping in the span (%q), released with it:\n  %s.\n", heapName(0),
-			heap.MetadataOwner(heapName(0)), strings.Join(booked, "; "))
-	}
 	for _, r := range failed {
 		fmt.Fprintf(w, "%s: %s\n", r.Scenario, r.Failure)
 	}
@@ -158,9 +146,9 @@ func printResults(w io.Writer, c demoConfig, results []result) {
 // the terminal, the JSON's documentation and the report.
 // Lines are cut to fit 100 columns; the HTML report joins them.
 const figuresNote = "Measured from the address-space map within the span the heaps occupied before the destroy.\n" +
-	"Free blocks and the largest free block are after the destroy, with the destroyed heap's\n" +
-	"bookkeeping (its \"(metadata)\" reservations, released too) counted as taking no room, so that\n" +
-	"where the OS put it changes nothing; \"of freed\" compares that block with the heap's data ranges.\n" +
+	"Free blocks and the largest free block are the map's free blocks in that span after the destroy,\n" +
+	"as the pictures and tables show them: what the destroyed heap released there, its data and its\n" +
+	"bookkeeping (the \"(metadata)\" ranges), is free. \"of freed\" compares that block with all it released.\n" +
 	"The zebra score counts changes between heaps before the destroy (a heap and its metadata are one)."
 
 // plural returns "1 heap" or "2 heaps".

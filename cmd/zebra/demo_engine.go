@@ -6,7 +6,7 @@ import "github.com/zebra-heap/zebra/heap"
 // pure-Go heap with the NT growth policy everywhere ("go"), or on Windows
 // the real NT heap of package ntheap ("nt"): HeapCreate(0, 0, 0) for the
 // heaps without reserve and RtlCreateHeap with --reserve for the reserved
-// one, as in the document's proof of concept. The zebra scenario always
+// one, as in PoC.HeapReserve's proof of concept. The zebra scenario always
 // runs the pure-Go heap: it is the project's own answer.
 
 const engineUsage = "heap engine of the Windows scenarios: go (the pure-Go heap, NT policy) or nt (ntdll's RtlCreateHeap; Windows only, in --space process, its default)"

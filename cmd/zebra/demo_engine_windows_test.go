@@ -37,7 +37,7 @@ func holesWhere(t *testing.T, r result, owner string) (n int, largest uint64) {
 }
 
 // TestDemoEngineNT runs the demo's scenarios on the real NT heap in this
-// process (under Wine in CI) and checks the document's findings that hold
+// process (under Wine in CI) and checks PoC.HeapReserve's findings that hold
 // there too: the reserved heap's reserve is one range, and destroying the
 // heap without reserve frees address space in more than one piece, none
 // as large as what it held.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zebra-heap/zebra/heap"
 	"github.com/zebra-heap/zebra/internal/units"
 )
 
@@ -77,11 +78,10 @@ func parseDemoFlags(args []string, help io.Writer) (demoConfig, error) {
 	fs.StringVar(&c.recordTo, "record", "", "write a timeline of every scenario as it allocates to `FILE` (for zebra report)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
-			fmt.Fprintln(help, "usage: zebra demo [flags]")
-			fmt.Fprintln(help, "\nReproduces github.com/pkjq/PoC.HeapReserve: heaps growing together, one destroyed, with and without reserve.")
-			fmt.Fprintln(help, "Sizes take SI or IEC units: 300, 64KiB, 150MiB (2^20), 200MB (10^6), 1.5GiB.")
-			fs.SetOutput(help)
-			fs.PrintDefaults()
+			printHelp(help, "usage: zebra demo [flags]\n\n"+
+				"Reproduces github.com/pkjq/PoC.HeapReserve: heaps growing together, one destroyed,\n"+
+				"with and without reserve.\n"+
+				"Sizes take SI or IEC units: 300, 64KiB, 150MiB (2^20), 200MB (10^6), 1.5GiB.\n", fs)
 			return c, err
 		}
 		return c, usageErrorf("%v (see 'zebra help demo')", err)
@@ -147,6 +147,23 @@ func spaceBytes(space string) uint64 {
 	return 0
 }
 
+// slotsPerByte returns the address space the heap's slots take per byte of
+// the demo's blocks, sizes drawn evenly from [lo, hi]: the sum of
+// heap.SlotSize over the sizes by the sum of the sizes, at most 4,096 sizes
+// evenly spaced, the bookkeeping aside. It is at least 1.
+func slotsPerByte(lo, hi int) float64 {
+	step := max((hi-lo)/4096, 1)
+	var slots, data float64
+	for n := lo; n <= hi && n >= lo; n += step {
+		slots += float64(heap.SlotSize(n, windowPage))
+		data += float64(n)
+	}
+	return max(slots/data, 1)
+}
+
+// windowPage is the page of the emulated spaces (4 KiB, as on Windows).
+const windowPage = 4 << 10
+
 func (c demoConfig) validate() error {
 	switch {
 	case c.heaps < 2:
@@ -177,6 +194,14 @@ func (c demoConfig) validate() error {
 		if need := c.total * uint64(c.heaps); need/uint64(c.heaps) != c.total || need > room {
 			return usageErrorf("%d heaps of --total %s need more than the %s of --space %s",
 				c.heaps, units.Bytes(c.total), units.Bytes(room), c.space)
+		}
+		// Each block takes a slot of its size class (16 B at the least):
+		// 1-byte blocks take 16 times their data.
+		perByte := slotsPerByte(c.blockMin, c.blockMax)
+		if need := float64(c.total) * float64(c.heaps) * perByte; need > float64(room) {
+			return usageErrorf("--block %s: its slots take %.3g B per byte of data (16 B per block at the least); "+
+				"%d heaps of --total %s need %s, more than the %s of --space %s",
+				blockText(c), perByte, c.heaps, units.Bytes(c.total), units.Bytes(uint64(need)), units.Bytes(room), c.space)
 		}
 		if c.reserve > room {
 			return usageErrorf("--reserve %s is larger than the %s of --space %s",

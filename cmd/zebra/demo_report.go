@@ -75,7 +75,7 @@ func resultsTable(c demoConfig, results []result) render.Table {
 	t := render.Table{
 		Caption: "Results",
 		Header: []string{"scenario", "ranges of " + heapName(c.heaps-1), "free blocks after destroy",
-			"largest free block", "of the freed data", "largest allocatable", "bookkeeping released, not counted",
+			"largest free block", "of freed", "largest allocatable", "bookkeeping freed in the span",
 			"zebra score before", "span"},
 	}
 	for _, r := range results {
@@ -84,7 +84,7 @@ func resultsTable(c demoConfig, results []result) render.Table {
 			continue
 		}
 		t.Rows = append(t.Rows, []string{r.Scenario, fmt.Sprint(r.SurvivorRanges), fmt.Sprint(r.FreeBlocks),
-			units.Bytes(r.LargestFree), percent(r.LargestFree, r.Freed), units.Bytes(r.Allocatable),
+			units.Bytes(r.LargestFree), percent(r.LargestFree, r.Freed+r.FreedMetadata), units.Bytes(r.Allocatable),
 			units.Bytes(r.FreedMetadata), fmt.Sprint(r.ZebraScore), r.Span.String()})
 	}
 	return t

@@ -51,22 +51,17 @@ type result struct {
 	SurvivorRanges int    `json:"survivor_ranges"`
 	// Freed is the address space of the destroyed heap's data ranges in
 	// the span; FreedMetadata that of its bookkeeping reservations
-	// (heap.MetadataOwner), counted apart: they are the heap's own page
-	// tables, not space its blocks used, and their size varies with where
-	// the OS put them.
+	// (heap.MetadataOwner) in the span, released with it and shown apart:
+	// they are the heap's own page tables, not space its blocks used.
 	Freed         uint64 `json:"freed_bytes"`
 	FreedMetadata uint64 `json:"freed_metadata_bytes"`
-	// FreeBlocks and LargestFree describe the free space in the span
-	// after the destroy, the released bookkeeping counted as taking no
-	// room: a free block's size leaves it out, and a block of bookkeeping
-	// alone is none. On a 64-bit host each heap reserves hundreds of MiB
-	// for its bookkeeping up front, which would otherwise be the largest
-	// free block, or join one, as the kernel happened to place it.
+	// FreeBlocks and LargestFree are the free blocks of the map in the
+	// span after the destroy (vmmap.FreeBlocks): what the pictures and
+	// the report's tables show (figuresNote).
 	FreeBlocks  int    `json:"free_blocks"`
 	LargestFree uint64 `json:"largest_free_bytes"`
 	// Allocatable is the largest block that could still be reserved in the
-	// span: the largest free block trimmed to the allocation granularity,
-	// the released bookkeeping again left out.
+	// span: the largest free block trimmed to the allocation granularity.
 	Allocatable uint64 `json:"largest_allocatable_bytes"`
 	// ZebraScore is vmmap.ZebraScore of the heaps before the destroy.
 	ZebraScore int           `json:"zebra_score_before"`
@@ -294,14 +289,12 @@ func measure(res *result, names []string, gran uint64) error {
 		return err
 	}
 	res.after = after
-	var booked []vmmap.AddrRange // the destroyed heap's bookkeeping
 	for _, o := range vmmap.Owners(before) {
 		switch o.Owner {
 		case names[0]:
 			res.Freed += o.Bytes
 		case heap.MetadataOwner(names[0]):
 			res.FreedMetadata += o.Bytes
-			booked = append(booked, o.Ranges...)
 		}
 	}
 	for _, o := range vmmap.Owners(after) {
@@ -309,31 +302,16 @@ func measure(res *result, names []string, gran uint64) error {
 			res.SurvivorRanges = o.Stripes
 		}
 	}
-	for _, f := range vmmap.FreeBlocks(after) {
-		// The bookkeeping the destroy released counts as taking no room:
-		// neither its size nor its place decides a free block.
-		size := f.Size() - overlap(f.Start, f.End, booked)
-		if size == 0 {
-			continue
-		}
-		res.FreeBlocks++
-		res.LargestFree = max(res.LargestFree, size)
+	// The free blocks are the map's, as the pictures and every table of
+	// the report count them (figuresNote).
+	free := vmmap.FreeBlocks(after)
+	res.FreeBlocks = len(free)
+	for _, f := range free {
+		res.LargestFree = max(res.LargestFree, f.Size())
 		lo, hi := (f.Start+gran-1)/gran*gran, f.End/gran*gran
 		if hi > lo {
-			res.Allocatable = max(res.Allocatable, hi-lo-overlap(lo, hi, booked))
+			res.Allocatable = max(res.Allocatable, hi-lo)
 		}
 	}
 	return nil
-}
-
-// overlap returns how many bytes of [lo, hi) the ranges cover (they do
-// not overlap one another).
-func overlap(lo, hi uint64, rs []vmmap.AddrRange) uint64 {
-	var n uint64
-	for _, r := range rs {
-		if a, b := max(lo, r.Start), min(hi, r.End); a < b {
-			n += b - a
-		}
-	}
-	return n
 }

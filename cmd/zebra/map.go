@@ -120,9 +120,7 @@ func parseMapArgs(args []string, help io.Writer) (mapConfig, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprint(help, mapUsage)
-				fs.SetOutput(help)
-				fs.PrintDefaults()
+				printHelp(help, mapUsage, fs)
 				return cfg, err
 			}
 			return cfg, usageErrorf("%v (see 'zebra help map')", err)

@@ -26,7 +26,7 @@ const (
 	HeapTailCheckingEnabled   = 0x00000020
 	HeapFreeCheckingEnabled   = 0x00000040
 	HeapCreateSegmentHeap     = 0x00000100
-	HeapClass1                = 0x00001000 // private heap class, the document's flag
+	HeapClass1                = 0x00001000 // private heap class, PoC.HeapReserve's flag
 	HeapCompatibilityInfo     = 0          // HeapInformationClass of HeapQueryInformation
 	HeapCompatibilityStandard = 0          // HeapQueryInformation: no front end
 	HeapCompatibilityLFH      = 2          // HeapQueryInformation: low-fragmentation heap

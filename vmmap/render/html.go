@@ -147,7 +147,7 @@ func newHTMLSection(s Section, o Options, f *faces, lists *int) (htmlSection, er
 		if err != nil {
 			return sv, fmt.Errorf("snapshot %q: %w", l.Label, err)
 		}
-		col.Regions = regionList(l.Snapshot, fmt.Sprintf("rl%d", *lists))
+		col.Regions = regionList(l.Snapshot, fmt.Sprintf("rl%d", *lists), newPalette(o.Owners, l.Snapshot.Regions))
 		*lists++
 		sv.Columns = append(sv.Columns, col)
 	}
@@ -155,7 +155,7 @@ func newHTMLSection(s Section, o Options, f *faces, lists *int) (htmlSection, er
 		a, b := s.Snapshots[0], s.Snapshots[1]
 		cmp := compareTable(a, b)
 		sv.Compare = &cmp
-		d := diffTable(a, b)
+		d := diffTable(a, b, newPalette(o.Owners, append(slices.Clone(a.Snapshot.Regions), b.Snapshot.Regions...)))
 		sv.Diff = &d
 	}
 	for _, t := range s.Tables {
@@ -233,7 +233,7 @@ func freeTable(s *vmmap.Snapshot) htmlTable {
 	t := htmlTable{Caption: "Largest free blocks", Header: []string{"Address", "Size"}, Num: []bool{false, true}}
 	for i, r := range blocks {
 		if i == reportFreeBlocks {
-			t.Note = fmt.Sprintf("%d more free blocks not listed.", len(blocks)-reportFreeBlocks)
+			t.Note = plural(len(blocks)-reportFreeBlocks, "more free block", "more free blocks") + " not listed."
 			break
 		}
 		t.Rows = append(t.Rows, []htmlCell{{Text: fmt.Sprintf("%#x", r.Start)}, {Text: units.Bytes(r.Size())}})
@@ -253,14 +253,10 @@ func ownerTable(s *vmmap.Snapshot, pal *palette) htmlTable {
 	}
 	for i, o := range owners {
 		if i == reportOwners {
-			t.Note = fmt.Sprintf("%d more owners not listed.", len(owners)-reportOwners)
+			t.Note = plural(len(owners)-reportOwners, "more owner", "more owners") + " not listed."
 			break
 		}
-		sw := hexColor(o.Type.Color())
-		if _, ok := pal.shade[vmmap.HeapOf(o.Owner)]; ok && o.Type == vmmap.Heap && !o.System {
-			sw = hexColor(pal.of(o.Owner))
-		}
-		t.Rows = append(t.Rows, []htmlCell{{Text: o.Owner, Swatch: sw}, {Text: o.Type.String()},
+		t.Rows = append(t.Rows, []htmlCell{{Text: o.Owner, Swatch: pal.swatch(o.Owner, o.Type)}, {Text: o.Type.String()},
 			{Text: units.Bytes(o.Bytes)}, {Text: units.Bytes(o.Committed)},
 			{Text: strconv.Itoa(o.Stripes), Strong: o.Stripes > 1}, {Text: strconv.Itoa(o.Alternation)}})
 	}
@@ -322,7 +318,7 @@ func heapsOf(s *vmmap.Snapshot) []string {
 	return slices.Compact(out)
 }
 
-func diffTable(a, b Labelled) htmlTable {
+func diffTable(a, b Labelled, pal *palette) htmlTable {
 	changes := vmmap.Diff(a.Snapshot, b.Snapshot)
 	t := htmlTable{
 		Caption: fmt.Sprintf("Changes from %s to %s", labelOr(a, "before"), labelOr(b, "after")),
@@ -331,7 +327,7 @@ func diffTable(a, b Labelled) htmlTable {
 	}
 	for i, c := range changes {
 		if i == reportChanges {
-			t.Note = fmt.Sprintf("%d more changes not listed.", len(changes)-reportChanges)
+			t.Note = plural(len(changes)-reportChanges, "more change", "more changes") + " not listed."
 			break
 		}
 		blk := c.After
@@ -349,7 +345,7 @@ func diffTable(a, b Labelled) htmlTable {
 			return units.Bytes(x.Size())
 		}
 		t.Rows = append(t.Rows, []htmlCell{{Text: c.Kind.String()}, {Text: blk.AddrRange.String()},
-			{Text: blk.Type.String(), Swatch: hexColor(blk.Type.Color())}, {Text: who},
+			{Text: blk.Type.String(), Swatch: pal.swatch(blk.Owner, blk.Type)}, {Text: who},
 			{Text: size(c.Before)}, {Text: size(c.After)}})
 	}
 	if len(changes) == 0 {
@@ -392,8 +388,9 @@ const reportRegions = 3000
 func typeClass(t vmmap.Type) string { return strings.ReplaceAll(t.String(), " ", "") }
 
 // regionList is the snapshot's regions in the span, free ones included,
-// in each of vmmap.SortKeys's orders.
-func regionList(s *vmmap.Snapshot, id string) htmlRegionList {
+// in each of vmmap.SortKeys's orders, each with the swatch of the colour
+// pal draws it with.
+func regionList(s *vmmap.Snapshot, id string, pal *palette) htmlRegionList {
 	rs, _ := vmmap.ListRegions(s, vmmap.ListOptions{Types: vmmap.Types})
 	rl := htmlRegionList{ID: id, Count: len(rs)}
 	if len(rs) > reportRegions {
@@ -418,7 +415,7 @@ func regionList(s *vmmap.Snapshot, id string) htmlRegionList {
 		for _, r := range sorted {
 			ord.Rows = append(ord.Rows, htmlRegionRow{Class: "t-" + typeClass(r.Type), Cells: []htmlCell{
 				{Text: fmt.Sprintf("%#x", r.Start)}, {Text: fmt.Sprintf("%#x", r.End)}, {Text: units.Bytes(r.Size())},
-				{Text: r.Type.String(), Swatch: hexColor(r.Type.Color())}, {Text: r.State.String()},
+				{Text: r.Type.String(), Swatch: pal.swatch(r.Owner, r.Type)}, {Text: r.State.String()},
 				{Text: units.Bytes(r.Committed)}, {Text: units.Bytes(r.RSS)}, {Text: r.Perms},
 				{Text: r.Owner}, {Text: r.Path},
 			}})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -199,7 +200,7 @@ func TestHTMLRegionList(t *testing.T) {
 		}
 	}
 	s := linux64Fixture()
-	rl := regionList(s, "x")
+	rl := regionList(s, "x", newPalette(nil, s.Regions))
 	if rl.Count != len(s.Regions)-s.OutsideSpan() || len(rl.Orders) != 3 {
 		t.Fatalf("list of %d regions in %d orders, snapshot has %d", rl.Count, len(rl.Orders), len(s.Regions))
 	}
@@ -239,5 +240,106 @@ func TestHTMLHeapSwatchMatchesPictures(t *testing.T) {
 	}
 	if c := heapRow(s); c.Swatch != "" {
 		t.Errorf("zebra heaps only: Heap row swatch %s, a colour no picture shows", c.Swatch)
+	}
+}
+
+// TestHTMLTableSwatchesMatchPictures: the Regions list, the Changes table
+// and the Owners table show a zebra heap's rows in the colour its pictures
+// draw it with, not the plain Heap colour; other rows in their type's
+// (issue 13: heap rows showed #FF9666 beside pictures in palette colours).
+func TestHTMLTableSwatchesMatchPictures(t *testing.T) {
+	before, after := zebraFixture(false), zebraFixture(true)
+	pal := newPalette([]string{"B", "A"}, append(slices.Clone(before.Regions), after.Regions...))
+	want := func(owner string, ty vmmap.Type) string {
+		if (owner == "A" || owner == "B") && ty == vmmap.Heap {
+			return hexColor(pal.of(owner))
+		}
+		return hexColor(ty.Color())
+	}
+	checked := map[string]int{}
+	rl := regionList(before, "x", pal)
+	for _, row := range rl.Orders[0].Rows {
+		owner, ty := row.Cells[8].Text, row.Cells[3]
+		if w := want(owner, typeNamed(t, ty.Text)); ty.Swatch != w {
+			t.Errorf("Regions: %s row of %q: swatch %s, want %s", ty.Text, owner, ty.Swatch, w)
+		}
+		checked["regions "+owner]++
+	}
+	d := diffTable(Labelled{Snapshot: before}, Labelled{Snapshot: after}, pal)
+	for _, row := range d.Rows {
+		owner, ty := row[3].Text, row[2]
+		if w := want(owner, typeNamed(t, ty.Text)); ty.Swatch != w {
+			t.Errorf("Changes: %s row of %q: swatch %s, want %s", ty.Text, owner, ty.Swatch, w)
+		}
+		checked["changes "+owner]++
+	}
+	for _, row := range ownerTable(before, pal).Rows {
+		if w := want(row[0].Text, typeNamed(t, row[1].Text)); row[0].Swatch != w {
+			t.Errorf("Owners: %q: swatch %s, want %s", row[0].Text, row[0].Swatch, w)
+		}
+	}
+	for _, k := range []string{"regions A", "regions B", "regions ", "changes A"} {
+		if checked[k] == 0 {
+			t.Errorf("no row of %q was checked", k)
+		}
+	}
+	if hexColor(pal.of("A")) == hexColor(vmmap.Heap.Color()) || hexColor(pal.of("B")) == hexColor(vmmap.Heap.Color()) {
+		t.Error("the fixture's heaps have the plain Heap colour: the test cannot tell")
+	}
+}
+
+func typeNamed(t *testing.T, name string) vmmap.Type {
+	t.Helper()
+	for _, ty := range vmmap.Types {
+		if ty.String() == name {
+			return ty
+		}
+	}
+	t.Fatalf("no type %q", name)
+	return 0
+}
+
+// TestHTMLMoreNotListed: the notes under cut tables count in the singular
+// for one (issue 13: "1 more free blocks not listed").
+func TestHTMLMoreNotListed(t *testing.T) {
+	// stripes is a snapshot of n owned regions, each followed by a free
+	// block.
+	stripes := func(n int) *vmmap.Snapshot {
+		s := &vmmap.Snapshot{Source: "test", Span: vmmap.AddrRange{Start: 0x10000, End: 0x10000 + uint64(2*n)*0x10000}, Granularity: 0x10000}
+		for i := range n {
+			at := s.Span.Start + uint64(2*i)*0x10000
+			s.Regions = append(s.Regions,
+				vmmap.Region{Start: at, End: at + 0x10000, Type: vmmap.Heap, State: vmmap.StateCommitted, Committed: 0x10000, Owner: fmt.Sprintf("heap %d", i)},
+				vmmap.Region{Start: at + 0x10000, End: at + 0x20000, Type: vmmap.Free, State: vmmap.StateFree})
+		}
+		if err := s.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	empty := func(n int) *vmmap.Snapshot {
+		s := stripes(n)
+		for i := range s.Regions {
+			s.Regions[i] = vmmap.Region{Start: s.Regions[i].Start, End: s.Regions[i].End, Type: vmmap.Free, State: vmmap.StateFree}
+		}
+		return s
+	}
+	for _, tt := range []struct {
+		table string
+		note  func(n int) string
+		n     int
+		want  string
+	}{
+		{"free", func(n int) string { return freeTable(stripes(n)).Note }, reportFreeBlocks + 1, "1 more free block not listed."},
+		{"free", func(n int) string { return freeTable(stripes(n)).Note }, reportFreeBlocks + 2, "2 more free blocks not listed."},
+		{"owners", func(n int) string { return ownerTable(stripes(n), newPalette(nil, nil)).Note }, reportOwners + 1, "1 more owner not listed."},
+		{"owners", func(n int) string { return ownerTable(stripes(n), newPalette(nil, nil)).Note }, reportOwners + 3, "3 more owners not listed."},
+		{"changes", func(n int) string {
+			return diffTable(Labelled{Snapshot: stripes(n)}, Labelled{Snapshot: empty(n)}, newPalette(nil, nil)).Note
+		}, reportChanges + 1, "1 more change not listed."},
+	} {
+		if got := tt.note(tt.n); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("%s table of %d: note %q, want %q", tt.table, tt.n, got, tt.want)
+		}
 	}
 }

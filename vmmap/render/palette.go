@@ -10,8 +10,11 @@ import (
 // heapShades are the committed colours of zebra heaps, in order of first
 // appearance: the Okabe–Ito palette, which readers with any common form of
 // colour blindness can still tell apart, starting with its vermilion, the
-// one nearest VMMap's heap colour. A heap's metadata takes its heap's
-// colour, darkened (metaShade): related, yet distinguishable.
+// one nearest VMMap's heap colour, without its yellow (#F0E442), which
+// looks like Private Data (#F4F400); Paul Tol's wine and a purple complete
+// it. Every shade stands apart from every type's colour (TestHeapShades).
+// A heap's metadata takes its heap's colour, darkened (metaShade):
+// related, yet distinguishable.
 var heapShades = []color.RGBA{
 	rgb(0xD55E00), // vermilion
 	rgb(0x0072B2), // blue
@@ -19,7 +22,7 @@ var heapShades = []color.RGBA{
 	rgb(0x009E73), // bluish green
 	rgb(0xCC79A7), // reddish purple
 	rgb(0x56B4E9), // sky blue
-	rgb(0xF0E442), // yellow
+	rgb(0x882255), // wine (Paul Tol's muted scheme)
 	rgb(0x7F3C8D), // purple
 }
 
@@ -108,6 +111,17 @@ func (p *palette) of(owner string) color.RGBA {
 		c = metaShade(c)
 	}
 	return c
+}
+
+// swatch is the colour a table shows for a region of owner and type t:
+// the committed colour its pictures draw it with (the heap's shade for a
+// zebra heap's regions, else the type's).
+func (p *palette) swatch(owner string, t vmmap.Type) string {
+	r := vmmap.Region{Type: t, Owner: owner}
+	if _, ok := p.shade[vmmap.HeapOf(owner)]; ok && isZebraHeap(r) {
+		return hexColor(p.of(owner))
+	}
+	return hexColor(t.Color())
 }
 
 // color returns the colour a region is drawn with.

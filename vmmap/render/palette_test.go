@@ -1,6 +1,8 @@
 package render
 
 import (
+	"image/color"
+	"math"
 	"testing"
 
 	"github.com/zebra-heap/zebra/vmmap"
@@ -45,4 +47,59 @@ func TestPaletteSystemOwners(t *testing.T) {
 func rgba(c interface{ RGBA() (r, g, b, a uint32) }) [4]uint8 {
 	r, g, b, a := c.RGBA()
 	return [4]uint8{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), uint8(a >> 8)}
+}
+
+// TestHeapShades: every heap shade, and its metadata's, stands apart from
+// every type's colour (CIE76 ΔE of at least 20) and from the other heaps'
+// shades (at least 15), so that no heap reads as another type or another
+// heap (issue 13: the yellow #F0E442 was ΔE 18 from Private Data's
+// #F4F400).
+func TestHeapShades(t *testing.T) {
+	const fromTypes, fromHeaps = 20, 15
+	var shades []color.RGBA
+	for i := range heapShades {
+		shades = append(shades, ownerColor(i), metaShade(ownerColor(i)))
+	}
+	for i, c := range shades {
+		for _, ty := range vmmap.Types {
+			if d := deltaE(c, ty.Color()); d < fromTypes {
+				t.Errorf("heap shade %s is ΔE %.1f from %s's %s", hexColor(c), d, ty, hexColor(ty.Color()))
+			}
+		}
+		for j, o := range shades {
+			if i/2 != j/2 { // another heap's
+				if d := deltaE(c, o); d < fromHeaps {
+					t.Errorf("heap shades %s and %s are ΔE %.1f apart", hexColor(c), hexColor(o), d)
+				}
+			}
+		}
+	}
+}
+
+// deltaE is the CIE76 colour difference of two sRGB colours: the distance
+// in CIELAB (D65 white).
+func deltaE(a, b color.RGBA) float64 {
+	la, lb := lab(a), lab(b)
+	return math.Sqrt((la[0]-lb[0])*(la[0]-lb[0]) + (la[1]-lb[1])*(la[1]-lb[1]) + (la[2]-lb[2])*(la[2]-lb[2]))
+}
+
+func lab(c color.RGBA) [3]float64 {
+	lin := func(v uint8) float64 {
+		x := float64(v) / 255
+		if x <= 0.04045 {
+			return x / 12.92
+		}
+		return math.Pow((x+0.055)/1.055, 2.4)
+	}
+	r, g, b := lin(c.R), lin(c.G), lin(c.B)
+	x := (0.4124*r + 0.3576*g + 0.1805*b) / 0.95047
+	y := 0.2126*r + 0.7152*g + 0.0722*b
+	z := (0.0193*r + 0.1192*g + 0.9505*b) / 1.08883
+	f := func(t float64) float64 {
+		if t > 216.0/24389 {
+			return math.Cbrt(t)
+		}
+		return t*24389/27/116 + 16.0/116
+	}
+	return [3]float64{116*f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))}
 }
