@@ -122,7 +122,7 @@ func (p *progress) finish() {
 func printResults(w io.Writer, c demoConfig, results []result) {
 	fmt.Fprintf(w, "%s in %s, %s blocks, %s each; then %s is destroyed.\n",
 		plural(c.heaps, "heap", "heaps"), c.space, blockText(c), units.Bytes(c.total), heapName(0))
-	fmt.Fprintln(w, figuresNote)
+	fmt.Fprintln(w, figuresText(c))
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\t"+heapName(c.heaps-1)+" ranges\tfree blocks\tlargest free\tof freed\tallocatable\tzebra score\t")
@@ -150,6 +150,18 @@ const figuresNote = "Measured from the address-space map within the span the hea
 	"as the pictures and tables show them: what the destroyed heap released there, its data and its\n" +
 	"bookkeeping (the \"(metadata)\" ranges), is free. \"of freed\" compares that block with all it released.\n" +
 	"The zebra score counts changes between heaps before the destroy (a heap and its metadata are one)."
+
+// processNote says why --space process figures differ from run to run.
+const processNote = "In this process's real address space the Go runtime maps its own memory (heap, stacks) as\n" +
+	"the heaps grow, wherever the kernel puts it, among their ranges too: figures vary from run to run."
+
+// figuresText is figuresNote, with processNote for the real address space.
+func figuresText(c demoConfig) string {
+	if c.space == "process" {
+		return figuresNote + "\n" + processNote
+	}
+	return figuresNote
+}
 
 // plural returns "1 heap" or "2 heaps".
 func plural(n int, one, many string) string {

@@ -30,7 +30,7 @@ func writeReport(c demoConfig, scenarios []scenario, results []result) (string, 
 		Note: fmt.Sprintf("The experiment of github.com/pkjq/PoC.HeapReserve: %s in %s allocate %s blocks alternately "+
 			"until each holds %s; then %s is destroyed. Pictures and their tables show the map of the span the heaps occupied as it is; "+
 			"the Results table measures it as follows. %s",
-			plural(c.heaps, "heap", "heaps"), c.space, blockText(c), units.Bytes(c.total), heapName(0), strings.ReplaceAll(figuresNote, "\n", " ")),
+			plural(c.heaps, "heap", "heaps"), c.space, blockText(c), units.Bytes(c.total), heapName(0), strings.ReplaceAll(figuresText(c), "\n", " ")),
 		Options: opts,
 	}
 	for i, r := range results {

@@ -474,3 +474,24 @@ func TestDemoMetadataIsFreed(t *testing.T) {
 		})
 	}
 }
+
+// TestFiguresTextSaysWhyProcessVaries: the real address space gets the
+// line that says why its figures move between runs; emulated windows,
+// which place every block alike, do not; every line fits 100 columns.
+func TestFiguresTextSaysWhyProcessVaries(t *testing.T) {
+	tests := []struct {
+		space string
+		want  bool
+	}{{"win32", false}, {"wow64", false}, {"process", true}}
+	for _, tt := range tests {
+		got := figuresText(demoConfig{space: tt.space})
+		if strings.Contains(got, "vary from run to run") != tt.want {
+			t.Errorf("--space %s: says figures vary = %v, want %v:\n%s", tt.space, !tt.want, tt.want, got)
+		}
+		for _, line := range strings.Split(got, "\n") {
+			if len([]rune(line)) > 100 {
+				t.Errorf("--space %s: line of %d columns: %q", tt.space, len([]rune(line)), line)
+			}
+		}
+	}
+}
