@@ -15,7 +15,7 @@ import (
 // classify_procfs.go, classify_alloc.go and goheap.go).
 var ownerRules = map[string]string{
 	brkHeapOwner:      "the brk heap, glibc's main arena (named so by the kernel)",
-	GoHeapOwner:       "the Go runtime: [anon: Go: …] names, the address of a live object (this process), Go's arena hints, or, a heuristic, a run of whole 64 MiB arenas that starts reserved",
+	GoHeapOwner:       "the Go runtime's heap: [anon: Go: heap] and [anon: Go: heap reservation] names, the address of a live object (this process), Go's arena hints, or, a heuristic, a run of whole 64 MiB arenas that starts reserved",
 	GoRuntimeOwner:    "the Go runtime's own memory (indexes, metadata): [anon: Go: …] names other than its heap's and stacks'",
 	BionicMallocOwner: "Android's C library allocator (bionic), which names its mappings [anon:libc_malloc]",
 	GlibcArenaOwner:   "glibc's other malloc arenas: 64 MiB-aligned, committed, then reserved up to the next 64 MiB (a heuristic)",
