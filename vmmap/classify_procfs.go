@@ -62,6 +62,10 @@ import (
 //	                                  program's or library's .bss, the part of
 //	                                  its data segment beyond the file, which
 //	                                  VMMap counts in the image
+//	anonymous, in a Go program (its executable carries Go build
+//	  information), spans of the exact sizes of the runtime's index
+//	  reservations                    Private Data, owner "Go runtime"
+//	                                  (a heuristic: goruntime.go)
 //	other anonymous memory            Private Data
 //
 // A ---p mapping (no access) is Reserved, any other Committed.
