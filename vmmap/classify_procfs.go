@@ -15,7 +15,13 @@ import (
 //	[stack]                           Stack (the main thread)
 //	[vdso] [vsyscall]                 Image: code the kernel maps in
 //	[vvar] [vvar_vclock]              Shareable: kernel data shared by all processes
-//	[anon: Go: …]                     Go heap: the Go runtime names its mappings (Go 1.25+)
+//	[anon: Go: heap], [anon: Go: heap reservation]
+//	                                  Go heap: the Go runtime names its mappings (Go 1.25+)
+//	[anon: Go: …] with "stack"        Stack (goroutine stacks outside the heap, OS threads')
+//	[anon: Go: …], any other name     Private Data, owner "Go runtime" (its indexes
+//	                                  and metadata: goNamed in goruntime.go)
+//	[anon:libc_malloc]                Heap, owner "libc_malloc": Android's C library
+//	                                  allocator (bionic), a system owner
 //	[anon:NAME]                       Heap owned by NAME (zebra heaps and other
 //	                                  allocators name their memory this way), except
 //	                                  names with "stack" (Stack) and ".bss" (Private
@@ -56,6 +62,10 @@ import (
 //	                                  program's or library's .bss, the part of
 //	                                  its data segment beyond the file, which
 //	                                  VMMap counts in the image
+//	anonymous, in a Go program (its executable carries Go build
+//	  information), spans of the exact sizes of the runtime's index
+//	  reservations                    Private Data, owner "Go runtime"
+//	                                  (a heuristic: goruntime.go)
 //	other anonymous memory            Private Data
 //
 // A ---p mapping (no access) is Reserved, any other Committed.
@@ -80,11 +90,21 @@ const maxGuard = 64 << 10
 // brkHeapOwner is the owner name of the brk heap, glibc's main arena.
 const brkHeapOwner = vmem.OwnerBrkHeap
 
-// GoHeapOwner is the owner name of regions attributed to the Go runtime.
+// GoHeapOwner is the owner name of regions attributed to the Go runtime's
+// heap.
 const GoHeapOwner = vmem.OwnerGoHeap
+
+// GoRuntimeOwner is the owner name of the Go runtime's memory other than
+// its heap (goruntime.go).
+const GoRuntimeOwner = vmem.OwnerGoRuntime
 
 // GlibcArenaOwner is the owner name of glibc's non-main malloc arenas.
 const GlibcArenaOwner = vmem.OwnerGlibcArena
+
+// BionicMallocOwner is the owner name of the memory Android's C library
+// allocator names "[anon:libc_malloc]": the system's allocator, as glibc's
+// arenas are, not a heap a program created.
+const BionicMallocOwner = vmem.OwnerBionicMalloc
 
 // JavaHeapOwner and JITCodeOwner name the Java heap of a JVM and the code
 // that JIT compilers (the JVM's code cache, V8, .NET) write at run time.
@@ -217,7 +237,7 @@ func classifyPath(e smapsEntry, images map[string]bool) (Type, string) {
 		case shm:
 			return Shareable, trimmed
 		case strings.HasPrefix(trimmed, "Go:"):
-			return GoHeap, GoHeapOwner
+			return goNamed(strings.TrimSpace(strings.TrimPrefix(trimmed, "Go:")))
 		case strings.Contains(trimmed, "stack"):
 			return Stack, ""
 		case strings.Contains(trimmed, ".bss"):

@@ -52,6 +52,21 @@ func TestClassifyLines(t *testing.T) {
 			"00400000-00401000 rw-p 00000000 fe:00 11 /data/file",
 			"00401000-00402000 rw-p 00000000 00:00 0 ",
 		}, []string{"Mapped File  400000", "Private Data  401000"}},
+		{"bionic's libc_malloc is the system's allocator", []string{
+			"700001e00000-700002600000 rw-p 00000000 00:00 0 [anon:libc_malloc]",
+			"700002600000-700002700000 rw-p 00000000 00:00 0 [anon:heap A]",
+		}, []string{"Heap libc_malloc 700001e00000", "Heap heap A 700002600000"}},
+		{"the Go runtime's names: heap, stacks, the rest", []string{
+			"c000000000-c000400000 rw-p 00000000 00:00 0 [anon: Go: heap]",
+			"c000400000-c004000000 ---p 00000000 00:00 0 [anon: Go: heap reservation]",
+			"7f0000000000-7f0000100000 ---p 00000000 00:00 0 [anon: Go: page summary]",
+			"7f0000100000-7f0000101000 rw-p 00000000 00:00 0 [anon: Go: page summary]",
+			"7f0000200000-7f0002200000 rw-p 00000000 00:00 0 [anon: Go: heap index]",
+			"7f0002200000-7f0002300000 rw-p 00000000 00:00 0 [anon: Go: OS thread stack]",
+			"7f0002300000-7f0002400000 rw-p 00000000 00:00 0 [anon: Go: immortal metadata]",
+		}, []string{"Go heap Go heap c000000000", "Go heap Go heap c000000000",
+			"Private Data Go runtime 7f0000000000", "Private Data Go runtime 7f0000000000",
+			"Private Data Go runtime 7f0000200000", "Stack  7f0002200000", "Private Data Go runtime 7f0002300000"}},
 		{"Go arena: reserved, committed, reserved, whole arena", []string{
 			"1485b0000000-1485b3800000 ---p 00000000 00:00 0 ",
 			"1485b3800000-1485b6400000 rw-p 00000000 00:00 0 ",

@@ -35,7 +35,13 @@
 // recognised only in a process that maps their shared library, by the
 // MAP_NORESERVE flag smaps shows and the sizes and alignment the allocators
 // use (classify_alloc.go). In the calling process the Go heap is found
-// from the address of a heap object: the whole arenas around it.
+// from the address of a heap object: the whole arenas around it. The Go
+// runtime's other memory, its indexes and metadata, is "Go runtime"
+// ([GoRuntimeOwner]): by its [anon: Go: …] names, or, without names, only
+// in a process whose executable carries Go build information (the calling
+// one, or another read through /proc/PID/exe), by the exact sizes of its
+// index reservations (goruntime.go); its small allocations stay Private
+// Data.
 // Region.Owner names the heap a region belongs to: from [anon:NAME] names
 // where the kernel has them (5.17+ with CONFIG_ANON_VMA_NAME), and, for the
 // calling process, from the registry of vmem reservations ([Attribute]); the
@@ -47,8 +53,9 @@
 // Largest per type); [FreeBlocks] lists free space largest first; [Owners]
 // gives each owner's stripes and how they alternate with zebra heaps,
 // [ZebraScore] the changes between zebra heaps along the address space. The
-// brk heap, the Go heap, the C allocators' arenas, a JVM's heap and JIT
-// code are system owners
+// brk heap, the Go heap and the Go runtime, the C allocators' arenas
+// (glibc's, Android's libc_malloc, jemalloc's, mimalloc's), a JVM's heap and
+// JIT code are system owners
 // ([IsSystemOwner]): listed by Owners, but never counted as a zebra heap in
 // either figure. The snapshot's VMAs and MaxMapCount compare the mapping
 // count with vm.max_map_count. The summary and the free space are measured

@@ -14,13 +14,15 @@ import (
 // explanation; "heuristic" marks the rules that go by layout alone (see
 // classify_procfs.go, classify_alloc.go and goheap.go).
 var ownerRules = map[string]string{
-	brkHeapOwner:    "the brk heap, glibc's main arena (named so by the kernel)",
-	GoHeapOwner:     "the Go runtime: [anon: Go: …] names, the address of a live object (this process), Go's arena hints, or, a heuristic, a run of whole 64 MiB arenas that starts reserved",
-	GlibcArenaOwner: "glibc's other malloc arenas: 64 MiB-aligned, committed, then reserved up to the next 64 MiB (a heuristic)",
-	JemallocOwner:   "a heuristic, with libjemalloc.so mapped: read-write runs of 2 MiB or more mapped MAP_NORESERVE (smaps \"nr\"), as jemalloc maps when the kernel overcommits",
-	MimallocOwner:   "a heuristic, with libmimalloc.so mapped: MAP_NORESERVE runs of whole 32 MiB segments that start committed",
-	JavaHeapOwner:   "a heuristic, with libjvm.so mapped: anonymous runs of 16 MiB or more below 32 GiB (compressed pointers)",
-	JITCodeOwner:    "executable anonymous memory: code written at run time (a JVM's code cache, V8)",
+	brkHeapOwner:      "the brk heap, glibc's main arena (named so by the kernel)",
+	GoHeapOwner:       "the Go runtime's heap: [anon: Go: heap] and [anon: Go: heap reservation] names, the address of a live object (this process), Go's arena hints, or, a heuristic, a run of whole 64 MiB arenas that starts reserved",
+	GoRuntimeOwner:    "the Go runtime's own memory (indexes, metadata): [anon: Go: …] names other than its heap's and stacks'; or, a heuristic, in a process whose executable carries Go build information, the exact sizes of its page-summary and scavenger index reservations (1,096-1,097.125 MiB) and of its 32 MiB arena index directly below",
+	BionicMallocOwner: "Android's C library allocator (bionic), which names its mappings [anon:libc_malloc]",
+	GlibcArenaOwner:   "glibc's other malloc arenas: 64 MiB-aligned, committed, then reserved up to the next 64 MiB (a heuristic)",
+	JemallocOwner:     "a heuristic, with libjemalloc.so mapped: read-write runs of 2 MiB or more mapped MAP_NORESERVE (smaps \"nr\"), as jemalloc maps when the kernel overcommits",
+	MimallocOwner:     "a heuristic, with libmimalloc.so mapped: MAP_NORESERVE runs of whole 32 MiB segments that start committed",
+	JavaHeapOwner:     "a heuristic, with libjvm.so mapped: anonymous runs of 16 MiB or more below 32 GiB (compressed pointers)",
+	JITCodeOwner:      "executable anonymous memory: code written at run time (a JVM's code cache, V8)",
 }
 
 // typeMeanings say what each type holds, for the explanation's legend.

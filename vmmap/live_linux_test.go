@@ -66,6 +66,17 @@ func TestSelf(t *testing.T) {
 			if r, ok := regionAt(s, goHeapAddr()); !ok || r.Type != GoHeap || r.Owner != GoHeapOwner {
 				t.Errorf("the Go heap at %#x: %+v", goHeapAddr(), r)
 			}
+			// The runtime's index reservations: by name, or by size in
+			// this process, whose executable is a Go program.
+			var runtime uint64
+			for _, r := range s.Regions {
+				if r.Owner == GoRuntimeOwner {
+					runtime += r.Size()
+				}
+			}
+			if runtime < goIndexBytes-goSmallLevels {
+				t.Errorf("Go runtime: %d bytes, want its index block of %d or more", runtime, goIndexBytes-goSmallLevels)
+			}
 		})
 	}
 }

@@ -20,7 +20,8 @@ import (
 //
 // For a process P it reads P/smaps (falling back to P/maps, without
 // counters, on kernels built without smaps), P/stat for the process's pid,
-// name and state, and sys/vm/max_map_count.
+// name and state, P/exe for Go's build information (goruntime.go), and
+// sys/vm/max_map_count.
 type Proc struct {
 	// FS is rooted at a procfs mount. Tests use a directory of captured
 	// files, or a file system that fails on purpose.
@@ -102,6 +103,9 @@ func (p Proc) Snapshot(pid string) (*Snapshot, error) {
 		s.Taken = p.Now()
 	} else {
 		s.Taken = time.Now()
+	}
+	if p.goProgram(pid) {
+		recogniseGoRuntime(s.Regions)
 	}
 	s.Span = defaultSpan(s.Regions)
 	s.Regions = fillFree(s.Regions, s.Span)

@@ -53,7 +53,7 @@ func TestMapCommand(t *testing.T) {
 		{
 			name: "fixture", args: []string{"--proc", anonFixture, "4242"},
 			wantOut: []string{"linux pid 4242 (com.example.z)", "span 0xc000000000-0x7ffff0021000",
-				"28 VMAs of vm.max_map_count 65530", "zebra score 7", "heap A", "Largest free blocks"},
+				"28 VMAs of vm.max_map_count 65530", "zebra score 6", "heap A", "libc_malloc *", "Largest free blocks"},
 		},
 		{
 			name: "flags after the pid", args: []string{"--proc", anonFixture, "4242", "--range", "0x700000000000-0x700001000000"},
