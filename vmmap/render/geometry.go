@@ -155,14 +155,19 @@ func facts(s *vmmap.Snapshot) string {
 func (l *layout) foldText(b band) (text, short string) {
 	first, last := l.regions[b.region], l.regions[b.last]
 	var free, reserved uint64
-	var types []string
+	var types []string // owners or types of the reserved regions
 	for _, p := range l.regions[b.region : b.last+1] {
 		if p.Type == vmmap.Free {
 			free += p.Size()
 			continue
 		}
 		reserved += p.Size()
-		if t := p.Type.String(); !slices.Contains(types, t) {
+		// Named by owner where one is known ("Go runtime"), else by type.
+		t := p.Owner
+		if t == "" {
+			t = p.Type.String()
+		}
+		if !slices.Contains(types, t) {
 			types = append(types, t)
 		}
 	}

@@ -147,3 +147,29 @@ func TestSVGBadInput(t *testing.T) {
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+// TestFoldLabelNamesOwners: a folded reservation with an owner is named by
+// it ("Go runtime"), one without by its type.
+func TestFoldLabelNamesOwners(t *testing.T) {
+	tests := []struct {
+		owner, want string
+	}{
+		{"", "reserved, untouched (Private Data)"},
+		{vmmap.GoRuntimeOwner, "reserved, untouched (Go runtime)"},
+	}
+	for _, tt := range tests {
+		s := linux64Fixture()
+		for i := range s.Regions {
+			if s.Regions[i].Start == 0x7f4e_bc80_0000 {
+				s.Regions[i].Owner = tt.owner
+			}
+		}
+		var buf bytes.Buffer
+		if err := SVG(&buf, s, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), tt.want) {
+			t.Errorf("owner %q: no fold label says %q", tt.owner, tt.want)
+		}
+	}
+}
