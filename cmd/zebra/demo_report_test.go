@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/zebra-heap/zebra/heap"
+	"github.com/zebra-heap/zebra/internal/tempdir"
 )
 
 // svgRegion is one region of a picture of the HTML report: its colour, the
@@ -30,7 +31,7 @@ func TestDemoReportOneColourPerOwner(t *testing.T) {
 		{"--total", "24MiB", "--heaps", "3"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
-			c := defaultDemo(t, append(args, "--out", t.TempDir())...)
+			c := defaultDemo(t, append(args, "--out", tempdir.New(t))...)
 			scs := demoScenarios(c)
 			var results []result
 			for _, sc := range scs {

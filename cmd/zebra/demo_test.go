@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/zebra-heap/zebra/heap"
+	"github.com/zebra-heap/zebra/internal/tempdir"
 	"github.com/zebra-heap/zebra/internal/units"
 	"github.com/zebra-heap/zebra/vmmap"
 	"github.com/zebra-heap/zebra/vmmap/render"
@@ -122,7 +123,7 @@ func TestDemoCommand(t *testing.T) {
 	if runtime.GOARCH == "386" || runtime.GOARCH == "arm" {
 		t.Skip("a 32-bit process cannot hold the windows of the demo")
 	}
-	dir := tempDir(t)
+	dir := tempdir.New(t)
 	var out, errOut bytes.Buffer
 	code := run([]string{"demo", "--total", "24MiB", "--out", dir}, &out, &errOut)
 	if code != 0 {
@@ -271,7 +272,7 @@ func TestDemoJSONWritesNoReport(t *testing.T) {
 	if runtime.GOARCH == "386" || runtime.GOARCH == "arm" {
 		t.Skip("a 32-bit process cannot hold the windows of the demo")
 	}
-	t.Chdir(tempDir(t))
+	t.Chdir(tempdir.New(t))
 	var out, errOut bytes.Buffer
 	if code := run([]string{"demo", "--json", "--total", "4MiB"}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errOut.String())

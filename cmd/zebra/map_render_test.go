@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zebra-heap/zebra/internal/tempdir"
 	"github.com/zebra-heap/zebra/vmmap"
 	"github.com/zebra-heap/zebra/vmmap/render"
 )
@@ -23,7 +24,7 @@ const anonProc = "../../vmmap/testdata/anon/proc"
 // TestMapPictures writes every picture format from a captured process and
 // checks each file is what its extension promises.
 func TestMapPictures(t *testing.T) {
-	dir := tempDir(t)
+	dir := tempdir.New(t)
 	tests := []struct {
 		name  string
 		file  string
@@ -89,7 +90,7 @@ func TestMapPicturesLive(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("live maps are read from /proc")
 	}
-	dir := tempDir(t)
+	dir := tempdir.New(t)
 	tests := []struct {
 		name  string
 		args  []string
@@ -170,7 +171,7 @@ func TestMapPicturesLive(t *testing.T) {
 }
 
 func TestMapPictureErrors(t *testing.T) {
-	dir := tempDir(t)
+	dir := tempdir.New(t)
 	tests := []struct {
 		name     string
 		args     []string

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/zebra-heap/zebra/internal/tempdir"
 	"github.com/zebra-heap/zebra/vmmap"
 )
 
@@ -40,7 +41,7 @@ func runMapCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 }
 
 func TestMapCommand(t *testing.T) {
-	dir := tempDir(t)
+	dir := tempdir.New(t)
 	jsonA, jsonB := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
 	tests := []struct {
 		name       string
@@ -177,7 +178,7 @@ func TestMapFileAtomic(t *testing.T) {
 		return errors.New("renderer gave up")
 	}
 	defer delete(mapOutputs, ".fail")
-	dir := tempDir(t)
+	dir := tempdir.New(t)
 	tests := []struct {
 		name     string
 		file     string
@@ -227,7 +228,7 @@ func TestMapFileAtomic(t *testing.T) {
 // TestMapDiffReport checks the HTML that --diff -o writes: both snapshots,
 // their labels and the changes between them.
 func TestMapDiffReport(t *testing.T) {
-	dir := tempDir(t)
+	dir := tempdir.New(t)
 	a, b, out := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json"), filepath.Join(dir, "d.html")
 	for _, args := range [][]string{
 		{"--proc", anonFixture, "-o", a, "4242"},
@@ -346,7 +347,7 @@ func TestMapRegionsAndFormats(t *testing.T) {
 // directory) names the file the user asked for, not the temporary one
 // (issue 13, defect 11).
 func TestWriteAtomicallyHidesTheTemporaryName(t *testing.T) {
-	dir := tempDir(t)
+	dir := tempdir.New(t)
 	target := filepath.Join(dir, "map.json")
 	if err := os.Mkdir(target, 0o755); err != nil {
 		t.Fatal(err)

@@ -17,9 +17,9 @@ import (
 	"time"
 	"unsafe"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/zebra-heap/zebra/internal/tempdir"
 	"github.com/zebra-heap/zebra/vmmap/timeline"
+	"golang.org/x/sys/unix"
 )
 
 // builtBinaries builds the growheaps helper and the zebra command once per
@@ -85,7 +85,7 @@ func TestRecordChildGrowingHeaps(t *testing.T) {
 	named := kernelNamesMappings(t)
 	for _, name := range []string{"t.jsonl", "t.jsonl.gz"} {
 		t.Run(name, func(t *testing.T) {
-			out := filepath.Join(tempDir(t), name)
+			out := filepath.Join(tempdir.New(t), name)
 			cfg := recordConfig{cmd: []string{bin["growheaps"], "-for", "2s"}, out: out, every: 100 * time.Millisecond}
 			var stdout, stderr bytes.Buffer
 			if err := record(context.Background(), cfg, nil, &stdout, &stderr); err != nil {
@@ -146,7 +146,7 @@ func TestRecordPIDExits(t *testing.T) {
 		t.Fatal(err)
 	}
 	go c.Wait() // reaped at once, so the PID goes away
-	out := filepath.Join(tempDir(t), "pid.jsonl")
+	out := filepath.Join(tempdir.New(t), "pid.jsonl")
 	cfg := recordConfig{target: strconv.Itoa(c.Process.Pid), out: out, every: 50 * time.Millisecond}
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -196,7 +196,7 @@ func TestRecordCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := filepath.Join(tempDir(t), "c.jsonl")
+			out := filepath.Join(tempdir.New(t), "c.jsonl")
 			if tt.existing {
 				os.WriteFile(out, []byte("keep\n"), 0o644)
 			}
@@ -249,7 +249,7 @@ func TestRecordInterrupted(t *testing.T) {
 	bin := binaries(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			out := filepath.Join(tempDir(t), "i.jsonl")
+			out := filepath.Join(tempdir.New(t), "i.jsonl")
 			c := exec.Command(bin["zebra"], "record", "--every", "20ms", "-o", out, "--", bin["growheaps"], "-for", "30s")
 			if err := c.Start(); err != nil {
 				t.Fatal(err)
@@ -294,7 +294,7 @@ func TestRecordKilled(t *testing.T) {
 	bin := binaries(t)
 	for _, name := range []string{"k.jsonl", "k.jsonl.gz"} {
 		t.Run(name, func(t *testing.T) {
-			out := filepath.Join(tempDir(t), name)
+			out := filepath.Join(tempdir.New(t), name)
 			c := exec.Command(bin["zebra"], "record", "--every", "20ms", "-o", out, "--", bin["growheaps"], "-for", "5s")
 			if err := c.Start(); err != nil {
 				t.Fatal(err)

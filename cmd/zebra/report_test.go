@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zebra-heap/zebra/internal/tempdir"
 	"github.com/zebra-heap/zebra/vmmap"
 	"github.com/zebra-heap/zebra/vmmap/timeline"
 )
@@ -21,7 +22,7 @@ import (
 // timeline's path.
 func demoTimeline(t *testing.T) string {
 	t.Helper()
-	path := filepath.Join(tempDir(t), "demo.jsonl.gz")
+	path := filepath.Join(tempdir.New(t), "demo.jsonl.gz")
 	var out, errb bytes.Buffer
 	if err := runDemo([]string{"--no-report", "--no-progress", "--total", "24MiB", "--record", path}, &out, &errb); err != nil {
 		t.Fatalf("demo --record: %v\n%s", err, errb.String())
@@ -36,7 +37,7 @@ var externalURL = regexp.MustCompile(`(?i)(https?:|//[a-z0-9.-]+\.[a-z]{2,}/|<li
 
 func TestReportFromDemo(t *testing.T) {
 	path := demoTimeline(t)
-	html := filepath.Join(tempDir(t), "timeline.html")
+	html := filepath.Join(tempdir.New(t), "timeline.html")
 	var out bytes.Buffer
 	if err := runReport([]string{path, "-o", html}, &out, &out); err != nil {
 		t.Fatal(err)
@@ -186,7 +187,7 @@ func TestPhases(t *testing.T) {
 }
 
 func TestReportErrors(t *testing.T) {
-	dir := tempDir(t)
+	dir := tempdir.New(t)
 	bad := filepath.Join(dir, "bad.jsonl")
 	os.WriteFile(bad, []byte(`{"schema":"other"}`+"\n"), 0o644)
 	tests := []struct {
@@ -220,7 +221,7 @@ func TestReportInChromium(t *testing.T) {
 		t.Skip("chromium not installed")
 	}
 	path := demoTimeline(t)
-	dir := tempDir(t)
+	dir := tempdir.New(t)
 	html := filepath.Join(dir, "timeline.html")
 	if err := runReport([]string{path, "-o", html}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+
+	"github.com/zebra-heap/zebra/internal/tempdir"
 )
 
 // TestScreenshots opens the demo's report and a `map -o .html` page in
@@ -33,7 +35,7 @@ func TestScreenshots(t *testing.T) {
 	if runtime.GOARCH == "386" || runtime.GOARCH == "arm" {
 		t.Skip("a 32-bit process cannot hold the windows of the demo")
 	}
-	dir := tempDir(t)
+	dir := tempdir.New(t)
 	shots := os.Getenv("ZEBRA_SCREENSHOTS")
 	if shots == "" {
 		shots = filepath.Join(dir, "shots")

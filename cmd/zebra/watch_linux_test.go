@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zebra-heap/zebra/internal/tempdir"
 )
 
 // TestWatchTerminal runs zebra watch in a tmux window of 100 columns and
@@ -28,7 +30,7 @@ func TestWatchTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { child.Process.Kill(); child.Wait() }()
-	socket := filepath.Join(tempDir(t), "tmux.sock")
+	socket := filepath.Join(tempdir.New(t), "tmux.sock")
 	tmux := func(args ...string) (string, error) {
 		c := exec.Command(tmuxPath, append([]string{"-S", socket}, args...)...)
 		c.Env = append(c.Environ(), "TERM=xterm-256color")
