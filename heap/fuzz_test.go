@@ -167,7 +167,7 @@ func runOps(t *testing.T, data []byte) {
 	ms := fuzzHeaps(t)
 	defer func() {
 		for _, m := range ms {
-			name := m.h.Name()
+			name := m.h.Owner() // the heap's name in vmem's registry
 			if err := m.h.Destroy(); err != nil {
 				t.Fatal(err)
 			}

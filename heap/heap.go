@@ -185,6 +185,7 @@ func New(o Options) (*Heap, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.owner = claimOwner(c.name)
 	h := &Heap{cfg: c, nextSeg: c.segReserve, classes: makeClasses(c.page)}
 	h.shards = make([]shard, shardCount(c.noSerialize))
 	h.shardMask = uint32(len(h.shards) - 1)
@@ -192,7 +193,7 @@ func New(o Options) (*Heap, error) {
 		h.quar = newQuarantine(c.quarantine)
 	}
 	h.smallLimit = min(smallMax, c.huge, h.limit())
-	h.meta = arena{space: c.space, owner: MetadataOwner(c.name), hint: h.metaHint}
+	h.meta = arena{space: c.space, owner: MetadataOwner(c.owner), hint: h.metaHint}
 	first := c.reserve
 	if first == 0 {
 		first = max(c.segReserve, c.commit)
@@ -213,6 +214,7 @@ func New(o Options) (*Heap, error) {
 	}
 	if err != nil {
 		h.releaseAll()
+		releaseOwner(c.owner)
 		return nil, h.noMemory("create", first, err)
 	}
 	register(h)
@@ -254,7 +256,7 @@ func (h *Heap) metaHint(size uintptr) uintptr {
 
 // reserve asks the space for a new reservation carrying the heap's name.
 func (h *Heap) reserve(size uintptr) (*vmem.Reservation, error) {
-	r, err := h.cfg.space.Reserve(size, vmem.Options{Owner: h.cfg.name, HugePages: h.cfg.hugePages})
+	r, err := h.cfg.space.Reserve(size, vmem.Options{Owner: h.cfg.owner, HugePages: h.cfg.hugePages})
 	if err != nil {
 		return nil, err
 	}
@@ -268,6 +270,17 @@ func (h *Heap) Name() string {
 		return ""
 	}
 	return h.cfg.name
+}
+
+// Owner returns the name maps show for the heap's memory (vmem.Live,
+// vmmap's owners; its bookkeeping is MetadataOwner(h.Owner())): the heap's
+// Name, or "Name #2", "Name #3"… when another live heap already had that
+// name as it was created, so same-named heaps stay apart in maps.
+func (h *Heap) Owner() string {
+	if h == nil {
+		return ""
+	}
+	return h.cfg.owner
 }
 
 // Destroy releases every reservation of the heap: its segments, its huge
@@ -286,6 +299,7 @@ func (h *Heap) Destroy() error {
 	}
 	h.state.Store(stateDestroyed)
 	unregister(h)
+	defer releaseOwner(h.cfg.owner) // after the ranges have left the maps
 	if err := h.releaseAll(); err != nil {
 		return fmt.Errorf("heap %q: destroy: %w", h.cfg.name, err)
 	}

@@ -95,7 +95,7 @@ type hugeBlock struct {
 }
 
 func (h *Heap) allocHuge(op string, n, align uintptr) (unsafe.Pointer, error) {
-	o := vmem.Options{Owner: h.cfg.name, HugePages: h.cfg.hugePages}
+	o := vmem.Options{Owner: h.cfg.owner, HugePages: h.cfg.hugePages}
 	if align > h.cfg.caps.MaxAlign {
 		return nil, fmt.Errorf("heap %q: %s %s aligned to %s: %w: space %s aligns reservations to at most %s",
 			h.cfg.name, op, sizeText(uint64(n)), sizeText(uint64(align)), ErrInvalidSize, h.cfg.space.Name(), sizeText(uint64(h.cfg.caps.MaxAlign)))

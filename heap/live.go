@@ -1,13 +1,42 @@
 package heap
 
-import "sync"
+import (
+	"fmt"
+	"sync"
+)
 
 // live is the registry of the process's heaps that are not destroyed, in
 // creation order: New adds a heap, Destroy removes it. Debug pages and
 // monitors read it through Heaps.
 var live struct {
-	mu    sync.Mutex
-	heaps []*Heap
+	mu     sync.Mutex
+	heaps  []*Heap
+	owners map[string]bool // owner names in use (Heap.Owner)
+}
+
+// claimOwner returns the owner name for a new heap named name: the name
+// itself while no live heap's owner name is that, else "name #2", "name
+// #3"… (the first free), so that maps tell same-named heaps apart. The
+// name stays taken until releaseOwner.
+func claimOwner(name string) string {
+	live.mu.Lock()
+	defer live.mu.Unlock()
+	if live.owners == nil {
+		live.owners = make(map[string]bool)
+	}
+	owner := name
+	for n := 2; live.owners[owner]; n++ {
+		owner = fmt.Sprintf("%s #%d", name, n)
+	}
+	live.owners[owner] = true
+	return owner
+}
+
+// releaseOwner frees an owner name claimOwner gave.
+func releaseOwner(owner string) {
+	live.mu.Lock()
+	delete(live.owners, owner)
+	live.mu.Unlock()
 }
 
 func register(h *Heap) {

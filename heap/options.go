@@ -137,6 +137,7 @@ type Options struct {
 // config is Options after defaults, validation and rounding.
 type config struct {
 	name        string
+	owner       string // name in maps: name, or "name #N" (claimOwner)
 	space       vmem.Space
 	caps        vmem.Caps
 	page        uintptr // the space's page size: the unit of the page table

@@ -212,7 +212,7 @@ var indexTemplate = template.Must(template.New("index").Funcs(template.FuncMap{"
 <style>body{font-family:system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse}td,th{padding:2px 10px;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}</style>
 </head><body><h1>zebra heaps</h1>
 {{if .Heaps}}<table><tr><th>heap</th><th>reserved</th><th>committed</th><th>resident</th><th>in use</th><th>free</th><th>largest free</th><th>blocks</th><th>huge</th><th>segments</th><th>ranges</th><th>metadata reserved</th><th>metadata committed</th></tr>
-{{range .Heaps}}<tr><td>{{.Name}}</td><td>{{bytes .Stats.Reserved}}</td><td>{{bytes .Stats.Committed}}</td><td>{{bytes .Stats.Resident}}</td><td>{{bytes .Stats.InUse}}</td><td>{{bytes .Stats.Free}}</td><td>{{bytes .Stats.Largest}}</td><td>{{.Stats.Blocks}}</td><td>{{.Stats.HugeBlocks}}</td><td>{{.Stats.Segments}}</td><td>{{.Stats.Ranges}}</td><td>{{bytes .Stats.MetaReserved}}</td><td>{{bytes .Stats.MetaCommitted}}</td></tr>
+{{range .Heaps}}<tr><td>{{.Name}}{{if ne .Owner .Name}} ({{.Owner}} in the map){{end}}</td><td>{{bytes .Stats.Reserved}}</td><td>{{bytes .Stats.Committed}}</td><td>{{bytes .Stats.Resident}}</td><td>{{bytes .Stats.InUse}}</td><td>{{bytes .Stats.Free}}</td><td>{{bytes .Stats.Largest}}</td><td>{{.Stats.Blocks}}</td><td>{{.Stats.HugeBlocks}}</td><td>{{.Stats.Segments}}</td><td>{{.Stats.Ranges}}</td><td>{{bytes .Stats.MetaReserved}}</td><td>{{bytes .Stats.MetaCommitted}}</td></tr>
 {{end}}</table>{{else}}<p>No live zebra heap in this process.</p>{{end}}
 <ul><li><a href="map.html">map.html</a>: the address space, VMMap style</li>
 <li><a href="map.png">map.png</a>, <a href="map.svg">map.svg</a>: the fragmentation view</li>

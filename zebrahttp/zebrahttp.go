@@ -79,13 +79,14 @@ func (o Options) withDefaults() Options {
 // heapFigure is one heap in heaps.json and in the expvar variable.
 type heapFigure struct {
 	Name  string     `json:"name"`
+	Owner string     `json:"owner"` // as maps show the heap: heap.Heap.Owner
 	Stats heap.Stats `json:"stats"`
 }
 
 func heapFigures(hs []*heap.Heap) []heapFigure {
 	out := make([]heapFigure, 0, len(hs))
 	for _, h := range hs {
-		out = append(out, heapFigure{h.Name(), h.Stats()})
+		out = append(out, heapFigure{h.Name(), h.Owner(), h.Stats()})
 	}
 	return out
 }
