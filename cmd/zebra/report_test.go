@@ -477,15 +477,9 @@ func TestReportInChromium(t *testing.T) {
 		t.Errorf("screenshot is %.0f%% white: the page did not draw as expected", 100*frac)
 	}
 	// The map drawn in the page shows both heaps in their colours.
-	_, d := reportPage(t, demo)
 	for _, heap := range []string{"heap A", "heap B"} {
-		i := slices.IndexFunc(d.Colors, func(c [2]string) bool { return c[1] == heap })
-		if i < 0 {
-			t.Fatalf("no colour for %s in %v", heap, d.Colors)
-		}
-		v, _ := strconv.ParseUint(d.Colors[i][0][1:], 16, 32)
-		if n := countColor(img, [3]uint8{uint8(v >> 16), uint8(v >> 8), uint8(v)}); n < 500 {
-			t.Errorf("%d pixels of %s's colour %s in the screenshot; the map did not draw", n, heap, d.Colors[i][0])
+		if n := countColor(img, timelineColor(t, demoPage, heap)); n < 500 {
+			t.Errorf("%d pixels of %s's colour in the screenshot; the map did not draw", n, heap)
 		}
 	}
 }
