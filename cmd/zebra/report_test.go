@@ -112,26 +112,36 @@ func reportPage(t *testing.T, tl *timeline.Timeline) ([]byte, reportData) {
 // outside the span.
 func edgeTimeline() *timeline.Timeline {
 	t0 := time.Date(2026, 12, 2, 14, 0, 0, 0, time.UTC)
-	reg := func(start, end uint64, ty vmmap.Type, st vmmap.State, owner string, base, committed uint64) vmmap.Region {
-		return vmmap.Region{Start: start, End: end, Type: ty, State: st, Owner: owner, Base: base, Committed: committed, Perms: "rw-p"}
+	const c, r = vmmap.StateCommitted, vmmap.StateReserved
+	// Each region in frames 0 and 1: its end (0: absent), owner and
+	// committed bytes there.
+	rows := []struct {
+		start     uint64
+		end       [2]uint64
+		ty        vmmap.Type
+		st        vmmap.State
+		owner     [2]string
+		base      uint64
+		committed [2]uint64
+	}{
+		{0x10000, [2]uint64{0x10500, 0x10700}, vmmap.PrivateData, c, [2]string{}, 0, [2]uint64{0x500, 0x700}},
+		{0x20000, [2]uint64{0x30000, 0x60000}, vmmap.Heap, c, [2]string{"heap A", "heap A"}, 0, [2]uint64{0x10000, 0x40000}},
+		{0x30000, [2]uint64{0x80000}, vmmap.Heap, r, [2]string{"heap A"}, 0x20000, [2]uint64{}},
+		{0x60000, [2]uint64{0, 0x80000}, vmmap.Heap, r, [2]string{"", "heap A"}, 0x20000, [2]uint64{}},
+		{0x100000, [2]uint64{0x100700}, vmmap.Stack, c, [2]string{}, 0, [2]uint64{0x700}},
+		{0x200000, [2]uint64{0x300000, 0x300000}, vmmap.Heap, c, [2]string{"heap B", "heap C"}, 0, [2]uint64{0x100000, 0x80000}},
+		{0x400000, [2]uint64{0, 0x400500}, vmmap.Heap, c, [2]string{"", "heap B"}, 0, [2]uint64{0, 0x500}},
+		{0x500000, [2]uint64{0x510000, 0x508000}, vmmap.MappedFile, c, [2]string{}, 0, [2]uint64{0x10000, 0x8000}},
+		{0xffffffffff600000, [2]uint64{0xffffffffff601000, 0xffffffffff602000}, vmmap.Image, c, [2]string{}, 0, [2]uint64{0x1000, 0x2000}},
 	}
-	a := []vmmap.Region{
-		reg(0x10000, 0x10500, vmmap.PrivateData, vmmap.StateCommitted, "", 0, 0x500),
-		reg(0x20000, 0x30000, vmmap.Heap, vmmap.StateCommitted, "heap A", 0, 0x10000),
-		reg(0x30000, 0x80000, vmmap.Heap, vmmap.StateReserved, "heap A", 0x20000, 0),
-		reg(0x100000, 0x100700, vmmap.Stack, vmmap.StateCommitted, "", 0, 0x700),
-		reg(0x200000, 0x300000, vmmap.Heap, vmmap.StateCommitted, "heap B", 0, 0x100000),
-		reg(0x500000, 0x510000, vmmap.MappedFile, vmmap.StateCommitted, "", 0, 0x10000),
-		reg(0xffffffffff600000, 0xffffffffff601000, vmmap.Image, vmmap.StateCommitted, "", 0, 0x1000),
-	}
-	b := []vmmap.Region{
-		reg(0x10000, 0x10700, vmmap.PrivateData, vmmap.StateCommitted, "", 0, 0x700),
-		reg(0x20000, 0x60000, vmmap.Heap, vmmap.StateCommitted, "heap A", 0, 0x40000),
-		reg(0x60000, 0x80000, vmmap.Heap, vmmap.StateReserved, "heap A", 0x20000, 0),
-		reg(0x200000, 0x300000, vmmap.Heap, vmmap.StateCommitted, "heap C", 0, 0x80000),
-		reg(0x400000, 0x400500, vmmap.Heap, vmmap.StateCommitted, "heap B", 0, 0x500),
-		reg(0x500000, 0x508000, vmmap.MappedFile, vmmap.StateCommitted, "", 0, 0x8000),
-		reg(0xffffffffff600000, 0xffffffffff602000, vmmap.Image, vmmap.StateCommitted, "", 0, 0x2000),
+	var a, b []vmmap.Region
+	for _, row := range rows {
+		for k, rs := range []*[]vmmap.Region{&a, &b} {
+			if row.end[k] != 0 {
+				*rs = append(*rs, vmmap.Region{Start: row.start, End: row.end[k], Type: row.ty, State: row.st, Owner: row.owner[k],
+					Base: row.base, Committed: row.committed[k], Perms: "rw-p"})
+			}
+		}
 	}
 	tl := &timeline.Timeline{Header: timeline.Header{Source: "edges"}, End: timeline.EndDone}
 	for k, rs := range [][]vmmap.Region{a, b} {
