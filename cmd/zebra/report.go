@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/zebra-heap/zebra/internal/units"
 	"github.com/zebra-heap/zebra/vmmap"
-	"github.com/zebra-heap/zebra/vmmap/render"
 	"github.com/zebra-heap/zebra/vmmap/timeline"
 )
 
@@ -27,8 +24,9 @@ Writes a recording made by 'zebra record' (or 'zebra demo --record') as one
 HTML page: charts over time of the VMA count, committed and resident bytes,
 the largest free block within the span, the zebra score and the stripes per
 owner; the frames where the largest free block dropped most are marked. A
-slider picks a snapshot to see its map and figures (FILE.html#frame=N opens
-at frame N); two pickers show the diff between two pictured snapshots.
+slider picks any snapshot to see its map, drawn in the page, and its
+figures; two pickers show the diff between any two snapshots
+(FILE.html#frame=N&from=A&to=B opens at frame N and the diff from A to B).
 vm.max_map_count is drawn on the VMA chart when it is near the counts (else
 named as off the scale); frames labelled by phase (the demo's scenarios)
 get a grey line where each phase begins. No external script, font or URL.
@@ -36,11 +34,10 @@ get a grey line where each phase begins. No external script, font or URL.
 Flags:
 `
 
-// Limits that keep a report a few megabytes however long the recording.
+// Limits of a report.
 const (
-	reportPictures  = 24 // snapshots drawn (evenly chosen, plus the marked drops)
 	reportDrops     = 3  // largest drops of the largest free block marked
-	reportDiffLines = 40 // diff lines kept per pair of pictures
+	reportDiffLines = 40 // diff lines the page shows (with the count of all)
 	reportOwnersMax = 5  // owners charted in the stripes chart
 )
 
@@ -78,38 +75,13 @@ type timelineView struct {
 	Phases                     string // what the grey lines mark, or ""
 	Frames                     int
 	Charts                     []chartView
-	Pictures                   []pictureView
-	Data                       template.JS // per-frame figures and diffs, JSON
+	Data                       template.JS // reportData as JSON
+	Script                     template.JS // report_timeline.js
 }
 
 type chartView struct {
 	Title, Note string
 	SVG         template.HTML
-}
-
-type pictureView struct {
-	Frame int
-	PNG   template.URL // data: URI
-}
-
-// frameData is one frame's figures for the slider.
-type frameData struct {
-	T         string `json:"t"`
-	VMAs      int    `json:"vmas"`
-	Committed string `json:"committed"`
-	Resident  string `json:"resident"`
-	Largest   string `json:"largest"`
-	Zebra     int    `json:"zebra"`
-	Stripes   string `json:"stripes"`
-	Same      bool   `json:"same"`
-	Phase     string `json:"phase,omitempty"` // the frame's label
-}
-
-// diffLines is the diff between two pictured frames: its first
-// reportDiffLines changes and how many there are in all.
-type diffLines struct {
-	Lines []string `json:"lines"`
-	Total int      `json:"total"`
 }
 
 // phaseNames lists the phases' names in order.
@@ -128,7 +100,6 @@ func writeTimelineHTML(w io.Writer, name string, t *timeline.Timeline) error {
 		points[i] = timeline.Measure(f.Snapshot)
 	}
 	drops := largestDrops(points, reportDrops)
-	picked := pictureFrames(len(t.Frames), drops)
 
 	v := timelineView{
 		Title:  "zebra timeline: " + t.Header.Source,
@@ -190,11 +161,7 @@ func writeTimelineHTML(w io.Writer, name string, t *timeline.Timeline) error {
 		v.Phases = "grey lines: where each phase begins (" + phaseNames(ph) + ")"
 	}
 
-	data := struct {
-		Frames []frameData          `json:"frames"`
-		Pics   []int                `json:"pics"`
-		Diffs  map[string]diffLines `json:"diffs"`
-	}{Pics: picked, Diffs: map[string]diffLines{}}
+	data := reportData{DiffLines: reportDiffLines}
 	for i, p := range points {
 		var st []string
 		for _, o := range sortedOwners(p.Stripes) {
@@ -206,32 +173,12 @@ func writeTimelineHTML(w io.Writer, name string, t *timeline.Timeline) error {
 			Stripes: strings.Join(st, ", "), Same: t.Frames[i].Same, Phase: t.Frames[i].Label,
 		})
 	}
-	opts := render.Options{Width: 720, Owners: allOwners(t)}
-	for _, i := range picked {
-		var b bytes.Buffer
-		s := t.Frames[i].Snapshot
-		o := opts
-		o.Title = fmt.Sprintf("%s at %.1fs", s.Source, secs[i])
-		if err := render.PNG(&b, s, o); err != nil {
-			return fmt.Errorf("frame %d: %w", i, err)
-		}
-		v.Pictures = append(v.Pictures, pictureView{i, template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes()))})
-	}
-	for ai, a := range picked {
-		for _, b := range picked[ai+1:] {
-			cs := vmmap.Diff(t.Frames[a].Snapshot, t.Frames[b].Snapshot)
-			d := diffLines{Total: len(cs)}
-			for _, c := range cs[:min(len(cs), reportDiffLines)] {
-				d.Lines = append(d.Lines, c.String())
-			}
-			data.Diffs[fmt.Sprintf("%d-%d", a, b)] = d
-		}
-	}
+	data.addRegions(t, allOwners(t))
 	js, err := json.Marshal(data)
 	if err != nil {
 		return err
 	}
-	v.Data = template.JS(js)
+	v.Data, v.Script = template.JS(js), template.JS(reportScript)
 	return timelineTemplate.Execute(w, v)
 }
 
@@ -265,24 +212,6 @@ func cmpDesc(a, b uint64) int {
 		return 1
 	}
 	return 0
-}
-
-// pictureFrames picks the frames drawn: evenly spread, first and last
-// included, plus the marked drops.
-func pictureFrames(n int, drops []int) []int {
-	set := map[int]bool{0: true, n - 1: true}
-	for k := 1; k < reportPictures-len(drops)-1; k++ {
-		set[k*(n-1)/(reportPictures-len(drops)-1)] = true
-	}
-	for _, d := range drops {
-		set[d] = true
-	}
-	var out []int
-	for i := range set {
-		out = append(out, i)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func sortedOwners(m map[string]int) []string {

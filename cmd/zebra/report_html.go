@@ -161,7 +161,9 @@ body{font-family:system-ui,'DejaVu Sans',Arial,sans-serif;margin:1.5em;color:#22
 h1{font-size:1.35em} h2{font-size:1.05em;margin:.2em 0} .note{color:#666;font-size:.85em;margin:0 0 .3em}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:1em}
 .ax{font-size:11px;fill:#555} .card{border:1px solid #ddd;padding:.6em;border-radius:4px}
-#pic img{max-width:100%} table{border-collapse:collapse;font-size:.9em} td,th{padding:2px 8px;border-bottom:1px solid #eee;text-align:left}
+#pic canvas{width:100%;max-width:720px;image-rendering:pixelated}
+.legend{font-size:.8em;margin:.3em 0} .legend span{margin-right:1em;white-space:nowrap} .legend b{display:inline-block;width:10px;height:10px;margin-right:4px;border:1px solid #999;vertical-align:-1px}
+input[type=number]{width:6em} table{border-collapse:collapse;font-size:.9em} td,th{padding:2px 8px;border-bottom:1px solid #eee;text-align:left}
 pre{font-size:.8em;background:#f8f8f8;padding:.5em;max-height:22em;overflow:auto}
 input[type=range]{width:100%}
 </style></head><body>
@@ -173,46 +175,12 @@ input[type=range]{width:100%}
 <h2 style="margin-top:1em">Snapshot</h2>
 <input type="range" id="frame" min="0" max="{{.Frames}}" value="0" aria-label="snapshot">
 <div class="grid"><div class="card"><table id="fig"></table></div>
-<div class="card" id="pic">{{range .Pictures}}<img data-frame="{{.Frame}}" src="{{.PNG}}" alt="map at frame {{.Frame}}" hidden>{{end}}</div></div>
-<h2 style="margin-top:1em">Diff between two pictured snapshots</h2>
-<label>from <select id="da"></select></label> <label>to <select id="db"></select></label>
+<div class="card" id="pic"><p class="note" id="mapcap"></p><canvas id="map" width="720" height="0"></canvas><p class="legend" id="legend"></p></div></div>
+<h2 style="margin-top:1em">Diff between two snapshots</h2>
+<label>from frame <input type="number" id="da" min="0" value="0"></label> <span class="note" id="dat"></span> <button id="seta">the slider's</button>
+&nbsp; <label>to frame <input type="number" id="db" min="0" value="0"></label> <span class="note" id="dbt"></span> <button id="setb">the slider's</button>
 <pre id="diff"></pre>
-<script>
-const D = {{.Data}};
-const s = document.getElementById('frame'); s.max = D.frames.length - 1;
-function nearest(i){let b=D.pics[0];for(const p of D.pics){if(p<=i)b=p;}return b;}
-function show(){
-  const i = +s.value, f = D.frames[i], p = nearest(i);
-  const rows = [["frame", i + " at " + f.t + (f.same ? " (unchanged)" : "")], ["phase", f.phase || "–"], ["VMAs", f.vmas], ["committed", f.committed],
-    ["resident", f.resident], ["largest free", f.largest], ["zebra score", f.zebra], ["stripes", f.stripes || "–"], ["picture", "frame " + p]];
-  const t = document.getElementById('fig'); t.textContent = "";
-  for (const [k, v] of rows) { const r = t.insertRow(); r.insertCell().textContent = k; r.insertCell().textContent = v; }
-  for (const img of document.querySelectorAll('#pic img')) img.hidden = +img.dataset.frame !== p;
-  const n = D.frames.length - 1;
-  for (const c of document.querySelectorAll('svg.chart')) {
-    const x = 70 + 640 * (n ? (parseFloat(D.frames[i].t) / parseFloat(D.frames[n].t) || 0) : 0);
-    const l = c.querySelector('.cursor'); l.setAttribute('x1', x); l.setAttribute('x2', x);
-  }
-}
-const da = document.getElementById('da'), db = document.getElementById('db');
-for (const p of D.pics) { da.add(new Option("frame " + p + " (" + D.frames[p].t + ")", p)); db.add(new Option("frame " + p + " (" + D.frames[p].t + ")", p)); }
-db.selectedIndex = D.pics.length - 1;
-function diff(){
-  let a = +da.value, b = +db.value, o = document.getElementById('diff');
-  if (a === b) { o.textContent = "the same snapshot"; return; }
-  const back = a > b; if (back) [a, b] = [b, a];
-  const d = D.diffs[a + "-" + b] || {lines: [], total: 0}, l = d.lines || [];
-  o.textContent = (back ? "(from the later to the earlier one, read each line backwards)\n" : "") + (l.length ? l.join("\n") + "\n" : "") +
-    (d.total > l.length ? "… and " + (d.total - l.length) + " more\n" : "") + d.total + (d.total === 1 ? " change" : " changes");
-}
-// #frame=N in the address opens the report at frame N.
-function fromHash(){
-  const m = /^#frame=(\d+)$/.exec(location.hash);
-  if (m) { s.value = Math.min(+m[1], D.frames.length - 1); }
-}
-window.onhashchange = () => { fromHash(); show(); };
-s.oninput = () => { history.replaceState(null, "", "#frame=" + s.value); show(); };
-da.onchange = diff; db.onchange = diff; fromHash(); show(); diff();
-</script>
+<script type="application/json" id="data">{{.Data}}</script>
+<script>{{.Script}}</script>
 </body></html>
 `))

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"html"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,8 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/zebra-heap/zebra/internal/tempdir"
 	"github.com/zebra-heap/zebra/vmmap"
+	"github.com/zebra-heap/zebra/vmmap/render"
 	"github.com/zebra-heap/zebra/vmmap/timeline"
 )
 
@@ -47,7 +53,7 @@ func TestReportFromDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"VMA count", "Largest free block", "Zebra score", "Stripes per owner",
-		"heap A", "data:image/png;base64,", `type="range"`, "largest free block dropped",
+		"heap A", `<canvas id="map"`, `type="range"`, "largest free block dropped",
 		"snapshots from demo.jsonl.gz;", `class="phase"`, "where each phase begins", `"phase":"`} {
 		if !bytes.Contains(b, []byte(want)) {
 			t.Errorf("report lacks %q", want)
@@ -80,41 +86,201 @@ func synthTimeline(n, step int) *timeline.Timeline {
 	return tl
 }
 
-var reportData = regexp.MustCompile(`const D = (\{.*\});`)
+var reportJSON = regexp.MustCompile(`<script type="application/json" id="data">(.*?)</script>`)
 
-// TestReportDiffTotal: a diff cut to its first lines still counts all its
-// changes.
-func TestReportDiffTotal(t *testing.T) {
-	tests := []struct {
-		name             string
-		step             int // mappings added per frame
-		wantTotal, lines int // of the diff between frames 0 and 1
+// reportPage writes tl's page and returns it with its decoded data.
+func reportPage(t *testing.T, tl *timeline.Timeline) ([]byte, reportData) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := writeTimelineHTML(&b, "synthetic.jsonl", tl); err != nil {
+		t.Fatal(err)
+	}
+	m := reportJSON.FindSubmatch(b.Bytes())
+	if m == nil {
+		t.Fatal("no data in the report")
+	}
+	var d reportData
+	if err := json.Unmarshal(m[1], &d); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes(), d
+}
+
+// edgeTimeline is two frames whose diff has a line of every kind, sizes
+// that %.1f rounds half to even (1.25 KiB, 1.75 KiB), a block of two
+// regions, and a region above 2^53 (JavaScript numbers cannot hold it)
+// outside the span.
+func edgeTimeline() *timeline.Timeline {
+	t0 := time.Date(2026, 12, 2, 14, 0, 0, 0, time.UTC)
+	const c, r = vmmap.StateCommitted, vmmap.StateReserved
+	// Each region in frames 0 and 1: its end (0: absent), owner and
+	// committed bytes there.
+	rows := []struct {
+		start     uint64
+		end       [2]uint64
+		ty        vmmap.Type
+		st        vmmap.State
+		owner     [2]string
+		base      uint64
+		committed [2]uint64
 	}{
-		{"short", 3, 3, 3},
-		{"cut", 100, 100, reportDiffLines},
+		{0x10000, [2]uint64{0x10500, 0x10700}, vmmap.PrivateData, c, [2]string{}, 0, [2]uint64{0x500, 0x700}},
+		{0x20000, [2]uint64{0x30000, 0x60000}, vmmap.Heap, c, [2]string{"heap A", "heap A"}, 0, [2]uint64{0x10000, 0x40000}},
+		{0x30000, [2]uint64{0x80000}, vmmap.Heap, r, [2]string{"heap A"}, 0x20000, [2]uint64{}},
+		{0x60000, [2]uint64{0, 0x80000}, vmmap.Heap, r, [2]string{"", "heap A"}, 0x20000, [2]uint64{}},
+		{0x100000, [2]uint64{0x100700}, vmmap.Stack, c, [2]string{}, 0, [2]uint64{0x700}},
+		{0x200000, [2]uint64{0x300000, 0x300000}, vmmap.Heap, c, [2]string{"heap B", "heap C"}, 0, [2]uint64{0x100000, 0x80000}},
+		{0x400000, [2]uint64{0, 0x400500}, vmmap.Heap, c, [2]string{"", "heap B"}, 0, [2]uint64{0, 0x500}},
+		{0x500000, [2]uint64{0x510000, 0x508000}, vmmap.MappedFile, c, [2]string{}, 0, [2]uint64{0x10000, 0x8000}},
+		{0xffffffffff600000, [2]uint64{0xffffffffff601000, 0xffffffffff602000}, vmmap.Image, c, [2]string{}, 0, [2]uint64{0x1000, 0x2000}},
+	}
+	var a, b []vmmap.Region
+	for _, row := range rows {
+		for k, rs := range []*[]vmmap.Region{&a, &b} {
+			if row.end[k] != 0 {
+				*rs = append(*rs, vmmap.Region{Start: row.start, End: row.end[k], Type: row.ty, State: row.st, Owner: row.owner[k],
+					Base: row.base, Committed: row.committed[k], Perms: "rw-p"})
+			}
+		}
+	}
+	tl := &timeline.Timeline{Header: timeline.Header{Source: "edges"}, End: timeline.EndDone}
+	for k, rs := range [][]vmmap.Region{a, b} {
+		s := &vmmap.Snapshot{Source: "edges", Taken: t0.Add(time.Duration(k) * time.Second),
+			Span: vmmap.AddrRange{Start: 0x10000, End: 0x1000000}, Granularity: 4096, Regions: rs}
+		tl.Frames = append(tl.Frames, timeline.Frame{Seq: k, Taken: s.Taken, Snapshot: s})
+	}
+	return tl
+}
+
+// TestReportData: the regions embedded for the page's script decode to
+// every frame's regions, in their colours, unchanged frames by reference.
+func TestReportData(t *testing.T) {
+	demo, err := timeline.Open(demoTimeline(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle := synthTimeline(4, 2)
+	for i := range idle.Frames[2:] {
+		idle.Frames[2+i].Snapshot, idle.Frames[2+i].Same = idle.Frames[1].Snapshot, true
+	}
+	tests := []struct {
+		name    string
+		tl      *timeline.Timeline
+		wantRef []int // frames stored as references
+	}{
+		{"demo", demo, nil},
+		{"synthetic", synthTimeline(5, 3), nil},
+		{"unchanged frames", idle, []int{2, 3}},
+		{"edges", edgeTimeline(), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var b bytes.Buffer
-			if err := writeTimelineHTML(&b, "synthetic.jsonl", synthTimeline(3, tt.step)); err != nil {
-				t.Fatal(err)
+			_, d := reportPage(t, tt.tl)
+			if len(d.Frames) != len(tt.tl.Frames) {
+				t.Fatalf("%d frames, want %d", len(d.Frames), len(tt.tl.Frames))
 			}
-			m := reportData.FindSubmatch(b.Bytes())
-			if m == nil {
-				t.Fatal("no data in the report")
+			pal := render.NewPalette(allOwners(tt.tl), nil)
+			var refs []int
+			for i, f := range tt.tl.Frames {
+				fd := d.Frames[i]
+				if fd.Ref != nil {
+					refs = append(refs, i)
+					if tt.tl.Frames[*fd.Ref].Snapshot != f.Snapshot {
+						t.Errorf("frame %d refers to frame %d, another snapshot", i, *fd.Ref)
+					}
+					fd = d.Frames[*fd.Ref]
+				}
+				got := decodeRegions(t, d, fd)
+				var want []vmmap.Region
+				for _, r := range f.Snapshot.Regions {
+					if r.Type != vmmap.Free {
+						c := pal.Color(r)
+						want = append(want, vmmap.Region{Start: r.Start, End: r.End, Type: r.Type, State: r.State, Owner: r.Owner,
+							Path: r.Path, Base: r.Base, Committed: r.Committed, Perms: fmt.Sprintf("#%02X%02X%02X", c.R, c.G, c.B)})
+					}
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Fatalf("frame %d regions (-want +got):\n%s", i, diff)
+				}
 			}
-			var d struct {
-				Diffs map[string]diffLines `json:"diffs"`
-			}
-			if err := json.Unmarshal(m[1], &d); err != nil {
-				t.Fatal(err)
-			}
-			got := d.Diffs["0-1"]
-			if got.Total != tt.wantTotal || len(got.Lines) != tt.lines {
-				t.Errorf("diff 0-1: total %d, %d lines; want %d, %d", got.Total, len(got.Lines), tt.wantTotal, tt.lines)
+			if !slices.Equal(refs, tt.wantRef) {
+				t.Errorf("frames by reference %v, want %v", refs, tt.wantRef)
 			}
 		})
 	}
+}
+
+// decodeRegions reads a frame's regions back from the page's data, the
+// colour in Perms.
+func decodeRegions(t *testing.T, d reportData, fd frameData) []vmmap.Region {
+	t.Helper()
+	num := func(v any) uint64 {
+		s, _ := v.(string)
+		if s == "" {
+			return 0
+		}
+		n, err := strconv.ParseUint(s, 16, 64)
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		return n
+	}
+	var out []vmmap.Region
+	for k := 0; k < len(fd.Runs); k += 2 {
+		for _, row := range d.Regions[fd.Runs[k] : fd.Runs[k]+fd.Runs[k+1]] {
+			idx := func(j int) int { return int(row[j].(float64)) }
+			out = append(out, vmmap.Region{Start: num(row[0]), End: num(row[1]), Type: vmmap.Type(idx(2)),
+				State: vmmap.State(idx(3)), Owner: d.Strings[idx(4)], Path: d.Strings[idx(5)], Base: num(row[6]),
+				Committed: num(row[7]), Perms: d.Colors[idx(8)][0]})
+		}
+	}
+	return out
+}
+
+// TestReportSize: a page costs its charts, its figures and each distinct
+// region once, however many frames repeat them; the bound is documented
+// in the README ("Over time").
+func TestReportSize(t *testing.T) {
+	demo, err := timeline.Open(demoTimeline(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		tl   *timeline.Timeline
+		max  int // bytes
+	}{
+		{"demo", demo, 400 << 10},
+		// Frame k holds k mappings: 500,500 regions in all, 1,000 distinct.
+		{"1000 frames", synthTimeline(1000, 1), 600 << 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page, _ := reportPage(t, tt.tl)
+			t.Logf("%d frames: %d bytes", len(tt.tl.Frames), len(page))
+			if len(page) > tt.max {
+				t.Errorf("page of %d frames is %d bytes, over %d", len(tt.tl.Frames), len(page), tt.max)
+			}
+		})
+	}
+}
+
+// diffText is the diff the page shows from frame a to frame b:
+// vmmap.Diff's first reportDiffLines changes and the count of all.
+func diffText(tl *timeline.Timeline, a, b int) string {
+	if a == b {
+		return "the same snapshot"
+	}
+	cs := vmmap.Diff(tl.Frames[a].Snapshot, tl.Frames[b].Snapshot)
+	var s strings.Builder
+	for _, c := range cs[:min(len(cs), reportDiffLines)] {
+		s.WriteString(c.String() + "\n")
+	}
+	if len(cs) > reportDiffLines {
+		fmt.Fprintf(&s, "… and %d more\n", len(cs)-reportDiffLines)
+	}
+	s.WriteString(plural(len(cs), "change", "changes"))
+	return s.String()
 }
 
 // axisText returns the axis labels of an SVG chart, top to bottom order
@@ -211,37 +377,32 @@ func TestReportErrors(t *testing.T) {
 	}
 }
 
-// TestReportInChromium opens the report in headless Chromium at the frame
-// with the highest zebra score (report.html#frame=N): the page's figures
-// and picture are that frame's, and the screenshot drew. ZEBRA_SCREENSHOT=FILE keeps the screenshot (the README's
-// docs/timeline.png is made so). Skipped when chromium is not installed.
+var diffPre = regexp.MustCompile(`(?s)<pre id="diff">(.*?)</pre>`)
+
+// TestReportInChromium opens reports in headless Chromium at a frame and a
+// pair of frames (report.html#frame=N&from=A&to=B): the page's figures are
+// that frame's, the diff its script computes is vmmap.Diff's, to the
+// letter, and the map it draws shows the heaps. ZEBRA_SCREENSHOT=FILE
+// keeps the screenshot of the demo's report at the frame with the highest
+// zebra score (the README's docs/timeline.png is made so). Skipped when
+// chromium is not installed.
 func TestReportInChromium(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Skip("chromium not installed")
 	}
-	path := demoTimeline(t)
 	dir := tempdir.New(t)
-	html := filepath.Join(dir, "timeline.html")
-	if err := runReport([]string{path, "-o", html}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
-		t.Fatal(err)
-	}
-	tl, err := timeline.Open(path)
+	demoPath := demoTimeline(t)
+	demo, err := timeline.Open(demoPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	best, score := 0, -1
-	for i, f := range tl.Frames {
+	for i, f := range demo.Frames {
 		if z := vmmap.ZebraScore(f.Snapshot); z > score {
 			best, score = i, z
 		}
 	}
-	url := "file://" + html + "#frame=" + strconv.Itoa(best)
-	shot := os.Getenv("ZEBRA_SCREENSHOT")
-	if shot == "" {
-		shot = filepath.Join(dir, "shot.png")
-	}
-	shot, _ = filepath.Abs(shot)
 	headless := func(args ...string) string {
 		t.Helper()
 		c := exec.Command(chromium, append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -266,19 +427,50 @@ func TestReportInChromium(t *testing.T) {
 		}
 		return out.String()
 	}
-	dom := headless("--dump-dom", url)
-	if want := "<td>frame</td><td>" + strconv.Itoa(best) + " at "; !strings.Contains(dom, want) {
-		t.Errorf("the page opened at #frame=%d does not show that frame (no %q)", best, want)
+	page := func(name string, tl *timeline.Timeline) string {
+		t.Helper()
+		path := filepath.Join(dir, name+".html")
+		if err := writeAtomically(path, func(w io.Writer) error { return writeTimelineHTML(w, name+".jsonl", tl) }); err != nil {
+			t.Fatal(err)
+		}
+		return path
 	}
-	// The frame's own picture (it has one: it is a drop or evenly picked,
-	// or the nearest before it) is the one not hidden.
-	shown := regexp.MustCompile(`<img data-frame="(\d+)" src="data:image/png;base64,[^"]*" alt="[^"]*">`).FindAllStringSubmatch(dom, -1)
-	if len(shown) != 1 {
-		t.Errorf("%d pictures shown at #frame=%d; want one", len(shown), best)
-	} else if n, _ := strconv.Atoi(shown[0][1]); n > best {
-		t.Errorf("the picture of frame %d is shown at #frame=%d", n, best)
+	demoPage := page("demo", demo)
+	tests := []struct {
+		name            string
+		page            string
+		tl              *timeline.Timeline
+		frame, from, to int
+	}{
+		{"demo, first to the highest zebra score", demoPage, demo, best, 0, best},
+		{"demo, backwards", demoPage, demo, best, best, 0},
+		{"demo, a later scenario", demoPage, demo, len(demo.Frames) - 1, best, len(demo.Frames) - 1},
+		{"edges", page("edges", edgeTimeline()), edgeTimeline(), 1, 0, 1},
+		{"cut at 40 lines", page("cut", synthTimeline(3, 50)), synthTimeline(3, 50), 2, 0, 2},
 	}
-	headless("--screenshot="+shot, url)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url := fmt.Sprintf("file://%s#frame=%d&from=%d&to=%d", tt.page, tt.frame, tt.from, tt.to)
+			dom := headless("--dump-dom", url)
+			if want := "<td>frame</td><td>" + strconv.Itoa(tt.frame) + " at "; !strings.Contains(dom, want) {
+				t.Errorf("the page opened at #frame=%d does not show that frame (no %q)", tt.frame, want)
+			}
+			m := diffPre.FindStringSubmatch(dom)
+			if m == nil {
+				t.Fatal("no diff in the page")
+			}
+			if got, want := html.UnescapeString(m[1]), diffText(tt.tl, tt.from, tt.to); got != want {
+				t.Errorf("the page's diff from frame %d to %d:\n%s\nwant (Go's vmmap.Diff):\n%s", tt.from, tt.to, got, want)
+			}
+		})
+	}
+
+	shot := os.Getenv("ZEBRA_SCREENSHOT")
+	if shot == "" {
+		shot = filepath.Join(dir, "shot.png")
+	}
+	shot, _ = filepath.Abs(shot)
+	headless("--screenshot="+shot, fmt.Sprintf("file://%s#frame=%d&from=0&to=%d", demoPage, best, best))
 	img := decodePNG(t, shot)
 	b := img.Bounds()
 	var white, all int
@@ -293,5 +485,11 @@ func TestReportInChromium(t *testing.T) {
 	}
 	if frac := float64(white) / float64(all); frac > 0.97 || frac < 0.3 {
 		t.Errorf("screenshot is %.0f%% white: the page did not draw as expected", 100*frac)
+	}
+	// The map drawn in the page shows both heaps in their colours.
+	for _, heap := range []string{"heap A", "heap B"} {
+		if n := countColor(img, timelineColor(t, demoPage, heap)); n < 500 {
+			t.Errorf("%d pixels of %s's colour in the screenshot; the map did not draw", n, heap)
+		}
 	}
 }

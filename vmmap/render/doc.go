@@ -48,7 +48,9 @@
 // drawn as a lighter tint of their committed colour. Shades repeat after
 // eight owners; the legend still lists every owner with its stripe count.
 // Options.Owners pins the order so that a heap keeps its shade from one
-// picture to the next.
+// picture to the next. Palette gives these colours (and the legend's names)
+// to code that draws a snapshot by other means: zebra report's page draws
+// any frame of a timeline in its script with them.
 //
 // # The HTML report
 //

@@ -143,3 +143,35 @@ func plural(n int, one, many string) string {
 	}
 	return fmt.Sprintf("%d %s", n, many)
 }
+
+// Palette is the colouring of the pictures, for drawing a snapshot
+// elsewhere in their style (zebra report draws any frame of a timeline in
+// the page's script from the colours it is given).
+type Palette struct{ p *palette }
+
+// NewPalette colours regions as a picture drawn with Options.Owners set to
+// owners does: the heaps in owners take the first shades, the other zebra
+// heaps of regions follow in order of appearance.
+func NewPalette(owners []string, regions []vmmap.Region) *Palette {
+	return &Palette{newPalette(owners, regions)}
+}
+
+// Color returns the colour a picture draws r with.
+func (p *Palette) Color(r vmmap.Region) color.RGBA { return p.p.color(r) }
+
+// Legend returns the legend's name for r's colour: the zebra heap's owner
+// or the type, followed by " (reserved)" for a reservation.
+func (p *Palette) Legend(r vmmap.Region) string {
+	name := r.Type.String()
+	if isZebraHeap(r) {
+		name = r.Owner
+	}
+	if r.State == vmmap.StateReserved && r.Type != vmmap.Free {
+		name += " (reserved)"
+	}
+	return name
+}
+
+// FoldColors returns the colours of a fold band: its fill (also the cells
+// that finish the row before it) and its zigzag.
+func FoldColors() (fill, mark color.RGBA) { return colFold, colFoldMark }
