@@ -12,6 +12,7 @@ import (
 
 	"github.com/zebra-heap/zebra/internal/units"
 	"github.com/zebra-heap/zebra/vmmap"
+	"github.com/zebra-heap/zebra/vmmap/render"
 	"github.com/zebra-heap/zebra/vmmap/timeline"
 )
 
@@ -142,20 +143,20 @@ func writeTimelineHTML(w io.Writer, name string, t *timeline.Timeline) error {
 	newChart := func(bytes bool, lines ...line) chart {
 		return chart{xs: secs, lines: lines, bytes: bytes, marks: drops, phases: ph}
 	}
-	vmaChart := newChart(false, line{"VMAs", series(func(p timeline.Point) float64 { return float64(p.VMAs) })})
+	vmaChart := newChart(false, line{name: "VMAs", ys: series(func(p timeline.Point) float64 { return float64(p.VMAs) })})
 	vmaChart.limit, vmaChart.limitName = limit, "vm.max_map_count"
 	v.Charts = []chartView{
 		{"VMA count", vmaNote, vmaChart.svg()},
 		{"Committed and resident", "bytes; committed counts towards the commit charge (mappings the kernel accounts), resident is the working set (RSS)",
 			newChart(true,
-				line{"committed", series(func(p timeline.Point) float64 { return float64(p.Committed) })},
-				line{"resident", series(func(p timeline.Point) float64 { return float64(p.Resident) })},
+				line{name: "committed", ys: series(func(p timeline.Point) float64 { return float64(p.Committed) })},
+				line{name: "resident", ys: series(func(p timeline.Point) float64 { return float64(p.Resident) })},
 			).svg()},
 		{"Largest free block within the span", "what still fits; red marks: the largest drops",
-			newChart(true, line{"largest free", series(func(p timeline.Point) float64 { return float64(p.Largest) })}).svg()},
+			newChart(true, line{name: "largest free", ys: series(func(p timeline.Point) float64 { return float64(p.Largest) })}).svg()},
 		{"Zebra score", "owner changes walking up the address space over zebra heaps' memory",
-			newChart(false, line{"zebra score", series(func(p timeline.Point) float64 { return float64(p.ZebraScore) })}).svg()},
-		{"Stripes per owner", stripesNote(points), newChart(false, stripeLines(points)...).svg()},
+			newChart(false, line{name: "zebra score", ys: series(func(p timeline.Point) float64 { return float64(p.ZebraScore) })}).svg()},
+		{"Stripes per owner", stripesNote(points), newChart(false, stripeLines(points, render.NewPalette(allOwners(t), nil))...).svg()},
 	}
 	if len(ph) > 0 {
 		v.Phases = "grey lines: where each phase begins (" + phaseNames(ph) + ")"
@@ -243,7 +244,7 @@ func allOwners(t *timeline.Timeline) []string {
 // stripeLines charts the owners with the most stripes at any moment (a
 // destroyed heap included), or the anonymous mappings when no snapshot
 // attributes memory to owners.
-func stripeLines(ps []timeline.Point) []line {
+func stripeLines(ps []timeline.Point, pal *render.Palette) []line {
 	most := map[string]int{}
 	for _, p := range ps {
 		for o, n := range p.Stripes {
@@ -254,7 +255,10 @@ func stripeLines(ps []timeline.Point) []line {
 	slices.SortStableFunc(owners, func(a, b string) int { return most[b] - most[a] })
 	var out []line
 	for _, o := range owners[:min(len(owners), reportOwnersMax)] {
-		l := line{name: o}
+		// The owner's colour in the pictures, so that a heap is one colour
+		// on the page.
+		c := pal.Color(vmmap.Region{Type: vmmap.Heap, State: vmmap.StateCommitted, Owner: o})
+		l := line{name: o, color: fmt.Sprintf("#%02X%02X%02X", c.R, c.G, c.B)}
 		for _, p := range ps {
 			l.ys = append(l.ys, float64(p.Stripes[o]))
 		}

@@ -13,8 +13,9 @@ import (
 
 // line is one series of a chart.
 type line struct {
-	name string
-	ys   []float64
+	name  string
+	ys    []float64
+	color string // "" for the chart's next lineColors entry
 }
 
 var lineColors = []string{"#D9480F", "#1971C2", "#2F9E44", "#9C36B5", "#E67700", "#495057"}
@@ -104,7 +105,10 @@ func (c chart) svg() template.HTML {
 			px(xs[m]), px(xs[m]), top, h-bottom, m)
 	}
 	for i, l := range c.lines {
-		col := lineColors[i%len(lineColors)]
+		col := l.color
+		if col == "" {
+			col = lineColors[i%len(lineColors)]
+		}
 		var pts []string
 		for j, y := range l.ys {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(xs[j]), py(y)))

@@ -67,6 +67,54 @@ func TestReportFromDemo(t *testing.T) {
 	}
 }
 
+// TestReportOneColourPerOwner: on the timeline page a heap's line in the
+// stripes chart has the colour the page's map draws that heap with.
+func TestReportOneColourPerOwner(t *testing.T) {
+	path := demoTimeline(t)
+	html := filepath.Join(tempdir.New(t), "timeline.html")
+	var out bytes.Buffer
+	if err := runReport([]string{path, "-o", html}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)<script type="application/json" id="data">(.*?)</script>`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("no data in the page")
+	}
+	var data reportData
+	if err := json.Unmarshal(m[1], &data); err != nil {
+		t.Fatal(err)
+	}
+	mapColor := map[string]string{} // legend name → colour
+	for _, c := range data.Colors {
+		mapColor[c[1]] = strings.ToUpper(c[0])
+	}
+	// The chart's legend: a swatch, then the owner's name.
+	legend := regexp.MustCompile(`<rect [^>]*fill="(#[0-9A-Fa-f]{6})"/><text [^>]*>([^<]+)</text>`)
+	checked := 0
+	for _, owner := range []string{"heap A", "heap B", "heap A (metadata)", "heap B (metadata)"} {
+		want, ok := mapColor[owner]
+		if !ok {
+			t.Errorf("the map's legend has no %q", owner)
+			continue
+		}
+		for _, l := range legend.FindAllSubmatch(b, -1) {
+			if string(l[2]) == owner {
+				checked++
+				if got := strings.ToUpper(string(l[1])); got != want {
+					t.Errorf("%s: chart line %s, map %s", owner, got, want)
+				}
+			}
+		}
+	}
+	if checked < 4 {
+		t.Errorf("found %d of the 4 heaps' lines in the stripes chart", checked)
+	}
+}
+
 // synthTimeline is a timeline of n frames of a snapshot whose k-th frame
 // has k*step mappings of 4 KiB, one page apart.
 func synthTimeline(n, step int) *timeline.Timeline {
@@ -312,7 +360,7 @@ func TestChartAxisAndLimit(t *testing.T) {
 			for i := range xs {
 				xs[i] = float64(i)
 			}
-			c := chart{xs: xs, lines: []line{{"y", tt.ys}}, bytes: tt.bytes, limit: tt.limit, limitName: "vm.max_map_count"}
+			c := chart{xs: xs, lines: []line{{name: "y", ys: tt.ys}}, bytes: tt.bytes, limit: tt.limit, limitName: "vm.max_map_count"}
 			svg := string(c.svg())
 			for _, w := range tt.want {
 				if !strings.Contains(svg, w) {
