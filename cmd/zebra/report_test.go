@@ -41,7 +41,9 @@ func demoTimeline(t *testing.T) string {
 
 var externalURL = regexp.MustCompile(`(?i)(https?:|//[a-z0-9.-]+\.[a-z]{2,}/|<link|src="(?:https?:)?//)`)
 
-func TestReportFromDemo(t *testing.T) {
+// demoPage returns the page zebra report writes for the demo's timeline.
+func demoPage(t *testing.T) []byte {
+	t.Helper()
 	path := demoTimeline(t)
 	html := filepath.Join(tempdir.New(t), "timeline.html")
 	var out bytes.Buffer
@@ -52,6 +54,11 @@ func TestReportFromDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+func TestReportFromDemo(t *testing.T) {
+	b := demoPage(t)
 	for _, want := range []string{"VMA count", "Largest free block", "Zebra score", "Stripes per owner",
 		"heap A", `<canvas id="map"`, `type="range"`, "largest free block dropped",
 		"snapshots from demo.jsonl.gz;", `class="phase"`, "where each phase begins", `"phase":"`} {
@@ -70,16 +77,7 @@ func TestReportFromDemo(t *testing.T) {
 // TestReportOneColourPerOwner: on the timeline page a heap's line in the
 // stripes chart has the colour the page's map draws that heap with.
 func TestReportOneColourPerOwner(t *testing.T) {
-	path := demoTimeline(t)
-	html := filepath.Join(tempdir.New(t), "timeline.html")
-	var out bytes.Buffer
-	if err := runReport([]string{path, "-o", html}, &out, &out); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(html)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := demoPage(t)
 	m := regexp.MustCompile(`(?s)<script type="application/json" id="data">(.*?)</script>`).FindSubmatch(b)
 	if m == nil {
 		t.Fatal("no data in the page")
