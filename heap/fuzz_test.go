@@ -187,7 +187,8 @@ func runOps(t *testing.T, data []byte) {
 		}
 	}()
 	// A long input explores no more than a short one does (the heaps'
-	// memory is bounded), but costs in proportion: 1,024 steps at most (seeds that found bugs are up to ~830).
+	// memory is bounded), but costs in proportion: 1,024 steps at most
+	// (the seeds that found bugs take up to ~830).
 	data = data[:min(len(data), 4*maxSteps)]
 	for step := 0; len(data) >= 4; step++ {
 		op, hi, a, b := data[0], data[1], data[2], data[3]
