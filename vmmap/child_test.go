@@ -1,15 +1,13 @@
 package vmmap
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 	"testing"
-	"time"
 	"unsafe"
 
+	"github.com/zebra-heap/zebra/internal/childproc"
 	"github.com/zebra-heap/zebra/vmem"
 )
 
@@ -44,8 +42,7 @@ func child() int {
 	for range 64 {
 		childKeep = append(childKeep, make([]byte, 64<<10))
 	}
-	fmt.Println(os.Getpid())
-	bufio.NewReader(os.Stdin).ReadString('\n')
+	childproc.Serve()
 	return 0
 }
 
@@ -55,41 +52,5 @@ func startChild(t *testing.T) (*exec.Cmd, func()) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "ZEBRA_VMMAP_CHILD=run")
-	return startProcess(t, cmd)
-}
-
-// startProcess starts cmd, a program that prints its pid when its memory
-// is in place and exits when its stdin is closed, and returns it with a
-// function that ends it.
-func startProcess(t *testing.T, cmd *exec.Cmd) (*exec.Cmd, func()) {
-	t.Helper()
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || strings.TrimSpace(line) != fmt.Sprint(cmd.Process.Pid) {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("child said %q, %v", line, err)
-	}
-	return cmd, func() {
-		stdin.Close()
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	}
+	return childproc.Start(t, cmd)
 }

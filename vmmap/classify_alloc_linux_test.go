@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/zebra-heap/zebra/internal/childproc"
 )
 
 // TestClassifyLiveAllocators builds testdata/src/allocators.c against the
@@ -38,7 +40,7 @@ func TestClassifyLiveAllocators(t *testing.T) {
 				}
 				t.Fatalf("gcc: %v\n%s", err, stderr.String())
 			}
-			cmd, stop := startProcess(t, exec.Command(bin))
+			cmd, stop := childproc.Start(t, exec.Command(bin))
 			defer stop()
 			s, err := Process(cmd.Process.Pid)
 			if err != nil {

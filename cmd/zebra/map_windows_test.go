@@ -1,12 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/zebra-heap/zebra/internal/childproc"
 )
 
 // childEnv makes the test binary a child that TestMapOtherProcess maps:
@@ -17,35 +18,17 @@ func TestMapChild(t *testing.T) {
 	if os.Getenv(childEnv) == "" {
 		t.Skip("only as TestMapOtherProcess's child")
 	}
-	fmt.Println(os.Getpid())
-	bufio.NewReader(os.Stdin).ReadString('\n')
+	childproc.Serve()
 }
 
 // TestMapOtherProcess runs `zebra map PID` on another Windows process (a
 // Wine process in CI) and expects its process heap among the owners, found
 // by Toolhelp or, where Wine lacks it, the process's PEB.
 func TestMapOtherProcess(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestMapChild$")
-	cmd.Env = append(os.Environ(), childEnv+"=1")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		stdin.Close()
-		cmd.Wait()
-	}()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if pid := strings.TrimSpace(line); err != nil || pid != fmt.Sprint(cmd.Process.Pid) {
-		t.Fatalf("child said %q, %v", line, err)
-	}
+	c := exec.Command(os.Args[0], "-test.run=^TestMapChild$")
+	c.Env = append(os.Environ(), childEnv+"=1")
+	cmd, stop := childproc.Start(t, c)
+	defer stop()
 	code, stdout, stderr := runMapCmd(t, fmt.Sprint(cmd.Process.Pid), "--format", "csv")
 	if code != 0 {
 		t.Fatalf("zebra map %d: exit %d\n%s", cmd.Process.Pid, code, stderr)
