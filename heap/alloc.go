@@ -1,7 +1,6 @@
 package heap
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/bits"
@@ -24,7 +23,7 @@ func (h *Heap) Alloc(n int) (unsafe.Pointer, error) {
 		return h.debugAlloc("alloc", uintptr(n), minAlign, h.cfg.zero)
 	}
 	if uint(n) <= uint(h.smallLimit) {
-		return h.allocClass("alloc", uintptr(n), classOf(uintptr(n)), h.cfg.zero)
+		return h.allocSmall("alloc", uintptr(n), classOf(uintptr(n)), h.cfg.zero)
 	}
 	if n < 0 {
 		return nil, fmt.Errorf("heap %q: alloc %d bytes: %w: negative", h.cfg.name, n, ErrInvalidSize)
@@ -87,7 +86,7 @@ func (h *Heap) allocate(op string, n, align uintptr, zero bool) (unsafe.Pointer,
 			c++
 		}
 		if c < numClasses {
-			return h.allocClass(op, n, c, zero)
+			return h.allocSmall(op, n, c, zero)
 		}
 	}
 	if err := h.lock(op); err != nil {
@@ -99,44 +98,6 @@ func (h *Heap) allocate(op string, n, align uintptr, zero bool) (unsafe.Pointer,
 		return nil, e
 	}
 	return p, err
-}
-
-// allocClass serves a request of n bytes from size class c, in the shard
-// of the caller's P: the fast path, which takes no lock but the shard's.
-func (h *Heap) allocClass(op string, n uintptr, c int, zero bool) (unsafe.Pointer, error) {
-	sh := h.shardHere()
-	h.lockShard(sh)
-	if h.state.Load() != stateOK {
-		h.unlockShard(sh)
-		return nil, h.stateErr(op)
-	}
-	if st := sh.hot[c]; st != nil && st.n > 0 {
-		st.n--
-		p := st.p[st.n]
-		size := h.classes[c].size
-		sh.inUse += size
-		sh.slabFree -= size
-		sh.blocks++
-		h.unlockShard(sh)
-		if zero {
-			clear(unsafe.Slice((*byte)(p), size))
-		}
-		return p, nil
-	}
-	p, err := h.allocSmall(sh, c)
-	h.unlockShard(sh)
-	if err != nil {
-		if errors.Is(err, ErrCorrupt) {
-			return nil, err
-		}
-		h.lockHeap()
-		defer h.unlockHeap()
-		return nil, h.wrap(op, n, err)
-	}
-	if zero {
-		clear(unsafe.Slice((*byte)(p), h.classes[c].size))
-	}
-	return p, nil
 }
 
 // alloc serves n bytes aligned to align as pages (or a huge block). The
@@ -212,7 +173,10 @@ func (h *Heap) allocPages(k, a uint32) (seg *segment, gp uint32, fresh bool, err
 	need := k + a - 1
 	page := h.cfg.page
 	for try := 0; ; try++ {
-		head, ok := h.findFree(need)
+		head, ok := h.findAligned(k, a)
+		if !ok {
+			head, ok = h.findFree(need)
+		}
 		if !ok {
 			if try > 0 {
 				return nil, 0, false, errNoRun
@@ -223,22 +187,7 @@ func (h *Heap) allocPages(k, a uint32) (seg *segment, gp uint32, fresh bool, err
 			continue
 		}
 		seg = h.segOfPage(head)
-		var skip uint32
-		if a > 1 {
-			al := uintptr(a) * page
-			skip = uint32((al - uintptr(h.pageAddr(seg, head))%al) % al / page)
-		}
-		if seg.below {
-			// Carve from the top of the run, next to the pages above
-			// it, so that the reservation's one committed interval
-			// grows downward by what is used and no more.
-			top := head + h.pt.at(head).n - k
-			skip = top - head
-			if a > 1 {
-				al := uintptr(a) * page
-				skip -= uint32(uintptr(h.pageAddr(seg, top)) % al / page)
-			}
-		}
+		skip, _ := h.placeIn(seg, head, k, a)
 		gp = head + skip
 		// The kept pages, the tail of the run left before them and the
 		// head of the run left after them get descriptors.
@@ -253,6 +202,48 @@ func (h *Heap) allocPages(k, a uint32) (seg *segment, gp uint32, fresh bool, err
 		}
 		return seg, gp, fresh, nil
 	}
+}
+
+// placeIn returns where in the free run at head of segment s a block of k
+// pages aligned to a pages goes (pages skipped from head), and whether it
+// fits the run. In a segment added below its reservation the block goes at
+// the top of the run, next to the pages above it, so that the
+// reservation's one committed interval grows downward by what is used and
+// no more.
+func (h *Heap) placeIn(s *segment, head, k, a uint32) (skip uint32, ok bool) {
+	page := h.cfg.page
+	n := h.pt.at(head).n
+	if n < k {
+		return 0, false
+	}
+	al := uintptr(a) * page
+	if s.below {
+		top := head + n - k
+		down := uint32(uintptr(h.pageAddr(s, top)) % al / page)
+		return top - head - min(down, top-head), down <= top-head
+	}
+	skip = uint32((al - uintptr(h.pageAddr(s, head))%al) % al / page)
+	return skip, uint64(skip)+uint64(k) <= uint64(n)
+}
+
+// findAligned returns a free run of fewer than k+a-1 pages (what findFree
+// asks for to be sure) that still holds k pages aligned to a: slabs are
+// aligned to their size, and without this a segment's last slab-sized run
+// would never be used.
+func (h *Heap) findAligned(k, a uint32) (uint32, bool) {
+	if a <= 1 {
+		return 0, false
+	}
+	for n := k; n < k+a-1 && n < 64; n++ {
+		visited := 0
+		for g := h.bins[binOf(n)]; g != 0 && visited < 8; g = h.pt.at(g - 1).a {
+			if _, ok := h.placeIn(h.segOfPage(g-1), g-1, k, a); ok {
+				return g - 1, true
+			}
+			visited++
+		}
+	}
+	return 0, false
 }
 
 // Free returns a block to the heap. Free(nil) does nothing. A pointer the
@@ -272,36 +263,46 @@ func (h *Heap) Free(p unsafe.Pointer) error {
 	return h.freeNow(p)
 }
 
-// freeNow is Free without the debug modes.
+// freeNow is Free without the debug modes: a busy small block goes to the
+// P's cache (pcache.go); anything else is looked up under the heap's lock,
+// which frees a large or huge block or says what is wrong.
 func (h *Heap) freeNow(p unsafe.Pointer) error {
-	for {
-		sh, id, s, ok := h.lockSlab(p)
-		if ok {
-			idx, err := h.slabIndex("free", sh, p, s)
-			if err == nil {
-				err = h.freeHot(sh, id, s, idx, p)
-			}
-			h.unlockShard(sh)
-			return err
-		}
-		if err := h.lock("free"); err != nil {
-			return err
-		}
-		b, err := h.find("free", p)
-		if err == nil && b.kind == blockSmall {
-			// A slab appeared where the lookup saw none: take its lock.
-			h.unlockHeap()
-			continue
-		}
-		if err == nil {
-			err = h.release(b)
-		}
-		if e := h.checkTables("free"); e != nil {
-			err = e
-		}
-		h.unlockHeap()
+	if ok, err := h.freeSmall(p); ok {
 		return err
 	}
+	if err := h.lock("free"); err != nil {
+		return err
+	}
+	b, err := h.find("free", p)
+	if err == nil && b.kind == blockSmall {
+		// A busy block the page map did not lead to: free it here.
+		h.unlockHeap()
+		return h.freeLocked(b)
+	}
+	if err == nil {
+		err = h.release(b)
+	}
+	if e := h.checkTables("free"); e != nil {
+		err = e
+	}
+	h.unlockHeap()
+	return err
+}
+
+// freeLocked frees small block b into its slab under its class's lock.
+func (h *Heap) freeLocked(b block) error {
+	c := int(b.slab.class)
+	h.lockClass(c)
+	defer h.unlockClass(c)
+	st := b.slab.stateOf(b.idx)
+	if *st != blockBusy {
+		return h.bad("free", b.p, ErrDoubleFree, "%d-byte block is free", b.size)
+	}
+	*st = blockFree
+	if err := h.putBlocks(c, []unsafe.Pointer{b.p}, 1, false); err != nil {
+		return h.stateErr("free")
+	}
+	return nil
 }
 
 // Size returns the usable size of a block: at least what was asked, the
@@ -318,29 +319,21 @@ func (h *Heap) Size(p unsafe.Pointer) (int, error) {
 }
 
 func (h *Heap) size(op string, p unsafe.Pointer) (int, error) {
-	for {
-		sh, _, s, ok := h.lockSlab(p)
-		if ok {
-			_, err := h.slabIndex(op, sh, p, s)
-			h.unlockShard(sh)
-			if err != nil {
-				return 0, err
-			}
-			return int(h.classes[s.class].size), nil
-		}
-		if err := h.lock(op); err != nil {
-			return 0, err
-		}
-		b, err := h.find(op, p)
-		h.unlockHeap()
-		if err == nil && b.kind == blockSmall {
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
-		return int(b.size), nil
+	if s, ci, idx, ok := h.slabFor(p); ok && *s.stateOf(idx) == blockBusy {
+		return int(ci.size), nil
 	}
+	if err := h.lock(op); err != nil {
+		return 0, err
+	}
+	b, err := h.find(op, p)
+	if e := h.checkTables(op); e != nil {
+		err = e
+	}
+	h.unlockHeap()
+	if err != nil {
+		return 0, err
+	}
+	return int(b.size), nil
 }
 
 // Realloc resizes a block to at least n bytes and returns its address: the

@@ -20,6 +20,9 @@ const (
 type block struct {
 	kind uint8
 	size uintptr // usable size
+	p    unsafe.Pointer
+	slab *slabRec // small: its slab
+	idx  uintptr  // small: its index in the slab
 	seg  *segment
 	gp   uint32    // large: head page
 	d    *pageDesc // large: head descriptor
@@ -29,66 +32,6 @@ type block struct {
 // errNoRun is the cause when growth succeeded but no run fits: it cannot
 // happen unless the bookkeeping is broken, and Validate would say where.
 var errNoRun = errors.New("no free run fits after growth")
-
-// lockSlab finds the slab holding p without the heap's lock and locks
-// its owner's shard. ok is false when p is not in a slab (or the heap is
-// destroyed): the caller takes the heap's lock and asks find. The
-// descriptors read before the lock are only a guess; the slab cannot change
-// hands while its owner's lock is held, so they are checked again under it.
-func (h *Heap) lockSlab(p unsafe.Pointer) (sh *shard, id uint32, s *slabRec, ok bool) {
-	for {
-		seg, gp := h.lookup(uintptr(p))
-		if seg == nil || h.state.Load() != stateOK {
-			return nil, 0, nil, false
-		}
-		d := h.pt.peek(gp)
-		id = d.a
-		if d.kind != kindSlab {
-			return nil, 0, nil, false
-		}
-		if s = h.st.lookup(id); s == nil {
-			return nil, 0, nil, false // find reports it
-		}
-		sh = h.shardOf(s)
-		if h.cfg.noSerialize {
-			return sh, id, s, s.npages != 0 && h.state.Load() == stateOK
-		}
-		sh.mu.Lock()
-		if d.kind == kindSlab && d.a == id && h.shardOf(s) == sh {
-			if s.npages != 0 && h.state.Load() == stateOK {
-				return sh, id, s, true
-			}
-			sh.mu.Unlock()
-			return nil, 0, nil, false // stable but wrong: find reports it
-		}
-		sh.mu.Unlock()
-	}
-}
-
-// slabIndex returns the index of the busy block of slab s that starts at
-// p, or the reason there is none.
-func (h *Heap) slabIndex(op string, sh *shard, p unsafe.Pointer, s *slabRec) (uintptr, error) {
-	if int(s.class) >= numClasses || int(s.nobj) > slabWords*64 {
-		h.state.CompareAndSwap(stateOK, stateCorrupt)
-		return 0, h.bad(op, p, ErrCorrupt, "slab record of class %d with %d blocks", s.class, s.nobj)
-	}
-	ci := &h.classes[s.class]
-	if s.nobj != uint16(ci.nobj) || uint32(s.npages) != ci.pages {
-		// A class that disagrees with the slab's size would let the
-		// caller (Realloc's copy) run past the slab's pages.
-		h.state.CompareAndSwap(stateOK, stateCorrupt)
-		return 0, h.bad(op, p, ErrCorrupt, "slab record of %d pages with %d blocks, class %d wants %d and %d", s.npages, s.nobj, ci.size, ci.pages, ci.nobj)
-	}
-	o := uintptr(p) - uintptr(s.base)
-	idx := ci.div(o)
-	if idx*ci.size != o || idx >= uintptr(s.nobj) {
-		return 0, h.bad(op, p, ErrInvalidPointer, "not the start of a %d-byte block", ci.size)
-	}
-	if s.bits[idx/64]&(1<<(idx%64)) == 0 || op != "flush" && sh.isHot(int(s.class), p) {
-		return 0, h.bad(op, p, ErrDoubleFree, "%d-byte block is free", ci.size)
-	}
-	return idx, nil
-}
 
 // find returns the busy large or huge block that starts at p, or the
 // reason there is none. The caller holds the heap's lock. A pointer into a
@@ -121,11 +64,21 @@ func (h *Heap) find(op string, p unsafe.Pointer) (block, error) {
 		if err := h.checkRun(seg, gp-d.n, head); err != nil {
 			return block{}, fmt.Errorf("heap %q: %s %p: %w", h.cfg.name, op, p, err)
 		}
-		if head.a != d.a || d.n >= uint32(h.st.at(d.a).npages) {
+		s := h.st.at(d.a)
+		if head.a != d.a || d.n >= uint32(s.npages) || s.id != d.a || s.heap != h.id || s.chk != s.seal() ||
+			s.base != h.pageAddr(seg, gp-d.n) || slabOf(uintptr(s.base)) != s {
 			h.state.CompareAndSwap(stateOK, stateCorrupt)
-			return block{}, h.bad(op, p, ErrCorrupt, "page %d of slab %d says slab %d, index %d", gp, head.a, d.a, d.n)
+			return block{}, h.bad(op, p, ErrCorrupt, "page %d of slab %d says slab %d, index %d, and the slab's record or map entry disagrees", gp, head.a, d.a, d.n)
 		}
-		return block{kind: blockSmall}, nil
+		ci := &h.classes[s.class&(numClasses-1)]
+		idx, ok := ci.index(addr - uintptr(s.base))
+		if !ok {
+			return block{}, h.bad(op, p, ErrInvalidPointer, "not the start of a %d-byte block", ci.size)
+		}
+		if *s.stateOf(idx) != blockBusy {
+			return block{}, h.bad(op, p, ErrDoubleFree, "%d-byte block is free", ci.size)
+		}
+		return block{kind: blockSmall, size: ci.size, p: p, slab: s, idx: idx}, nil
 	case kindLarge:
 		if err := h.checkRun(seg, gp, d); err != nil {
 			return block{}, fmt.Errorf("heap %q: %s %p: %w", h.cfg.name, op, p, err)

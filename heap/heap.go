@@ -112,15 +112,24 @@ func MetadataOwner(name string) string { return name + " (metadata)" }
 // run at the same time as other calls on the heap. See the package documentation for the rules of
 // off-heap memory, and Options for its parameters.
 type Heap struct {
-	mu      sync.Mutex
-	cfg     config
-	classes []classInfo
+	mu  sync.Mutex
+	cfg config
 	// state is stateOK, or why every call fails: destroyed, or metadata
 	// found corrupt (the heap is poisoned: only Destroy still works).
 	state atomic.Uint32
+	// id tells the heap's slabs from other heaps' in the page map.
+	id uint32
+	// gate is 1 while a whole-heap operation keeps the caches closed.
+	gate    atomic.Uint32
+	slots   [maxSlots]atomic.Pointer[pcache]
+	central [numClasses]central
+	classes [numClasses]classInfo
 
-	shards    []shard
-	shardMask uint32
+	// spare holds, per class, the state bytes of dropped slabs for the
+	// next; stateChunk and stateOff cut new ones from a metadata chunk.
+	spare      [numClasses][]unsafe.Pointer
+	stateChunk unsafe.Pointer
+	stateOff   uintptr
 
 	meta arena
 	pt   pageTable
@@ -186,9 +195,7 @@ func New(o Options) (*Heap, error) {
 		return nil, err
 	}
 	c.owner = claimOwner(c.name)
-	h := &Heap{cfg: c, nextSeg: c.segReserve, classes: makeClasses(c.page)}
-	h.shards = make([]shard, shardCount(c.noSerialize))
-	h.shardMask = uint32(len(h.shards) - 1)
+	h := &Heap{cfg: c, nextSeg: c.segReserve, classes: makeClasses(c.page), id: heapIDs.Add(1)}
 	if c.debug&DebugQuarantine != 0 {
 		h.quar = newQuarantine(c.quarantine)
 	}
@@ -307,6 +314,8 @@ func (h *Heap) Destroy() error {
 }
 
 func (h *Heap) releaseAll() error {
+	h.gate.Store(1) // for good: the caches go with the metadata
+	h.unmapSlabs()
 	h.quar.empty()
 	var errs []error
 	for _, b := range h.huge {
@@ -326,10 +335,59 @@ func (h *Heap) releaseAll() error {
 	h.view.Store(nil)
 	h.pt.reset()
 	h.st.reset()
-	h.resetShards()
+	for i := range h.slots {
+		h.slots[i].Store(nil) // released with the metadata
+	}
+	h.resetCaches()
+	h.spare = [numClasses][]unsafe.Pointer{}
+	h.stateChunk, h.stateOff = nil, 0
 	h.bins, h.nonempty = [nbins]uint32{}, [binWords]uint64{}
 	h.freePages, h.inUse, h.blocks = 0, 0, 0
 	return errors.Join(errs...)
+}
+
+// heapIDs numbers heaps for the page map.
+var heapIDs atomic.Uint32
+
+// unmapSlabs clears the page map's entries of every slab of the heap. The
+// caller holds every lock.
+func (h *Heap) unmapSlabs() {
+	for id := uint32(0); id < h.st.n; id++ {
+		if s := h.st.at(id); s.npages != 0 {
+			unmapSlab(uintptr(s.base))
+		}
+	}
+}
+
+// lockHeap and unlockHeap take the heap's own lock, which guards the back
+// end (pages, segments, growth, huge blocks, slab records).
+func (h *Heap) lockHeap() {
+	if !h.cfg.noSerialize {
+		h.mu.Lock()
+	}
+}
+
+func (h *Heap) unlockHeap() {
+	if !h.cfg.noSerialize {
+		h.mu.Unlock()
+	}
+}
+
+// lockAll takes every class's lock, in order, and then the heap's: no
+// block moves between slabs and the back end (Destroy, Stats, Validate,
+// Walk, Compact, Reset). Lock order everywhere: class, then heap.
+func (h *Heap) lockAll() {
+	for c := range h.central {
+		h.lockClass(c)
+	}
+	h.lockHeap()
+}
+
+func (h *Heap) unlockAll() {
+	h.unlockHeap()
+	for c := range h.central {
+		h.unlockClass(c)
+	}
 }
 
 // lock takes the heap's lock and fails on a destroyed heap. The caller

@@ -38,8 +38,8 @@ func TestClasses(t *testing.T) {
 				t.Errorf("page %d class %d: %+v", page, c, ci)
 			}
 			for off := uintptr(0); off < uintptr(ci.pages)*page; off += 8 {
-				if ci.div(off) != off/ci.size {
-					t.Fatalf("class %d: div(%d) = %d", ci.size, off, ci.div(off))
+				if i, ok := ci.index(off); i != off/ci.size || ok != (off%ci.size == 0 && i < uintptr(ci.nobj)) {
+					t.Fatalf("class %d: index(%d) = %d, %v", ci.size, off, i, ok)
 				}
 			}
 		}

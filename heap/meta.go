@@ -67,11 +67,12 @@ type arena struct {
 }
 
 // metaBytes returns the metadata address space a heap of plan bytes may
-// need: a page descriptor per page, a slab record per eight pages (a slab
-// spans one page for the smallest classes and up to 16 for larger ones),
-// and two chunks of slack, in whole chunks.
+// need: a page descriptor per page, a slab record per slabBytes, a state
+// byte per block (planned at one per 512 bytes: 300-byte blocks take one
+// per 304, 16-byte ones one per 16, and the arena grows past the plan when
+// a heap needs more), and two chunks of slack, in whole chunks.
 func metaBytes(plan, page uintptr) uintptr {
-	n := plan/page*(descSize+slabSize/8) + 2*metaChunk
+	n := plan/page*descSize + plan/slabBytes*slabSize + plan/512 + 2*metaChunk
 	return (n + metaChunk - 1) &^ (metaChunk - 1)
 }
 
@@ -426,33 +427,7 @@ func (t *pageTable) ensure(n uintptr) error {
 // ---------------------------------------------------------------------------
 // Slab records.
 
-// slabWords bounds the objects of one slab: 1024, enough for 16-byte blocks
-// in 16 KiB pages.
-const slabWords = 16
-
-// A slabRec describes one slab: a run of pages cut into blocks of one size
-// class, with a bitmap of busy blocks.
-type slabRec struct {
-	bits   [slabWords]uint64
-	gp     uint32 // first page
-	next   uint32 // partial list (or free record list): id+1, 0 ends
-	prev   uint32
-	nobj   uint16
-	used   uint16
-	class  uint8
-	npages uint8
-	listed bool // in its class's partial list
-	hint   uint8
-	owner  uint8          // index of the shard that owns the slab
-	base   unsafe.Pointer // address of the first block
-	// sig is the XOR of blockSig over the busy blocks: a second record
-	// of the bitmap, so that Validate sees a bitmap changed behind the
-	// heap's back even when its count of set bits is unchanged.
-	sig uint64
-}
-
-// blockSig is block idx's share of slabRec.sig.
-func blockSig(idx uintptr) uint64 { return (uint64(idx) + 1) * 0x9e3779b97f4a7c15 }
+// A slab record is described in slab.go.
 
 const (
 	slabSize      = unsafe.Sizeof(slabRec{})

@@ -6,269 +6,262 @@ import (
 	"unsafe"
 )
 
-// The front end: small blocks in slabs of one size class, with busy bitmaps
-// in out-of-band slab records. See heap.go for the overview.
+// Slabs: the layer between the page runs (pages.go) and the per-class
+// central lists (central.go). See heap.go for the overview.
+//
+// A slab is slabBytes of pages, aligned to slabBytes, cut into blocks of
+// one size class. Its record (slabRec, in the heap's slab table, out of
+// band) holds two views of its blocks:
+//
+//   - the state bytes, one per block (blockFree or blockBusy), which Alloc
+//     and Free of a cached block read and write without any lock: a block
+//     belongs to at most one goroutine between its Alloc and its Free, and
+//     distinct bytes never tear;
+//   - the avail bitmap, the blocks the slab itself holds (neither busy nor
+//     in a per-P cache), read and written only under the class's lock.
+//
+// Both lie in the slab's side area, in the heap's metadata: state bytes
+// rounded up to a word, then a bitmap word per 64 blocks; so a record is
+// small and a slab costs its class's metadata, not the smallest class's.
+//
+// A block is busy (state busy), cached (state free, not avail) or avail
+// (state free, bit set). Free checks the state byte, so a second Free of a
+// block, cached or avail, is ErrDoubleFree, and the offset, so an interior
+// pointer is ErrInvalidPointer, both before anything changes.
 
 // numClasses is len(classes); a test checks it.
 const numClasses = 64
 
-// classInfo is per class: block size, slab pages and blocks per slab, which
-// depend on the space's page size and so are computed per heap.
+// slabWords bounds the words of an avail bitmap: one bit per 16-byte block
+// of a slab.
+const slabWords = slabBytes / minAlign / 64
+
+// Block states.
+const (
+	blockFree = 0
+	blockBusy = 1
+)
+
+// classInfo is per class: block size, blocks per slab and the magazine
+// size of the per-P caches.
 type classInfo struct {
 	size  uintptr
-	pages uint32
+	recip uint64 // ceil(2^32/size): off*recip>>32 is off/size for off < slabBytes
+	pages uint32 // pages per slab
 	nobj  uint16
-	shift uint8 // log2(size) when size is a power of two, else 0
-	recip uint64
+	mag   uint16 // capacity of a per-P magazine of this class
+	words uint16 // avail bitmap words
+	// side is the bytes of a slab's side area: state bytes up to
+	// availOff, then the bitmap.
+	side, availOff uintptr
 }
 
-func makeClasses(page uintptr) []classInfo {
-	out := make([]classInfo, numClasses)
+func makeClasses(page uintptr) (out [numClasses]classInfo) {
 	for c, sz := range classes {
 		s := uintptr(sz)
-		p := slabPages(s, page)
-		ci := classInfo{size: s, pages: uint32(p), nobj: uint16(min(p*page/s, slabWords*64))}
-		// Division by the class size, as a multiply: exact for the
-		// offsets of a slab (below 2^24) with a 40-bit shift.
-		ci.recip = (1<<40)/uint64(s) + 1
-		if s&(s-1) == 0 {
-			ci.shift = uint8(bits.TrailingZeros64(uint64(s)))
+		out[c] = classInfo{
+			size:  s,
+			recip: (1<<32 + uint64(s) - 1) / uint64(s),
+			pages: uint32(slabBytes / page),
+			nobj:  uint16(slabBytes / s),
+			// 128 KiB of blocks per class and P, between 8 and magMax
+			// blocks: enough that refills and drains are rare, little
+			// enough that the caches hold back little memory.
+			mag: uint16(min(magMax, max(8, (128<<10)/s))),
 		}
-		out[c] = ci
+		ci := &out[c]
+		ci.words = (ci.nobj + 63) / 64
+		ci.availOff = (uintptr(ci.nobj) + 7) &^ 7
+		ci.side = ci.availOff + uintptr(ci.words)*8
 	}
 	return out
 }
 
-// divClass returns off / size for an offset inside a slab.
-func (ci *classInfo) div(off uintptr) uintptr {
-	if ci.shift != 0 {
-		return off >> ci.shift
-	}
-	return uintptr((uint64(off) * ci.recip) >> 40)
+// index returns the block of class ci holding slab offset off, and whether
+// off is that block's start.
+func (ci *classInfo) index(off uintptr) (uintptr, bool) {
+	i := uintptr(uint64(off) * ci.recip >> 32)
+	return i, i*ci.size == off && i < uintptr(ci.nobj)
 }
 
-// allocSmall returns a block of class c from shard sh, whose lock the
-// caller holds.
-func (h *Heap) allocSmall(sh *shard, c int) (unsafe.Pointer, error) {
+// A slabRec describes one slab. The fields Free reads without a lock come
+// first, sealed by chk; the rest are guarded as marked.
+type slabRec struct {
+	heap  uint32 // id of the owning heap
+	class uint8
+	_     [3]byte
+	state unsafe.Pointer // the side area, in the heap's metadata
+	// chk seals heap, class and state (seal): a record overwritten behind
+	// the heap's back fails the check and its blocks take the locked
+	// path, which reports ErrCorrupt instead of following a wild pointer.
+	chk uint64
+
+	// Under the class's lock.
+	navail uint16 // set bits of avail
+	listed bool   // in its class's partial list
+	hint   uint8  // no avail bit below word hint
+	next   uint32 // partial list (or free record list): id+1, 0 ends
+	prev   uint32
+
+	// Under the heap's lock.
+	id     uint32 // the record's own number
+	gp     uint32 // first page
+	npages uint8  // 0 in a free record
+	base   unsafe.Pointer
+}
+
+func (s *slabRec) seal() uint64 {
+	return (uint64(s.heap)<<8|uint64(s.class))*0x9e3779b97f4a7c15 ^ uint64(uintptr(s.state))*0xc2b2ae3d27d4eb4f
+}
+
+// stateOf returns the state byte of block idx.
+func (s *slabRec) stateOf(idx uintptr) *uint8 { return (*uint8)(unsafe.Add(s.state, idx)) }
+
+// avail returns word w of the avail bitmap of s, a slab of class ci.
+func (s *slabRec) avail(ci *classInfo, w uintptr) *uint64 {
+	return (*uint64)(unsafe.Add(s.state, ci.availOff+w*8))
+}
+
+// isAvail reports whether block idx of s (class ci) is in its bitmap.
+func (s *slabRec) isAvail(ci *classInfo, idx uintptr) bool {
+	return *s.avail(ci, idx/64)&(1<<(idx%64)) != 0
+}
+
+// slabFor returns the slab record of the heap's small block p, its class
+// and the block's index, from the page map alone: ok is false when p is not
+// the start of a block in one of the heap's slabs, or the record is broken;
+// the locked path (find) then says why.
+func (h *Heap) slabFor(p unsafe.Pointer) (s *slabRec, ci *classInfo, idx uintptr, ok bool) {
+	s = slabOf(uintptr(p))
+	if s == nil || s.heap != h.id || s.chk != s.seal() {
+		return nil, nil, 0, false
+	}
+	ci = &h.classes[s.class&(numClasses-1)]
+	idx, ok = ci.index(uintptr(p) & (slabBytes - 1))
+	return s, ci, idx, ok
+}
+
+// newSlab carves a slab for class c from the back end and maps it. The
+// caller holds the class's lock and the heap's.
+func (h *Heap) newSlab(c int) (uint32, *slabRec, error) {
 	ci := &h.classes[c]
-	id := sh.cur[c]
-	var s *slabRec
-	if id != 0 {
-		s = h.st.at(id - 1)
-		if s.used == s.nobj {
-			id = 0
-		}
-	}
-	if id == 0 {
-		var err error
-		if id, s, err = h.nextSlab(sh, c); err != nil {
-			return nil, err
-		}
-	}
-	// Find a clear bit from the hint. used < nobj promises one; a slab
-	// whose bits say otherwise is corrupt.
-	w := int(s.hint) % slabWords
-	for k := 0; s.bits[w] == ^uint64(0); k++ {
-		if k == slabWords {
-			h.state.CompareAndSwap(stateOK, stateCorrupt)
-			return nil, fmt.Errorf("heap %q: alloc: %w: slab %d of class %d counts %d of %d blocks used but has no free one",
-				h.cfg.name, ErrCorrupt, id-1, ci.size, s.used, s.nobj)
-		}
-		w++
-		if w == slabWords {
-			w = 0
-		}
-	}
-	i := bits.TrailingZeros64(^s.bits[w])
-	s.bits[w] |= 1 << i
-	s.sig ^= blockSig(uintptr(w*64 + i))
-	s.hint = uint8(w)
-	s.used++
-	sh.inUse += ci.size
-	sh.slabFree -= ci.size
-	sh.blocks++
-	return unsafe.Add(sh.curBase[c], uintptr(w*64+i)*ci.size), nil
-}
-
-// nextSlab makes a partially free or new slab the current one of class c
-// in shard sh.
-func (h *Heap) nextSlab(sh *shard, c int) (uint32, *slabRec, error) {
-	var id uint32
-	var s *slabRec
-	if p := sh.partial[c]; p != 0 {
-		id = p
-		s = h.st.at(id - 1)
-		// The blocks handed out are computed from the record: check it
-		// against the page table before trusting it.
-		h.lockHeap()
-		bad := int(s.class) != c || s.nobj != h.classes[c].nobj || s.used >= s.nobj ||
-			h.checkRun(h.segOfPage(s.gp), s.gp, h.pt.at(s.gp)) != nil || h.pt.at(s.gp).a != id-1 ||
-			s.base != h.pageAddr(h.segOfPage(s.gp), s.gp)
-		h.unlockHeap()
-		if bad {
-			h.state.CompareAndSwap(stateOK, stateCorrupt)
-			return 0, nil, fmt.Errorf("heap %q: alloc: %w: partial slab %d of class %d does not match the page table",
-				h.cfg.name, ErrCorrupt, id-1, h.classes[c].size)
-		}
-		h.unlistSlab(sh, c, id-1, s)
-	} else {
-		h.lockHeap()
-		var err error
-		id, s, err = h.newSlab(sh, c)
-		if e := h.checkTables("alloc"); e != nil {
-			err = e
-		}
-		h.unlockHeap()
-		if err != nil {
-			return 0, nil, err
-		}
-	}
-	sh.cur[c] = id
-	sh.curBase[c] = s.base
-	return id, s, nil
-}
-
-// newSlab carves a slab for class c of shard sh from the back end. The
-// caller holds the heap's lock.
-func (h *Heap) newSlab(sh *shard, c int) (uint32, *slabRec, error) {
-	ci := &h.classes[c]
-	seg, gp, _, err := h.allocPages(ci.pages, 1)
+	seg, gp, _, err := h.allocPages(ci.pages, ci.pages)
 	if err != nil {
 		return 0, nil, err
 	}
-	id, s, err := h.st.get(&h.meta)
+	base := h.pageAddr(seg, gp)
+	state, err := h.stateFor(c)
 	if err != nil {
 		h.freeRun(seg, gp, ci.pages, false)
 		return 0, nil, err
 	}
-	s.gp, s.nobj, s.class, s.npages = gp, ci.nobj, uint8(c), uint8(ci.pages)
-	s.owner = uint8((uintptr(unsafe.Pointer(sh)) - uintptr(unsafe.Pointer(&h.shards[0]))) / unsafe.Sizeof(shard{}))
-	s.base = h.pageAddr(seg, gp)
-	// Bits past the last block stay set, so the search never finds them.
-	for i := int(ci.nobj) / 64; i < slabWords; i++ {
-		if k := int(ci.nobj) - i*64; k > 0 {
-			s.bits[i] = ^uint64(0) << k
-		} else {
-			s.bits[i] = ^uint64(0)
+	id, s, err := h.st.get(&h.meta)
+	if err != nil {
+		h.spare[c] = append(h.spare[c], state)
+		h.freeRun(seg, gp, ci.pages, false)
+		return 0, nil, err
+	}
+	s.heap, s.class, s.state = h.id, uint8(c), state
+	s.chk = s.seal()
+	s.id, s.gp, s.npages, s.base = id, gp, uint8(ci.pages), base
+	s.navail = ci.nobj
+	for w := uintptr(0); w < uintptr(ci.words); w++ {
+		*s.avail(ci, w) = ^uint64(0)
+		if k := int(ci.nobj) - int(w)*64; k < 64 {
+			*s.avail(ci, w) = 1<<k - 1
 		}
+	}
+	if !mapSlab(uintptr(base), s) {
+		*s = slabRec{}
+		h.st.put(id)
+		h.spare[c] = append(h.spare[c], state)
+		h.freeRun(seg, gp, ci.pages, false)
+		return 0, nil, fmt.Errorf("the page map cannot hold a slab at %p", base)
 	}
 	for k := uint32(0); k < ci.pages; k++ {
 		d := h.pt.at(gp + k)
 		d.kind, d.n, d.a = kindSlab, k, id
 		d.flags &^= flagFreed
 	}
-	sh.slabFree += uintptr(ci.nobj) * ci.size
-	return id + 1, s, nil
+	h.central[c].slabs++
+	return id, s, nil
 }
 
-// freeHot frees block idx of slab id at p into the hot blocks of shard sh
-// (whose lock the caller holds), or into the slab when they are full.
-func (h *Heap) freeHot(sh *shard, id uint32, s *slabRec, idx uintptr, p unsafe.Pointer) error {
-	c := int(s.class)
-	st := sh.hot[c]
-	if st == nil {
-		st = new(hotStack)
-		sh.hot[c] = st
+// stateFor returns a side area for a new slab of class c, its state bytes
+// zeroed: a spare area of a dropped slab of the class, else a new one cut
+// from a metadata chunk. The caller holds the heap's lock.
+func (h *Heap) stateFor(c int) (unsafe.Pointer, error) {
+	if n := len(h.spare[c]); n > 0 {
+		p := h.spare[c][n-1]
+		h.spare[c] = h.spare[c][:n-1]
+		return p, nil
 	}
-	if st.n == hotMax {
-		return h.freeSmall(sh, id, s, idx)
-	}
-	st.p[st.n] = p
-	st.n++
-	size := h.classes[c].size
-	sh.inUse -= size
-	sh.slabFree += size
-	sh.blocks--
-	return nil
-}
-
-// freeSmall frees block idx of slab id (a record s of class c) of shard sh,
-// whose lock the caller holds. It fails only on corrupt metadata met while
-// returning an empty slab.
-func (h *Heap) freeSmall(sh *shard, id uint32, s *slabRec, idx uintptr) error {
-	c := int(s.class)
-	ci := &h.classes[c]
-	wasFull := s.used == s.nobj
-	s.bits[idx/64] &^= 1 << (idx % 64)
-	s.sig ^= blockSig(idx)
-	s.used--
-	sh.inUse -= ci.size
-	sh.slabFree += ci.size
-	sh.blocks--
-	if sh.cur[c] == id+1 {
-		if int(idx/64) < int(s.hint) {
-			s.hint = uint8(idx / 64)
+	size := (h.classes[c].side + 63) &^ 63
+	if h.stateChunk == nil || h.stateOff+size > metaChunk {
+		p, err := h.meta.chunk()
+		if err != nil {
+			return nil, err
 		}
-		return nil
+		h.stateChunk, h.stateOff = p, 0
 	}
-	if s.used == 0 {
-		if s.listed {
-			h.unlistSlab(sh, c, id, s)
-		}
-		h.lockHeap()
-		h.dropSlab(sh, id, s)
-		err := h.checkTables("free")
-		h.unlockHeap()
-		return err
-	}
-	if wasFull {
-		h.listSlab(sh, c, id, s)
-	}
-	if int(idx/64) < int(s.hint) {
-		s.hint = uint8(idx / 64)
-	}
-	return nil
+	p := unsafe.Add(h.stateChunk, h.stateOff)
+	h.stateOff += size
+	return p, nil
 }
 
-// dropSlab returns an empty slab of shard sh to the back end. The caller
-// holds both locks.
-func (h *Heap) dropSlab(sh *shard, id uint32, s *slabRec) {
-	ci := &h.classes[s.class]
+// dropSlab returns an empty slab to the back end. The caller holds the
+// class's lock and the heap's.
+func (h *Heap) dropSlab(id uint32, s *slabRec) {
+	c := int(s.class)
+	if s.listed {
+		h.unlistSlab(c, id, s)
+	}
+	unmapSlab(uintptr(s.base))
 	gp, n := s.gp, uint32(s.npages)
 	for k := uint32(0); k < n; k++ {
 		d := h.pt.at(gp + k)
 		d.kind, d.n, d.a = kindInner, 0, 0
 	}
-	sh.slabFree -= uintptr(s.nobj) * ci.size
+	h.spare[c] = append(h.spare[c], s.state)
+	h.central[c].slabs--
 	h.st.put(id)
 	h.freeRun(h.segOfPage(gp), gp, n, false)
 }
 
-func (h *Heap) listSlab(sh *shard, c int, id uint32, s *slabRec) {
-	s.prev = 0
-	s.next = sh.partial[c]
-	if s.next != 0 {
-		h.st.at(s.next - 1).prev = id + 1
+// takeAvail takes block idx out of slab s's avail bitmap: it checks that
+// the block is free, so that a bitmap overwritten behind the heap's back
+// cannot hand out a busy block. The caller holds the class's lock.
+func (h *Heap) takeAvail(s *slabRec, w, i int) (unsafe.Pointer, error) {
+	idx := uintptr(w*64 + i)
+	ci := &h.classes[s.class&(numClasses-1)]
+	if idx >= uintptr(ci.nobj) || *s.stateOf(idx) != blockFree {
+		h.state.CompareAndSwap(stateOK, stateCorrupt)
+		return nil, fmt.Errorf("%w: slab at %p of class %d lists block %d as available, but it is busy or past the slab",
+			ErrCorrupt, s.base, ci.size, idx)
 	}
-	sh.partial[c] = id + 1
-	s.listed = true
+	*s.avail(ci, uintptr(w)) &^= 1 << i
+	s.navail--
+	return unsafe.Add(s.base, idx*ci.size), nil
 }
 
-func (h *Heap) unlistSlab(sh *shard, c int, id uint32, s *slabRec) {
-	if s.prev != 0 {
-		h.st.at(s.prev - 1).next = s.next
-	} else {
-		sh.partial[c] = s.next
+// putAvail gives block idx back to slab s of class ci. The caller holds
+// the class's lock.
+func putAvail(s *slabRec, ci *classInfo, idx uintptr) {
+	*s.avail(ci, idx/64) |= 1 << (idx % 64)
+	s.navail++
+	if w := uint8(idx / 64); w < s.hint {
+		s.hint = w
 	}
-	if s.next != 0 {
-		h.st.at(s.next - 1).prev = s.prev
-	}
-	s.next, s.prev, s.listed = 0, 0, false
 }
 
-// dropEmptyCurrent returns the current slabs that hold no block to the back
-// end (Compact). The caller holds every lock.
-func (h *Heap) dropEmptyCurrent() {
-	for i := range h.shards {
-		sh := &h.shards[i]
-		for c, id := range sh.cur {
-			if id != 0 {
-				s := h.st.at(id - 1)
-				if s.used == 0 {
-					sh.cur[c], sh.curBase[c] = 0, nil
-					h.dropSlab(sh, id-1, s)
-				}
-			}
+// firstAvail returns the word and bit of the first avail block of slab s
+// of class ci, or ok false.
+func firstAvail(s *slabRec, ci *classInfo) (w, i int, ok bool) {
+	for w = int(s.hint); w < int(ci.words); w++ {
+		if x := *s.avail(ci, uintptr(w)); x != 0 {
+			s.hint = uint8(w)
+			return w, bits.TrailingZeros64(x), true
 		}
 	}
+	return 0, 0, false
 }

@@ -3,6 +3,7 @@ package heap
 import (
 	"fmt"
 	"slices"
+	"unsafe"
 
 	"github.com/zebra-heap/zebra/internal/units"
 	"github.com/zebra-heap/zebra/vmem"
@@ -205,10 +206,11 @@ func (h *Heap) Compact() (int, error) {
 		return 0, err
 	}
 	defer h.unlockAll()
-	if err := h.flushHot(); err != nil {
+	defer h.openGate()
+	if err := h.closeGate(true); err != nil {
 		return 0, err
 	}
-	h.dropEmptyCurrent()
+	h.dropEmpty()
 	// In address order, so that each decommit starts at the bottom of the
 	// reservation's committed interval and the watermark shrinks with it.
 	for _, s := range h.segs {
@@ -257,8 +259,20 @@ func (h *Heap) Reset() error {
 			first = err
 		}
 	}
+	defer h.openGate()
+	if err := h.closeGate(false); err != nil {
+		return err
+	}
+	h.unmapSlabs()
+	for id := uint32(0); id < h.st.n; id++ {
+		if sl := h.st.at(id); sl.npages != 0 {
+			c := int(sl.class & (numClasses - 1))
+			clear(unsafe.Slice((*byte)(sl.state), h.classes[c].nobj))
+			h.spare[c] = append(h.spare[c], sl.state)
+		}
+	}
 	h.st.n, h.st.free = 0, 0
-	h.resetShards()
+	h.resetCaches()
 	h.bins, h.nonempty = [nbins]uint32{}, [binWords]uint64{}
 	h.freePages = 0
 	h.inUse, h.blocks = 0, len(h.huge)

@@ -2,7 +2,6 @@ package heap
 
 import (
 	"fmt"
-	"math/bits"
 )
 
 // Validate checks every invariant of the heap's bookkeeping and returns the
@@ -24,7 +23,8 @@ func (h *Heap) validateLocked() error {
 		return err
 	}
 	defer h.unlockAll()
-	if err := h.flushHot(); err != nil {
+	defer h.openGate()
+	if err := h.closeGate(true); err != nil {
 		return err
 	}
 	if err := h.validate(); err != nil {
@@ -47,7 +47,7 @@ func (h *Heap) checkRun(s *segment, gp uint32, d *pageDesc) error {
 	case kindSlab:
 		sl := h.st.lookup(d.a)
 		if d.a >= h.st.n || sl == nil || sl.gp != gp || sl.npages == 0 || uint32(sl.npages) > end-gp ||
-			int(sl.class) >= numClasses || sl.nobj != h.classes[sl.class].nobj {
+			int(sl.class) >= numClasses || uint32(sl.npages) != h.classes[sl.class].pages {
 			h.state.CompareAndSwap(stateOK, stateCorrupt)
 			return fmt.Errorf("%w: page %d: slab %d is missing, free or elsewhere", ErrCorrupt, gp, d.a)
 		}
@@ -84,6 +84,7 @@ func (h *Heap) validate() error {
 	blocks := len(h.huge)
 	freeRuns := map[uint32]bool{}
 	slabs := 0
+	var perClass [numClasses]int
 	for _, s := range h.byGP {
 		end := s.gp0 + s.npages
 		prevFree := false
@@ -149,8 +150,14 @@ func (h *Heap) validate() error {
 					return fmt.Errorf("page %d: slab %d is free or starts at page %d", gp, d.a, sl.gp)
 				}
 				ci := &h.classes[sl.class]
-				if uint32(sl.npages) != ci.pages || sl.nobj != ci.nobj || gp+ci.pages > end {
-					return fmt.Errorf("slab %d: %d pages %d blocks, class %d wants %d and %d", d.a, sl.npages, sl.nobj, ci.size, ci.pages, ci.nobj)
+				if uint32(sl.npages) != ci.pages || gp+ci.pages > end || sl.id != d.a {
+					return fmt.Errorf("slab %d (record %d): %d pages, class %d wants %d", d.a, sl.id, sl.npages, ci.size, ci.pages)
+				}
+				if sl.heap != h.id || sl.chk != sl.seal() {
+					return fmt.Errorf("slab %d: record of heap %d (want %d), seal %#x (want %#x)", d.a, sl.heap, h.id, sl.chk, sl.seal())
+				}
+				if sl.base != h.pageAddr(s, gp) || uintptr(sl.base)&(slabBytes-1) != 0 || slabOf(uintptr(sl.base)) != sl {
+					return fmt.Errorf("slab %d: base %p, want %p, aligned to %d and in the page map", d.a, sl.base, h.pageAddr(s, gp), slabBytes)
 				}
 				for k := uint32(0); k < ci.pages; k++ {
 					e := h.pt.at(gp + k)
@@ -158,54 +165,39 @@ func (h *Heap) validate() error {
 						return fmt.Errorf("slab %d: page %d has kind %d id %d index %d flags %#x", d.a, gp+k, e.kind, e.a, e.n, e.flags)
 					}
 				}
-				used := 0
-				var sig uint64
-				for w, x := range sl.bits {
-					// past marks the bits of this word beyond the slab's
-					// blocks, which must all be set.
-					var past uint64
-					if first := int(sl.nobj) - w*64; first <= 0 {
-						past = ^uint64(0)
-					} else if first < 64 {
-						past = ^uint64(0) << first
+				busy, avail := 0, 0
+				for i := uintptr(0); i < uintptr(ci.words)*64; i++ {
+					isAvail := sl.isAvail(ci, i)
+					if i >= uintptr(ci.nobj) {
+						if isAvail {
+							return fmt.Errorf("slab %d: bit %d past its %d blocks is set", d.a, i, ci.nobj)
+						}
+						continue
 					}
-					if x&past != past {
-						i := bits.TrailingZeros64(^x & past)
-						return fmt.Errorf("slab %d: bit %d past its %d blocks is clear", d.a, w*64+i, sl.nobj)
+					switch st := *sl.stateOf(i); {
+					case st == blockBusy && isAvail:
+						return fmt.Errorf("slab %d: block %d is busy and available", d.a, i)
+					case st == blockBusy:
+						busy++
+					case st != blockFree:
+						return fmt.Errorf("slab %d: block %d has state %d", d.a, i, st)
+					case !isAvail:
+						return fmt.Errorf("slab %d: block %d is free but neither available nor cached", d.a, i)
+					default:
+						avail++
 					}
-					for busy := x &^ past; busy != 0; busy &= busy - 1 {
-						sig ^= blockSig(uintptr(w*64 + bits.TrailingZeros64(busy)))
-					}
-					used += bits.OnesCount64(x)
 				}
-				if sig != sl.sig {
-					return fmt.Errorf("slab %d: busy bitmap does not match its signature", d.a)
+				if avail != int(sl.navail) {
+					return fmt.Errorf("slab %d: %d blocks available, count says %d", d.a, avail, sl.navail)
 				}
-				used -= slabWords*64 - int(sl.nobj)
-				if used != int(sl.used) {
-					return fmt.Errorf("slab %d: %d bits set, count says %d", d.a, used, sl.used)
-				}
-				c := int(sl.class)
-				if int(sl.owner) >= len(h.shards) {
-					return fmt.Errorf("slab %d: owner %d of %d shards", d.a, sl.owner, len(h.shards))
-				}
-				sh := &h.shards[sl.owner]
-				isCur := sh.cur[c] == d.a+1
-				switch {
-				case isCur && sl.listed:
-					return fmt.Errorf("slab %d is current and listed", d.a)
-				case !isCur && sl.used == 0:
-					return fmt.Errorf("slab %d is empty but kept", d.a)
-				case !isCur && sl.listed != (sl.used < sl.nobj):
-					return fmt.Errorf("slab %d: %d of %d used, listed %v", d.a, sl.used, sl.nobj, sl.listed)
-				}
-				if sl.base != h.pageAddr(s, gp) || isCur && sh.curBase[c] != sl.base {
-					return fmt.Errorf("slab %d: base %p, cached %p, want %p", d.a, sl.base, sh.curBase[c], h.pageAddr(s, gp))
+				if sl.listed != (avail > 0) {
+					return fmt.Errorf("slab %d: %d of %d blocks available, listed %v", d.a, avail, ci.nobj, sl.listed)
 				}
 				slabs++
-				inUse += uintptr(sl.used) * ci.size
-				slabFree += uintptr(sl.nobj-sl.used) * ci.size
-				blocks += int(sl.used)
+				perClass[sl.class]++
+				inUse += uintptr(busy) * ci.size
+				slabFree += uintptr(avail) * ci.size
+				blocks += busy
 				gp += ci.pages
 				prevFree = false
 			default:
@@ -240,20 +232,20 @@ func (h *Heap) validate() error {
 		return fmt.Errorf("free run at page %d is in no bin", gp)
 	}
 	// Partial lists.
-	for i := range h.shards {
-		for c, head := range h.shards[i].partial {
-			var prev uint32
-			for id, k := head, uint32(0); id != 0; id, k = h.st.at(id-1).next, k+1 {
-				if k > h.st.n {
-					return fmt.Errorf("partial list of class %d, shard %d loops", c, i)
-				}
-				sl := h.st.at(id - 1)
-				if !sl.listed || int(sl.class) != c || sl.prev != prev || sl.npages == 0 || int(sl.owner) != i {
-					return fmt.Errorf("partial list of class %d, shard %d: slab %d listed %v class %d back link %d owner %d",
-						c, i, id-1, sl.listed, sl.class, sl.prev, sl.owner)
-				}
-				prev = id
+	for c := range h.central {
+		if perClass[c] != h.central[c].slabs {
+			return fmt.Errorf("class %d: %d slabs, count says %d", h.classes[c].size, perClass[c], h.central[c].slabs)
+		}
+		var prev uint32
+		for id, k := h.central[c].partial, uint32(0); id != 0; id, k = h.st.at(id-1).next, k+1 {
+			if k > h.st.n {
+				return fmt.Errorf("partial list of class %d loops", c)
 			}
+			sl := h.st.at(id - 1)
+			if !sl.listed || int(sl.class) != c || sl.prev != prev || sl.npages == 0 {
+				return fmt.Errorf("partial list of class %d: slab %d listed %v class %d back link %d", c, id-1, sl.listed, sl.class, sl.prev)
+			}
+			prev = id
 		}
 	}
 	// Free slab records.

@@ -62,7 +62,8 @@ func (h *Heap) Walk(fn func(Entry) bool) error {
 		return err
 	}
 	defer h.unlockAll()
-	if err := h.flushHot(); err != nil {
+	defer h.openGate()
+	if err := h.closeGate(true); err != nil {
 		return err
 	}
 	page := h.cfg.page
@@ -87,11 +88,12 @@ func (h *Heap) Walk(fn func(Entry) bool) error {
 				gp += d.n
 			case kindSlab:
 				sl := h.st.at(d.a)
-				size := h.classes[sl.class].size
-				for i := 0; i < int(sl.nobj); {
-					busy := sl.bits[i/64]&(1<<(i%64)) != 0
+				ci := &h.classes[sl.class&(numClasses-1)]
+				size, nobj := ci.size, int(ci.nobj)
+				for i := 0; i < nobj; {
+					busy := *sl.stateOf(uintptr(i)) == blockBusy
 					j := i + 1
-					for !busy && j < int(sl.nobj) && sl.bits[j/64]&(1<<(j%64)) == 0 {
+					for !busy && j < nobj && *sl.stateOf(uintptr(j)) != blockBusy {
 						j++
 					}
 					e := Entry{Ptr: unsafe.Add(p, uintptr(i)*size), Size: int(uintptr(j-i) * size), Kind: FreeSlots, Class: int(size)}

@@ -1,0 +1,176 @@
+package heap
+
+import (
+	"fmt"
+	"sync"
+	"unsafe"
+)
+
+// Central lists: per size class, the slabs with blocks available, under
+// the class's lock. See heap.go for the overview.
+//
+// The per-P caches (pcache.go) come here in batches: a refill takes half a
+// magazine of blocks from the class's slabs, a drain gives half a magazine
+// back. Blocks also pass here one at a time when no cache can take them
+// (the heap's gate is closed, or the P has no slot). A slab whose blocks
+// are all back is returned to the back end, unless it is the class's only
+// listed slab: one empty slab per class is kept, so that a program that
+// frees and allocates around a slab boundary does not make and drop a slab
+// per call. Compact drops that one too.
+
+// A central is one class's lists and counters.
+type central struct {
+	mu      sync.Mutex
+	partial uint32 // slabs with avail blocks: id+1
+	slabs   int    // slabs of the class
+	// allocs and frees count the blocks this layer handed to callers and
+	// took back from them directly, not through a cache.
+	allocs, frees uint64
+	_             [24]byte // keep each class's lock on its own cache line
+}
+
+func (h *Heap) lockClass(c int) {
+	if !h.cfg.noSerialize {
+		h.central[c].mu.Lock()
+	}
+}
+
+func (h *Heap) unlockClass(c int) {
+	if !h.cfg.noSerialize {
+		h.central[c].mu.Unlock()
+	}
+}
+
+// takeBlocks fills out with up to len(out) avail blocks of class c, from
+// its partial slabs or a new one, and returns how many it took (at least
+// one, or an error). direct of them are counted as handed to a caller. The
+// caller holds the class's lock.
+func (h *Heap) takeBlocks(c int, out []unsafe.Pointer, direct int) (int, error) {
+	cl := &h.central[c]
+	n := 0
+	for n < len(out) {
+		id := cl.partial
+		var s *slabRec
+		if id == 0 {
+			if n > 0 {
+				break
+			}
+			h.lockHeap()
+			nid, ns, err := h.newSlab(c)
+			if e := h.checkTables("alloc"); e != nil {
+				err = e
+			}
+			h.unlockHeap()
+			if err != nil {
+				return 0, err
+			}
+			h.listSlab(c, nid, ns)
+			continue
+		}
+		if s = h.st.lookup(id - 1); s == nil || !s.listed || int(s.class) != c || s.navail == 0 || s.npages == 0 {
+			h.state.CompareAndSwap(stateOK, stateCorrupt)
+			return 0, fmt.Errorf("%w: the partial list of class %d holds slab record %d, which is not a partial slab of the class",
+				ErrCorrupt, h.classes[c].size, id-1)
+		}
+		for n < len(out) && s.navail > 0 {
+			w, i, ok := firstAvail(s, &h.classes[c])
+			if !ok {
+				h.state.CompareAndSwap(stateOK, stateCorrupt)
+				return 0, fmt.Errorf("%w: slab at %p counts %d available blocks but its bitmap has none", ErrCorrupt, s.base, s.navail)
+			}
+			p, err := h.takeAvail(s, w, i)
+			if err != nil {
+				return 0, err
+			}
+			out[n] = p
+			n++
+		}
+		if s.navail == 0 {
+			h.unlistSlab(c, id-1, s)
+		}
+	}
+	cl.allocs += uint64(min(direct, n))
+	return n, nil
+}
+
+// putBlocks gives free blocks of class c back to their slabs and returns
+// slabs that become empty to the back end (keeping one, see above).
+// direct of them are counted as taken back from a caller. The caller holds
+// the class's lock, and the heap's when heapLocked.
+func (h *Heap) putBlocks(c int, ps []unsafe.Pointer, direct int, heapLocked bool) error {
+	cl := &h.central[c]
+	cl.frees += uint64(direct)
+	for _, p := range ps {
+		s, ci, idx, ok := h.slabFor(p)
+		if !ok || int(s.class) != c || *s.stateOf(idx) != blockFree {
+			h.state.CompareAndSwap(stateOK, stateCorrupt)
+			return fmt.Errorf("%w: a cached block %p of class %d is not a free block of a slab of the class", ErrCorrupt, p, h.classes[c].size)
+		}
+		if s.isAvail(ci, idx) {
+			h.state.CompareAndSwap(stateOK, stateCorrupt)
+			return fmt.Errorf("%w: cached block %p is also available in its slab", ErrCorrupt, p)
+		}
+		putAvail(s, ci, idx)
+		id := s.id
+		if h.st.lookup(id) != s {
+			h.state.CompareAndSwap(stateOK, stateCorrupt)
+			return fmt.Errorf("%w: slab at %p: its record is not record %d", ErrCorrupt, s.base, id)
+		}
+		switch {
+		case s.navail == ci.nobj && (s.next != 0 || s.prev != 0 || !s.listed && cl.partial != 0):
+			// Empty, and not the class's only listed slab.
+			if !heapLocked {
+				h.lockHeap()
+			}
+			h.dropSlab(id, s)
+			err := h.checkTables("free")
+			if !heapLocked {
+				h.unlockHeap()
+			}
+			if err != nil {
+				return err
+			}
+		case !s.listed:
+			h.listSlab(c, id, s)
+		}
+	}
+	return nil
+}
+
+func (h *Heap) listSlab(c int, id uint32, s *slabRec) {
+	cl := &h.central[c]
+	s.prev = 0
+	s.next = cl.partial
+	if s.next != 0 {
+		h.st.at(s.next - 1).prev = id + 1
+	}
+	cl.partial = id + 1
+	s.listed = true
+}
+
+func (h *Heap) unlistSlab(c int, id uint32, s *slabRec) {
+	if s.prev != 0 {
+		h.st.at(s.prev - 1).next = s.next
+	} else {
+		h.central[c].partial = s.next
+	}
+	if s.next != 0 {
+		h.st.at(s.next - 1).prev = s.prev
+	}
+	s.next, s.prev, s.listed = 0, 0, false
+}
+
+// dropEmpty returns every empty slab to the back end (Compact). The caller
+// holds every lock and has emptied the caches.
+func (h *Heap) dropEmpty() {
+	for c := range h.central {
+		for id := h.central[c].partial; id != 0; {
+			s := h.st.at(id - 1)
+			next := s.next
+			if s.navail == h.classes[c].nobj {
+				h.dropSlab(id-1, s)
+			}
+			id = next
+		}
+	}
+}

@@ -1,0 +1,296 @@
+package heap
+
+import (
+	"errors"
+	"unsafe"
+)
+
+// Per-P caches: the front end. See heap.go for the overview.
+//
+// Each P (a cache slot, pin.go) has, per size class, a magazine: a stack of
+// free blocks of the class, as Go's mcache and the sanitizer allocators'
+// per-thread caches have. Alloc of a small block pops one, Free pushes
+// one; neither takes a lock or an atomic read-modify-write: the goroutine
+// is pinned to its P while it touches the magazine, and the block's state
+// byte belongs to whoever holds the block. An empty magazine is refilled
+// with half its capacity from the class's central lists, a full one gives
+// half back, both under the class's lock and unpinned. Caches live in the
+// heap's metadata, off the Go heap; each counts, per class, the blocks its
+// P handed out and took back, which Stats sums without stopping anyone.
+//
+// Whole-heap operations that must see every block where it belongs
+// (Validate, Walk, Compact, Reset) close the heap's gate: they take every
+// lock, set the gate, wait until no goroutine is still pinned (waitUnpinned),
+// and move every cached block back to its slab. While the gate is closed
+// Alloc and Free pass the caches by and queue on the class locks the
+// operation holds. NoSerialize heaps have one cache and no pinning.
+
+// magMax bounds a magazine; classInfo.mag is the capacity of each class's.
+const magMax = 64
+
+// maxSlots bounds the caches of a heap: Ps with a higher id (GOMAXPROCS
+// above 256) use the central lists directly.
+const maxSlots = 256
+
+type magazine struct {
+	n uint32
+	_ uint32
+	p [magMax]unsafe.Pointer
+}
+
+// A pcache is one slot's cache, in the heap's metadata.
+type pcache struct {
+	allocs [numClasses]uint64 // blocks handed out from the magazine
+	frees  [numClasses]uint64 // blocks freed into it
+	mags   [numClasses]magazine
+}
+
+func (h *Heap) pin() int {
+	if h.cfg.noSerialize {
+		return 0
+	}
+	return pin()
+}
+
+func (h *Heap) unpin(slot int) {
+	if !h.cfg.noSerialize {
+		unpin(slot)
+	}
+}
+
+// allocSmall serves n bytes from class c: the fast path pops the P's
+// magazine; an empty magazine is refilled.
+func (h *Heap) allocSmall(op string, n uintptr, c int, zero bool) (unsafe.Pointer, error) {
+	ci := &h.classes[c]
+	slot := h.pin()
+	if uint(slot) < maxSlots {
+		if pc := h.slots[slot].Load(); pc != nil && h.gate.Load() == 0 {
+			m := &pc.mags[c]
+			if k := m.n - 1; k < magMax {
+				p := m.p[k]
+				m.n = k
+				pc.allocs[c]++
+				h.unpin(slot)
+				return h.handOut(op, p, ci, zero)
+			}
+		}
+	}
+	h.unpin(slot)
+	return h.refill(op, n, c, zero)
+}
+
+// handOut marks block p busy and returns it to the caller.
+func (h *Heap) handOut(op string, p unsafe.Pointer, ci *classInfo, zero bool) (unsafe.Pointer, error) {
+	s, _, idx, ok := h.slabFor(p)
+	if !ok || *s.stateOf(idx) != blockFree {
+		h.state.CompareAndSwap(stateOK, stateCorrupt)
+		return nil, h.bad(op, p, ErrCorrupt, "a cached block is not a free block of the heap's slabs")
+	}
+	*s.stateOf(idx) = blockBusy
+	if zero {
+		clear(unsafe.Slice((*byte)(p), ci.size))
+	}
+	return p, nil
+}
+
+// refill takes half a magazine of class c from the central lists: one for
+// the caller, the rest into the P's magazine (what does not fit goes back).
+func (h *Heap) refill(op string, n uintptr, c int, zero bool) (unsafe.Pointer, error) {
+	ci := &h.classes[c]
+	if err := h.ensureSlot(op); err != nil {
+		return nil, err
+	}
+	var buf [magMax]unsafe.Pointer
+	want := max(int(ci.mag)/2, 1)
+	h.lockClass(c)
+	if h.state.Load() != stateOK {
+		h.unlockClass(c)
+		return nil, h.stateErr(op)
+	}
+	k, err := h.takeBlocks(c, buf[:want], 1)
+	h.unlockClass(c)
+	if err != nil {
+		if errors.Is(err, ErrCorrupt) {
+			return nil, h.stateErr(op)
+		}
+		h.lockHeap()
+		defer h.unlockHeap()
+		return nil, h.wrap(op, n, err)
+	}
+	// The lowest block to the caller; the rest pushed so that they pop
+	// in address order.
+	p := buf[0]
+	rest := buf[1:k]
+	slot := h.pin()
+	if uint(slot) < maxSlots {
+		if pc := h.slots[slot].Load(); pc != nil && h.gate.Load() == 0 {
+			m := &pc.mags[c]
+			for len(rest) > 0 && m.n < uint32(ci.mag) && m.n < magMax {
+				m.p[m.n] = rest[len(rest)-1]
+				m.n++
+				rest = rest[:len(rest)-1]
+			}
+		}
+	}
+	h.unpin(slot)
+	if len(rest) > 0 {
+		h.lockClass(c)
+		err = h.putBlocks(c, rest, 0, false)
+		h.unlockClass(c)
+		if err != nil {
+			return nil, h.stateErr(op)
+		}
+	}
+	return h.handOut(op, p, ci, zero)
+}
+
+// freeSmall frees small block p: the fast path pushes it on the P's
+// magazine; ok is false when p is not a busy block of the heap's slabs
+// (the caller's locked path says why).
+func (h *Heap) freeSmall(p unsafe.Pointer) (ok bool, err error) {
+	s, ci, idx, ok := h.slabFor(p)
+	if !ok {
+		return false, nil
+	}
+	st := s.stateOf(idx)
+	if *st != blockBusy {
+		return false, nil
+	}
+	*st = blockFree
+	c := int(s.class & (numClasses - 1))
+	slot := h.pin()
+	if uint(slot) < maxSlots {
+		if pc := h.slots[slot].Load(); pc != nil && h.gate.Load() == 0 {
+			m := &pc.mags[c]
+			if k := m.n; k < uint32(ci.mag) && k < magMax {
+				m.p[k] = p
+				m.n = k + 1
+				pc.frees[c]++
+				h.unpin(slot)
+				return true, nil
+			}
+		}
+	}
+	h.unpin(slot)
+	return true, h.spill(c, p)
+}
+
+// spill frees p, whose magazine is full (or that no cache takes), into its
+// slab, with half the P's magazine of its class.
+func (h *Heap) spill(c int, p unsafe.Pointer) error {
+	var buf [magMax + 1]unsafe.Pointer
+	buf[0] = p
+	k := 1
+	slot := h.pin()
+	if uint(slot) < maxSlots {
+		if pc := h.slots[slot].Load(); pc != nil && h.gate.Load() == 0 {
+			m := &pc.mags[c]
+			for half := m.n / 2; half > 0 && m.n > 0 && m.n <= magMax; half-- {
+				m.n--
+				buf[k] = m.p[m.n]
+				k++
+			}
+		}
+	}
+	h.unpin(slot)
+	h.lockClass(c)
+	err := h.putBlocks(c, buf[:k], 1, false)
+	h.unlockClass(c)
+	if err != nil {
+		return h.stateErr("free")
+	}
+	return nil
+}
+
+// ensureSlot makes the cache of the caller's P when it has none yet (the
+// heap's first small Alloc on that P, or GOMAXPROCS grew).
+func (h *Heap) ensureSlot(op string) error {
+	slot := h.pin()
+	missing := uint(slot) < maxSlots && h.slots[slot].Load() == nil
+	h.unpin(slot)
+	if !missing {
+		return nil
+	}
+	if err := h.lock(op); err != nil {
+		return err
+	}
+	defer h.unlockHeap()
+	if h.slots[slot].Load() != nil {
+		return nil
+	}
+	p, err := h.meta.chunk()
+	if err != nil {
+		return h.wrap(op, unsafe.Sizeof(pcache{}), err)
+	}
+	h.slots[slot].Store((*pcache)(p))
+	return nil
+}
+
+// closeGate stops the caches: it sets the gate, waits until no goroutine
+// is pinned in them, and with drain moves every cached block back to its
+// slab. The caller holds every lock and opens the gate again with
+// openGate.
+func (h *Heap) closeGate(drain bool) error {
+	if !h.cfg.noSerialize {
+		h.gate.Store(1)
+		waitUnpinned()
+	}
+	for i := 0; drain && i < len(h.slots); i++ {
+		pc := h.slots[i].Load()
+		if pc == nil {
+			continue
+		}
+		for c := range pc.mags {
+			m := &pc.mags[c]
+			n := min(m.n, magMax)
+			m.n = 0
+			if err := h.putBlocks(c, m.p[:n], 0, true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (h *Heap) openGate() { h.gate.Store(0) }
+
+// smallTotals sums the counters of the caches and the central lists: the
+// bytes and number of busy small blocks, and the bytes free in slabs.
+// Without the gate closed the caches' counters are read as they are being
+// written, so the sums are those of a moment near the call.
+func (h *Heap) smallTotals() (inUse, slabFree uintptr, blocks int) {
+	for c := range h.central {
+		ci := &h.classes[c]
+		cl := &h.central[c]
+		busy := int64(cl.allocs - cl.frees)
+		for i := range h.slots {
+			if pc := h.slots[i].Load(); pc != nil {
+				busy += int64(pc.allocs[c] - pc.frees[c])
+			}
+		}
+		busy = max(busy, 0)
+		inUse += uintptr(busy) * ci.size
+		slabFree += uintptr(max(int64(cl.slabs)*int64(ci.nobj)-busy, 0)) * ci.size
+		blocks += int(busy)
+	}
+	return inUse, slabFree, blocks
+}
+
+// resetCaches forgets every cached block and counter (Reset, Destroy). The
+// caller holds every lock with the gate closed.
+func (h *Heap) resetCaches() {
+	for i := range h.slots {
+		if pc := h.slots[i].Load(); pc != nil {
+			for c := range pc.mags {
+				// Only where set: a write would make the page resident.
+				if pc.mags[c].n != 0 || pc.allocs[c] != 0 || pc.frees[c] != 0 {
+					pc.mags[c].n, pc.allocs[c], pc.frees[c] = 0, 0, 0
+				}
+			}
+		}
+	}
+	for c := range h.central {
+		cl := &h.central[c]
+		cl.partial, cl.slabs, cl.allocs, cl.frees = 0, 0, 0, 0
+	}
+}
