@@ -26,16 +26,20 @@ import (
 // operation holds. NoSerialize heaps have one cache and no pinning.
 
 // magMax bounds a magazine; classInfo.mag is the capacity of each class's.
-const magMax = 64
+// A slot's cache then fits one metadata chunk.
+const magMax = 56
 
 // maxSlots bounds the caches of a heap: Ps with a higher id (GOMAXPROCS
 // above 256) use the central lists directly.
 const maxSlots = 256
 
+// A magazine holds blocks with their state bytes, so that Alloc marks a
+// block busy without looking its slab up.
 type magazine struct {
-	n uint32
-	_ uint32
-	p [magMax]unsafe.Pointer
+	n  uint32
+	_  uint32
+	p  [magMax]unsafe.Pointer
+	st [magMax]*uint8
 }
 
 // A pcache is one slot's cache, in the heap's metadata.
@@ -67,11 +71,15 @@ func (h *Heap) allocSmall(op string, n uintptr, c int, zero bool) (unsafe.Pointe
 		if pc := h.slots[slot].Load(); pc != nil && h.gate.Load() == 0 {
 			m := &pc.mags[c]
 			if k := m.n - 1; k < magMax {
-				p := m.p[k]
+				p, st := m.p[k], m.st[k]
 				m.n = k
 				pc.allocs[c]++
 				h.unpin(slot)
-				return h.handOut(op, p, ci, zero)
+				*st = blockBusy
+				if zero {
+					clear(unsafe.Slice((*byte)(p), ci.size))
+				}
+				return p, nil
 			}
 		}
 	}
@@ -126,7 +134,12 @@ func (h *Heap) refill(op string, n uintptr, c int, zero bool) (unsafe.Pointer, e
 		if pc := h.slots[slot].Load(); pc != nil && h.gate.Load() == 0 {
 			m := &pc.mags[c]
 			for len(rest) > 0 && m.n < uint32(ci.mag) && m.n < magMax {
-				m.p[m.n] = rest[len(rest)-1]
+				q := rest[len(rest)-1]
+				s, _, idx, ok := h.slabFor(q)
+				if !ok {
+					break // handOut and putBlocks below report it
+				}
+				m.p[m.n], m.st[m.n] = q, s.stateOf(idx)
 				m.n++
 				rest = rest[:len(rest)-1]
 			}
@@ -163,7 +176,7 @@ func (h *Heap) freeSmall(p unsafe.Pointer) (ok bool, err error) {
 		if pc := h.slots[slot].Load(); pc != nil && h.gate.Load() == 0 {
 			m := &pc.mags[c]
 			if k := m.n; k < uint32(ci.mag) && k < magMax {
-				m.p[k] = p
+				m.p[k], m.st[k] = p, st
 				m.n = k + 1
 				pc.frees[c]++
 				h.unpin(slot)
