@@ -116,6 +116,14 @@ func (h *Heap) alloc(op string, n, align uintptr, zero bool) (unsafe.Pointer, er
 		return nil, fmt.Errorf("heap %q: %s %d bytes: %w", h.cfg.name, op, n, err)
 	}
 	a := uint32(max(align/page, 1)) // align <= maxAlign: at most 2^18 pages
+	if a == 1 {
+		if p := h.takeCachedRun(k); p != nil {
+			if zero {
+				clear(unsafe.Slice((*byte)(p), uintptr(k)*page))
+			}
+			return p, nil
+		}
+	}
 	seg, gp, fresh, err := h.allocPages(k, a)
 	if err != nil {
 		return nil, h.wrap(op, n, err)
@@ -176,6 +184,11 @@ func (h *Heap) allocPages(k, a uint32) (seg *segment, gp uint32, fresh bool, err
 		head, ok := h.findAligned(k, a)
 		if !ok {
 			head, ok = h.findFree(need)
+		}
+		if !ok && len(h.runs) > 0 {
+			h.flushRuns()
+			try--
+			continue
 		}
 		if !ok {
 			if try > 0 {

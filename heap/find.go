@@ -88,6 +88,12 @@ func (h *Heap) find(op string, p unsafe.Pointer) (block, error) {
 		}
 		return block{kind: blockLarge, size: uintptr(d.n) * page, seg: seg, gp: gp, d: d}, nil
 	}
+	if d.kind == kindCached {
+		if off%page == 0 {
+			return block{}, h.bad(op, p, ErrDoubleFree, "a freed block of pages")
+		}
+		return block{}, h.bad(op, p, ErrInvalidPointer, "in free space")
+	}
 	// A free page, or one inside a run: no block starts here. Only the head
 	// page of a freed large block is a double free; nothing walks to the
 	// run's head, so the answer costs the same in a heap of any size.
@@ -142,10 +148,13 @@ func (h *Heap) release(b block) error {
 	switch b.kind {
 	case blockLarge:
 		n := b.d.n
-		b.d.kind, b.d.n = kindInner, 0
-		b.d.flags |= flagFreed
 		h.inUse -= uintptr(n) * h.cfg.page
 		h.blocks--
+		if h.cacheRun(b) {
+			return nil
+		}
+		b.d.kind, b.d.n = kindInner, 0
+		b.d.flags |= flagFreed
 		h.freeRun(b.seg, b.gp, n, false)
 	case blockHuge:
 		return h.freeHuge(b.hb)

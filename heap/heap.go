@@ -157,6 +157,10 @@ type Heap struct {
 	// less when HugeBlock or a fixed heap's size is smaller.
 	smallLimit uintptr
 
+	// runs is the run cache (large.go), oldest first; runBytes its size.
+	runs     []cachedRun
+	runBytes uintptr
+
 	freePages uintptr // pages in free runs
 	inUse     uintptr // bytes of busy large and huge blocks (small ones: shards)
 	blocks    int     // busy large and huge blocks
@@ -343,6 +347,7 @@ func (h *Heap) releaseAll() error {
 	h.stateChunk, h.stateOff = nil, 0
 	h.bins, h.nonempty = [nbins]uint32{}, [binWords]uint64{}
 	h.freePages, h.inUse, h.blocks = 0, 0, 0
+	h.runs, h.runBytes = nil, 0
 	return errors.Join(errs...)
 }
 

@@ -223,6 +223,7 @@ const (
 	kindFreeTail        // last page of a free run of two pages or more
 	kindLarge           // first page of a busy run (a large block)
 	kindSlab            // a page of a slab of small blocks
+	kindCached          // first page of a freed large block kept committed (large.go)
 )
 
 const (

@@ -110,7 +110,7 @@ func (h *Heap) stats(measure bool) Stats {
 	}
 	inUse, slabFree, blocks := h.smallTotals()
 	st.InUse = uint64(h.inUse + inUse)
-	st.Free = uint64(h.freePages*h.cfg.page + slabFree)
+	st.Free = uint64(h.freePages*h.cfg.page + h.runBytes + slabFree)
 	st.Largest = uint64(h.largest())
 	st.Blocks, st.HugeBlocks = h.blocks+blocks, len(h.huge)
 	qn, qb := h.quar.count()
@@ -211,6 +211,7 @@ func (h *Heap) Compact() (int, error) {
 		return 0, err
 	}
 	h.dropEmpty()
+	h.flushRuns()
 	// In address order, so that each decommit starts at the bottom of the
 	// reservation's committed interval and the watermark shrinks with it.
 	for _, s := range h.segs {
@@ -273,6 +274,7 @@ func (h *Heap) Reset() error {
 	}
 	h.st.n, h.st.free = 0, 0
 	h.resetCaches()
+	h.runs, h.runBytes = nil, 0
 	h.bins, h.nonempty = [nbins]uint32{}, [binWords]uint64{}
 	h.freePages = 0
 	h.inUse, h.blocks = 0, len(h.huge)

@@ -39,7 +39,7 @@ func (h *Heap) validateLocked() error {
 func (h *Heap) checkRun(s *segment, gp uint32, d *pageDesc) error {
 	end := s.gp0 + s.npages
 	switch d.kind {
-	case kindFreeHead, kindLarge:
+	case kindFreeHead, kindLarge, kindCached:
 		if d.n == 0 || d.n > end-gp {
 			h.state.CompareAndSwap(stateOK, stateCorrupt)
 			return fmt.Errorf("%w: page %d: run of %d pages leaves its segment (ends at page %d)", ErrCorrupt, gp, d.n, end)
@@ -85,13 +85,15 @@ func (h *Heap) validate() error {
 	freeRuns := map[uint32]bool{}
 	slabs := 0
 	var perClass [numClasses]int
+	cached := map[uint32]bool{}
+	var runBytes uintptr
 	for _, s := range h.byGP {
 		end := s.gp0 + s.npages
 		prevFree := false
 		for gp := s.gp0; gp < end; {
 			d := h.pt.at(gp)
 			switch d.kind {
-			case kindFreeHead, kindLarge:
+			case kindFreeHead, kindLarge, kindCached:
 				n := d.n
 				if n == 0 || gp+n > end {
 					return fmt.Errorf("page %d: run of %d pages leaves its segment (ends at %d)", gp, n, end)
@@ -134,10 +136,15 @@ func (h *Heap) validate() error {
 					prevFree = true
 				} else {
 					if !allCommitted {
-						return fmt.Errorf("large block %d+%d has uncommitted pages", gp, n)
+						return fmt.Errorf("large block %d+%d (kind %d) has uncommitted pages", gp, n, d.kind)
 					}
-					inUse += uintptr(n) * page
-					blocks++
+					if d.kind == kindCached {
+						cached[gp] = true
+						runBytes += uintptr(n) * page
+					} else {
+						inUse += uintptr(n) * page
+						blocks++
+					}
 					prevFree = false
 				}
 				gp += n
@@ -230,6 +237,19 @@ func (h *Heap) validate() error {
 	}
 	for gp := range freeRuns {
 		return fmt.Errorf("free run at page %d is in no bin", gp)
+	}
+	// The run cache holds exactly the cached runs.
+	if len(h.runs) > runCacheLen || runBytes != h.runBytes {
+		return fmt.Errorf("run cache: %d runs of %d bytes, count says %d bytes", len(h.runs), runBytes, h.runBytes)
+	}
+	for _, r := range h.runs {
+		if !cached[r.gp] || h.segOfPage(r.gp) != r.seg {
+			return fmt.Errorf("run cache lists page %d, not a cached run of its segment (or twice)", r.gp)
+		}
+		delete(cached, r.gp)
+	}
+	for gp := range cached {
+		return fmt.Errorf("cached run at page %d is not in the run cache", gp)
 	}
 	// Partial lists.
 	for c := range h.central {

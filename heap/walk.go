@@ -76,7 +76,7 @@ func (h *Heap) Walk(fn func(Entry) bool) error {
 				return fmt.Errorf("heap %q: walk: %w", h.cfg.name, err)
 			}
 			switch d.kind {
-			case kindFreeHead:
+			case kindFreeHead, kindCached:
 				if !fn(Entry{Ptr: p, Size: int(uintptr(d.n) * page), Kind: FreeRun}) {
 					return nil
 				}
