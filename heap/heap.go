@@ -122,6 +122,7 @@ type Heap struct {
 	// gate is 1 while a whole-heap operation keeps the caches closed.
 	gate    atomic.Uint32
 	slots   [maxSlots]atomic.Pointer[pcache]
+	nslots  atomic.Int32 // 1 + the highest slot with a cache
 	central [numClasses]central
 	classes [numClasses]classInfo
 
@@ -342,6 +343,7 @@ func (h *Heap) releaseAll() error {
 	for i := range h.slots {
 		h.slots[i].Store(nil) // released with the metadata
 	}
+	h.nslots.Store(0)
 	h.resetCaches()
 	h.spare = [numClasses][]unsafe.Pointer{}
 	h.stateChunk, h.stateOff = nil, 0

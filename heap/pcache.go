@@ -2,6 +2,8 @@ package heap
 
 import (
 	"errors"
+	"runtime"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -20,10 +22,17 @@ import (
 //
 // Whole-heap operations that must see every block where it belongs
 // (Validate, Walk, Compact, Reset) close the heap's gate: they take every
-// lock, set the gate, wait until no goroutine is still pinned (waitUnpinned),
-// and move every cached block back to its slab. While the gate is closed
-// Alloc and Free pass the caches by and queue on the class locks the
-// operation holds. NoSerialize heaps have one cache and no pinning.
+// lock, set the gate, and move every cached block back to its slab once no
+// goroutine works in a cache. A goroutine marks its slot busy before it
+// reads the gate and clears the mark when done, both with plain stores;
+// the closing side sets the gate, makes every thread pass a full memory
+// barrier (processBarrier: membarrier on Linux, a stop of the world
+// elsewhere), and waits for every busy mark to clear. After the barrier a
+// goroutine that read the gate open has its mark visible, and one that
+// reads the gate later sees it closed, with no fence on the fast path.
+// While the gate is closed Alloc and Free pass the caches by and queue on
+// the class locks the operation holds. NoSerialize heaps have one cache,
+// no pinning and no gate.
 
 // magMax bounds a magazine; classInfo.mag is the capacity of each class's.
 // A slot's cache then fits one metadata chunk.
@@ -44,6 +53,10 @@ type magazine struct {
 
 // A pcache is one slot's cache, in the heap's metadata.
 type pcache struct {
+	// busy is 1 while a goroutine pinned to the slot works in it after
+	// reading the gate open (see closeGate).
+	busy   uint32
+	_      uint32
 	allocs [numClasses]uint64 // blocks handed out from the magazine
 	frees  [numClasses]uint64 // blocks freed into it
 	mags   [numClasses]magazine
@@ -68,12 +81,14 @@ func (h *Heap) allocSmall(op string, n uintptr, c int, zero bool) (unsafe.Pointe
 	ci := &h.classes[c]
 	slot := h.pin()
 	if uint(slot) < maxSlots {
-		if pc := h.slots[slot].Load(); pc != nil && h.gate.Load() == 0 {
+		if pc := h.slots[slot].Load(); pc != nil {
+			pc.busy = 1
 			m := &pc.mags[c]
-			if k := m.n - 1; k < magMax {
+			if k := m.n - 1; k < magMax && h.gate.Load() == 0 {
 				p, st := m.p[k], m.st[k]
 				m.n = k
 				pc.allocs[c]++
+				setIdle(&pc.busy)
 				h.unpin(slot)
 				*st = blockBusy
 				if zero {
@@ -81,6 +96,7 @@ func (h *Heap) allocSmall(op string, n uintptr, c int, zero bool) (unsafe.Pointe
 				}
 				return p, nil
 			}
+			setIdle(&pc.busy)
 		}
 	}
 	h.unpin(slot)
@@ -131,9 +147,10 @@ func (h *Heap) refill(op string, n uintptr, c int, zero bool) (unsafe.Pointer, e
 	rest := buf[1:k]
 	slot := h.pin()
 	if uint(slot) < maxSlots {
-		if pc := h.slots[slot].Load(); pc != nil && h.gate.Load() == 0 {
+		if pc := h.slots[slot].Load(); pc != nil {
+			pc.busy = 1
 			m := &pc.mags[c]
-			for len(rest) > 0 && m.n < uint32(ci.mag) && m.n < magMax {
+			for h.gate.Load() == 0 && len(rest) > 0 && m.n < uint32(ci.mag) && m.n < magMax {
 				q := rest[len(rest)-1]
 				s, _, idx, ok := h.slabFor(q)
 				if !ok {
@@ -143,6 +160,7 @@ func (h *Heap) refill(op string, n uintptr, c int, zero bool) (unsafe.Pointer, e
 				m.n++
 				rest = rest[:len(rest)-1]
 			}
+			setIdle(&pc.busy)
 		}
 	}
 	h.unpin(slot)
@@ -173,15 +191,18 @@ func (h *Heap) freeSmall(p unsafe.Pointer) (ok bool, err error) {
 	c := int(s.class & (numClasses - 1))
 	slot := h.pin()
 	if uint(slot) < maxSlots {
-		if pc := h.slots[slot].Load(); pc != nil && h.gate.Load() == 0 {
+		if pc := h.slots[slot].Load(); pc != nil {
+			pc.busy = 1
 			m := &pc.mags[c]
-			if k := m.n; k < uint32(ci.mag) && k < magMax {
+			if k := m.n; k < uint32(ci.mag) && k < magMax && h.gate.Load() == 0 {
 				m.p[k], m.st[k] = p, st
 				m.n = k + 1
 				pc.frees[c]++
+				setIdle(&pc.busy)
 				h.unpin(slot)
 				return true, nil
 			}
+			setIdle(&pc.busy)
 		}
 	}
 	h.unpin(slot)
@@ -196,13 +217,15 @@ func (h *Heap) spill(c int, p unsafe.Pointer) error {
 	k := 1
 	slot := h.pin()
 	if uint(slot) < maxSlots {
-		if pc := h.slots[slot].Load(); pc != nil && h.gate.Load() == 0 {
+		if pc := h.slots[slot].Load(); pc != nil {
+			pc.busy = 1
 			m := &pc.mags[c]
-			for half := m.n / 2; half > 0 && m.n > 0 && m.n <= magMax; half-- {
+			for half := m.n / 2; h.gate.Load() == 0 && half > 0 && m.n > 0 && m.n <= magMax; half-- {
 				m.n--
 				buf[k] = m.p[m.n]
 				k++
 			}
+			setIdle(&pc.busy)
 		}
 	}
 	h.unpin(slot)
@@ -236,8 +259,15 @@ func (h *Heap) ensureSlot(op string) error {
 		return h.wrap(op, unsafe.Sizeof(pcache{}), err)
 	}
 	h.slots[slot].Store((*pcache)(p))
+	if int32(slot) >= h.nslots.Load() {
+		h.nslots.Store(int32(slot) + 1)
+	}
 	return nil
 }
+
+// slotsMade bounds the slots that have a cache: loops over the caches stop
+// there, not at maxSlots.
+func (h *Heap) slotsMade() int { return int(h.nslots.Load()) }
 
 // closeGate stops the caches: it sets the gate, waits until no goroutine
 // is pinned in them, and with drain moves every cached block back to its
@@ -246,9 +276,16 @@ func (h *Heap) ensureSlot(op string) error {
 func (h *Heap) closeGate(drain bool) error {
 	if !h.cfg.noSerialize {
 		h.gate.Store(1)
-		waitUnpinned()
+		processBarrier()
+		for i := range h.slotsMade() {
+			if pc := h.slots[i].Load(); pc != nil {
+				for atomic.LoadUint32(&pc.busy) != 0 {
+					runtime.Gosched() // a pinned goroutine whose thread is descheduled
+				}
+			}
+		}
 	}
-	for i := 0; drain && i < len(h.slots); i++ {
+	for i := 0; drain && i < h.slotsMade(); i++ {
 		pc := h.slots[i].Load()
 		if pc == nil {
 			continue
@@ -276,7 +313,7 @@ func (h *Heap) smallTotals() (inUse, slabFree uintptr, blocks int) {
 		ci := &h.classes[c]
 		cl := &h.central[c]
 		busy := int64(cl.allocs - cl.frees)
-		for i := range h.slots {
+		for i := range h.slotsMade() {
 			if pc := h.slots[i].Load(); pc != nil {
 				busy += int64(pc.allocs[c] - pc.frees[c])
 			}
@@ -292,7 +329,7 @@ func (h *Heap) smallTotals() (inUse, slabFree uintptr, blocks int) {
 // resetCaches forgets every cached block and counter (Reset, Destroy). The
 // caller holds every lock with the gate closed.
 func (h *Heap) resetCaches() {
-	for i := range h.slots {
+	for i := range h.slotsMade() {
 		if pc := h.slots[i].Load(); pc != nil {
 			for c := range pc.mags {
 				// Only where set: a write would make the page resident.

@@ -35,15 +35,3 @@ func unpin(slot int) { procUnpin() }
 // slotsWanted is how many cache slots a new heap starts with: one per P.
 // Slots are added when GOMAXPROCS grows (see Heap.slot).
 func slotsWanted() int { return runtime.GOMAXPROCS(0) }
-
-// waitUnpinned returns once every goroutine that was pinned when it was
-// called has unpinned. It stops the world (ReadMemStats does, for tens of
-// microseconds), which cannot happen while any goroutine is pinned; the
-// stop's own synchronisation then makes every cache write before it visible
-// to the caller, and the caller's writes before it (the heap's gate)
-// visible to every later pinned section. Whole-heap operations that empty
-// the caches (Compact, Reset) call it; Alloc and Free never do.
-func waitUnpinned() {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-}

@@ -10,8 +10,7 @@ import (
 // The fallback for pin_linkname.go, for a runtime that no longer offers
 // procPin: a fixed set of slots, each behind a mutex; a goroutine takes a
 // random slot. It is slower (a lock per call) but keeps every property the
-// caches rely on: a slot has one user at a time, and waitUnpinned waits for
-// every user.
+// caches rely on: a slot has one user at a time.
 
 const pinned = "mutex"
 
@@ -31,10 +30,3 @@ func pin() int {
 func unpin(slot int) { slotLocks[slot].Unlock() }
 
 func slotsWanted() int { return mutexSlots }
-
-func waitUnpinned() {
-	for i := range slotLocks {
-		slotLocks[i].Lock()
-		slotLocks[i].Unlock()
-	}
-}
