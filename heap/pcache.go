@@ -87,10 +87,10 @@ func (h *Heap) allocSmall(op string, n uintptr, c int, zero bool) (unsafe.Pointe
 			if k := m.n - 1; k < magMax && h.gate.Load() == 0 {
 				p, st := m.p[k], m.st[k]
 				m.n = k
+				*st = blockBusy
 				pc.allocs[c]++
 				setIdle(&pc.busy)
 				h.unpin(slot)
-				*st = blockBusy
 				if zero {
 					clear(unsafe.Slice((*byte)(p), ci.size))
 				}
@@ -119,6 +119,9 @@ func (h *Heap) handOut(op string, p unsafe.Pointer, ci *classInfo, zero bool) (u
 
 // refill takes half a magazine of class c from the central lists: one for
 // the caller, the rest into the P's magazine (what does not fit goes back).
+// It holds the class's lock throughout, so that no block is ever out of
+// both a slab and a cache where a closed gate would not find it; the
+// goroutine pins itself only inside that, and locks nothing while pinned.
 func (h *Heap) refill(op string, n uintptr, c int, zero bool) (unsafe.Pointer, error) {
 	ci := &h.classes[c]
 	if err := h.ensureSlot(op); err != nil {
@@ -132,8 +135,8 @@ func (h *Heap) refill(op string, n uintptr, c int, zero bool) (unsafe.Pointer, e
 		return nil, h.stateErr(op)
 	}
 	k, err := h.takeBlocks(c, buf[:want], 1)
-	h.unlockClass(c)
 	if err != nil {
+		h.unlockClass(c)
 		if errors.Is(err, ErrCorrupt) {
 			return nil, h.stateErr(op)
 		}
@@ -143,7 +146,11 @@ func (h *Heap) refill(op string, n uintptr, c int, zero bool) (unsafe.Pointer, e
 	}
 	// The lowest block to the caller; the rest pushed so that they pop
 	// in address order.
-	p := buf[0]
+	p, err := h.handOut(op, buf[0], ci, false)
+	if err != nil {
+		h.unlockClass(c)
+		return nil, err
+	}
 	rest := buf[1:k]
 	slot := h.pin()
 	if uint(slot) < maxSlots {
@@ -154,7 +161,7 @@ func (h *Heap) refill(op string, n uintptr, c int, zero bool) (unsafe.Pointer, e
 				q := rest[len(rest)-1]
 				s, _, idx, ok := h.slabFor(q)
 				if !ok {
-					break // handOut and putBlocks below report it
+					break // putBlocks below reports it
 				}
 				m.p[m.n], m.st[m.n] = q, s.stateOf(idx)
 				m.n++
@@ -165,19 +172,23 @@ func (h *Heap) refill(op string, n uintptr, c int, zero bool) (unsafe.Pointer, e
 	}
 	h.unpin(slot)
 	if len(rest) > 0 {
-		h.lockClass(c)
 		err = h.putBlocks(c, rest, 0, false)
-		h.unlockClass(c)
-		if err != nil {
-			return nil, h.stateErr(op)
-		}
 	}
-	return h.handOut(op, p, ci, zero)
+	h.unlockClass(c)
+	if err != nil {
+		return nil, h.stateErr(op)
+	}
+	if zero {
+		clear(unsafe.Slice((*byte)(p), ci.size))
+	}
+	return p, nil
 }
 
 // freeSmall frees small block p: the fast path pushes it on the P's
 // magazine; ok is false when p is not a busy block of the heap's slabs
-// (the caller's locked path says why).
+// (the caller's locked path says why). The block's state changes only
+// where it changes hands: inside the slot's busy mark, or under the
+// class's lock in spill.
 func (h *Heap) freeSmall(p unsafe.Pointer) (ok bool, err error) {
 	s, ci, idx, ok := h.slabFor(p)
 	if !ok {
@@ -187,7 +198,6 @@ func (h *Heap) freeSmall(p unsafe.Pointer) (ok bool, err error) {
 	if *st != blockBusy {
 		return false, nil
 	}
-	*st = blockFree
 	c := int(s.class & (numClasses - 1))
 	slot := h.pin()
 	if uint(slot) < maxSlots {
@@ -195,6 +205,7 @@ func (h *Heap) freeSmall(p unsafe.Pointer) (ok bool, err error) {
 			pc.busy = 1
 			m := &pc.mags[c]
 			if k := m.n; k < uint32(ci.mag) && k < magMax && h.gate.Load() == 0 {
+				*st = blockFree
 				m.p[k], m.st[k] = p, st
 				m.n = k + 1
 				pc.frees[c]++
@@ -206,12 +217,19 @@ func (h *Heap) freeSmall(p unsafe.Pointer) (ok bool, err error) {
 		}
 	}
 	h.unpin(slot)
-	return true, h.spill(c, p)
+	return true, h.spill(c, p, st)
 }
 
 // spill frees p, whose magazine is full (or that no cache takes), into its
-// slab, with half the P's magazine of its class.
-func (h *Heap) spill(c int, p unsafe.Pointer) error {
+// slab, with half the P's magazine of its class, under the class's lock
+// (see refill).
+func (h *Heap) spill(c int, p unsafe.Pointer, st *uint8) error {
+	h.lockClass(c)
+	defer h.unlockClass(c)
+	if *st != blockBusy {
+		return h.bad("free", p, ErrDoubleFree, "%d-byte block is free", h.classes[c].size)
+	}
+	*st = blockFree
 	var buf [magMax + 1]unsafe.Pointer
 	buf[0] = p
 	k := 1
@@ -229,10 +247,7 @@ func (h *Heap) spill(c int, p unsafe.Pointer) error {
 		}
 	}
 	h.unpin(slot)
-	h.lockClass(c)
-	err := h.putBlocks(c, buf[:k], 1, false)
-	h.unlockClass(c)
-	if err != nil {
+	if err := h.putBlocks(c, buf[:k], 1, false); err != nil {
 		return h.stateErr("free")
 	}
 	return nil

@@ -3,8 +3,10 @@ package heap
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -135,6 +137,92 @@ func TestStress(t *testing.T) {
 	}
 }
 
+// TestStressPerP drives the per-P caches from 24 goroutines on one heap,
+// more than there are Ps, that yield often (and so move between Ps) and
+// pass a quarter of their blocks to each other (so blocks are freed into
+// other Ps' caches), while another goroutine closes the caches' gate under
+// them again and again (Validate, Walk, Stats, Compact) and changes
+// GOMAXPROCS (so slots are added while goroutines run). The checks are the
+// stress test's own: tags verified word by word, an index that refuses
+// overlaps; at the end the heap holds no block and validates.
+func TestStressPerP(t *testing.T) {
+	const workers = 24
+	ops := 8000
+	if testing.Short() {
+		ops = 1000
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	h := mustNew(t, Options{Name: "per-p"})
+	idx := &liveIndex{starts: map[uintptr]int{}, pages: map[uintptr][]uintptr{}}
+	handoff := make([]chan stressBlock, workers)
+	for i := range handoff {
+		handoff[i] = make(chan stressBlock, 64)
+	}
+	stop := make(chan struct{})
+	whole := make(chan error, 1)
+	go func() {
+		var err error
+		for i := 0; err == nil; i++ {
+			select {
+			case <-stop:
+				whole <- nil
+				return
+			default:
+			}
+			runtime.GOMAXPROCS(1 + i%4)
+			switch i % 4 {
+			case 0:
+				err = h.Validate()
+			case 1:
+				err = h.Walk(func(Entry) bool { return true })
+			case 2:
+				if st := h.Stats(); st.InUse > st.Reserved {
+					err = fmt.Errorf("stats under load: %v", st)
+				}
+			case 3:
+				_, err = h.Compact()
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+		whole <- err
+	}()
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- stressWorker(w, h, ops, idx, handoff[w], handoff[(w+1)%workers])
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	if err := <-whole; err != nil {
+		t.Errorf("whole-heap operation under load: %v", err)
+	}
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	for _, c := range handoff {
+		close(c)
+		for b := range c {
+			if err := b.check(); err != nil {
+				t.Error(err)
+			}
+			if err := b.h.Free(b.p); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	mustValidate(t, h)
+	if st := h.Stats(); st.Blocks != 0 || st.InUse != 0 {
+		t.Errorf("every block freed, but Stats says %d blocks, %d bytes in use", st.Blocks, st.InUse)
+	}
+}
+
 // stressWorker allocates and frees ops blocks on h: it frees most of its
 // own blocks itself and passes some to the next worker through out,
 // freeing what it receives from in.
@@ -149,6 +237,9 @@ func stressWorker(w int, h *Heap, ops int, idx *liveIndex, in <-chan stressBlock
 		return b.h.Free(b.p)
 	}
 	for i := range ops {
+		if rng.IntN(16) == 0 {
+			runtime.Gosched() // let the goroutine move to another P
+		}
 		n := 8 + rng.IntN(1024)
 		switch rng.IntN(50) {
 		case 0:
