@@ -2,10 +2,7 @@
 
 package heap
 
-import (
-	"runtime"
-	_ "unsafe" // for go:linkname
-)
+import _ "unsafe" // for go:linkname
 
 // The per-P caches (pcache.go) are lock-free because a goroutine cannot
 // lose its P while pinned: runtime.procPin raises the M's lock count, so the
@@ -31,7 +28,3 @@ func pin() int { return procPin() }
 
 // unpin ends what pin began; slot is pin's result.
 func unpin(slot int) { procUnpin() }
-
-// slotsWanted is how many cache slots a new heap starts with: one per P.
-// Slots are added when GOMAXPROCS grows (see Heap.slot).
-func slotsWanted() int { return runtime.GOMAXPROCS(0) }

@@ -9,7 +9,7 @@ import (
 
 // The fallback for pin_linkname.go, for a runtime that no longer offers
 // procPin: a fixed set of slots, each behind a mutex; a goroutine takes a
-// random slot. It is slower (a lock per call) but keeps every property the
+// free slot. It is slower (a lock per call) but keeps every property the
 // caches rely on: a slot has one user at a time.
 
 const pinned = "mutex"
@@ -21,12 +21,17 @@ var slotLocks [mutexSlots]struct {
 	_ [56]byte
 }
 
+// pin takes the first free slot, so that a goroutine alone uses one slot
+// as it would use one P, else waits for a random one.
 func pin() int {
+	for i := range slotLocks {
+		if slotLocks[i].TryLock() {
+			return i
+		}
+	}
 	i := int(rand.Uint32N(mutexSlots))
 	slotLocks[i].Lock()
 	return i
 }
 
 func unpin(slot int) { slotLocks[slot].Unlock() }
-
-func slotsWanted() int { return mutexSlots }

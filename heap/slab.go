@@ -64,10 +64,11 @@ func makeClasses(page uintptr) (out [numClasses]classInfo) {
 			recip: (1<<32 + uint64(s) - 1) / uint64(s),
 			pages: uint32(slabBytes / page),
 			nobj:  uint16(slabBytes / s),
-			// 128 KiB of blocks per class and P, between 8 and magMax
+			// 32 KiB of blocks per class and P, between 8 and magMax
 			// blocks: enough that refills and drains are rare, little
-			// enough that the caches hold back little memory.
-			mag: uint16(min(magMax, max(8, (128<<10)/s))),
+			// enough that the caches hold back little memory (at most
+			// about 2.5 MiB per P with every class in use).
+			mag: uint16(min(magMax, max(8, (32<<10)/s))),
 		}
 		ci := &out[c]
 		ci.words = (ci.nobj + 63) / 64
