@@ -19,6 +19,17 @@ func (h *Heap) Alloc(n int) (unsafe.Pointer, error) {
 	if h == nil {
 		return nil, nilHeap("alloc")
 	}
+	if h.cfg.noSerialize {
+		if err := h.enter("alloc"); err != nil {
+			return nil, err
+		}
+		defer h.leave()
+	}
+	return h.allocAny(n)
+}
+
+// allocAny is Alloc past its checks of the heap.
+func (h *Heap) allocAny(n int) (unsafe.Pointer, error) {
 	if h.cfg.debug != 0 && n >= 0 {
 		return h.debugAlloc("alloc", uintptr(n), minAlign, h.cfg.zero)
 	}
@@ -37,6 +48,12 @@ func (h *Heap) Alloc(n int) (unsafe.Pointer, error) {
 func (h *Heap) Calloc(count, size int) (unsafe.Pointer, error) {
 	if h == nil {
 		return nil, nilHeap("calloc")
+	}
+	if h.cfg.noSerialize {
+		if err := h.enter("calloc"); err != nil {
+			return nil, err
+		}
+		defer h.leave()
 	}
 	if count < 0 || size < 0 {
 		return nil, fmt.Errorf("heap %q: calloc %d×%d: %w: negative", h.cfg.name, count, size, ErrInvalidSize)
@@ -62,6 +79,12 @@ const maxAlign = 1 << 30
 func (h *Heap) AllocAligned(n, align int) (unsafe.Pointer, error) {
 	if h == nil {
 		return nil, nilHeap("alloc")
+	}
+	if h.cfg.noSerialize {
+		if err := h.enter("alloc"); err != nil {
+			return nil, err
+		}
+		defer h.leave()
 	}
 	if n < 0 {
 		return nil, fmt.Errorf("heap %q: alloc %d bytes: %w: negative", h.cfg.name, n, ErrInvalidSize)
@@ -270,6 +293,17 @@ func (h *Heap) Free(p unsafe.Pointer) error {
 	if p == nil {
 		return nil
 	}
+	if h.cfg.noSerialize {
+		if err := h.enter("free"); err != nil {
+			return err
+		}
+		defer h.leave()
+	}
+	return h.freeAny(p)
+}
+
+// freeAny is Free past its checks of the heap.
+func (h *Heap) freeAny(p unsafe.Pointer) error {
 	if h.cfg.debug != 0 {
 		return h.debugFree(p)
 	}
@@ -324,6 +358,12 @@ func (h *Heap) Size(p unsafe.Pointer) (int, error) {
 	if h == nil {
 		return 0, nilHeap("size")
 	}
+	if h.cfg.noSerialize {
+		if err := h.enter("size"); err != nil {
+			return 0, err
+		}
+		defer h.leave()
+	}
 	if h.cfg.debug != 0 {
 		n, _, err := h.debugCheck("size", p)
 		return int(n), err
@@ -358,6 +398,12 @@ func (h *Heap) Realloc(p unsafe.Pointer, n int) (unsafe.Pointer, error) {
 	if h == nil {
 		return nil, nilHeap("realloc")
 	}
+	if h.cfg.noSerialize {
+		if err := h.enter("realloc"); err != nil {
+			return nil, err
+		}
+		defer h.leave()
+	}
 	if h.cfg.debug != 0 {
 		return h.debugRealloc(p, n, false)
 	}
@@ -370,6 +416,12 @@ func (h *Heap) Realloc(p unsafe.Pointer, n int) (unsafe.Pointer, error) {
 func (h *Heap) ReallocInPlace(p unsafe.Pointer, n int) error {
 	if h == nil {
 		return nilHeap("realloc in place")
+	}
+	if h.cfg.noSerialize {
+		if err := h.enter("realloc in place"); err != nil {
+			return err
+		}
+		defer h.leave()
 	}
 	if p == nil {
 		return fmt.Errorf("heap %q: realloc in place nil: %w", h.cfg.name, ErrInvalidPointer)
@@ -388,7 +440,7 @@ func (h *Heap) realloc(p unsafe.Pointer, n int, inPlace bool) (unsafe.Pointer, e
 		return nil, fmt.Errorf("heap %q: realloc %p to %d bytes: %w: negative", h.cfg.name, p, n, ErrInvalidSize)
 	}
 	if p == nil {
-		return h.Alloc(n)
+		return h.allocAny(n)
 	}
 	size, err := h.size("realloc", p)
 	if err != nil {
@@ -430,8 +482,8 @@ func (h *Heap) realloc(p unsafe.Pointer, n int, inPlace bool) (unsafe.Pointer, e
 		return nil, err
 	}
 	copy(unsafe.Slice((*byte)(q), n), unsafe.Slice((*byte)(p), size))
-	if err := h.Free(p); err != nil {
-		h.Free(q)
+	if err := h.freeAny(p); err != nil {
+		h.freeAny(q)
 		return nil, err
 	}
 	return q, nil

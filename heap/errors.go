@@ -8,6 +8,19 @@ import (
 	"github.com/zebra-heap/zebra/internal/units"
 )
 
+// enter marks a NoSerialize heap in use by one call, or reports that
+// another call is running (ErrConcurrentUse); leave ends the mark.
+func (h *Heap) enter(op string) error {
+	if h.inCall != 0 {
+		h.misused = true
+		return fmt.Errorf("heap %q: %s: %w", h.cfg.name, op, ErrConcurrentUse)
+	}
+	h.inCall = 1
+	return nil
+}
+
+func (h *Heap) leave() { h.inCall = 0 }
+
 // nilHeap is the error of op on a nil *Heap.
 func nilHeap(op string) error { return fmt.Errorf("%s: %w", op, ErrNilHeap) }
 
@@ -26,6 +39,13 @@ var (
 	// handed out again a stale second free is indistinguishable from a valid
 	// one and succeeds (Options.Debug's quarantine delays that).
 	ErrDoubleFree = errors.New("heap: block is not allocated (double free?)")
+	// ErrConcurrentUse is returned by a call on an Options.NoSerialize
+	// heap that begins while another call on it is running: such a heap
+	// takes no lock, so its calls must not overlap. The check is a plain
+	// mark, not a lock: it catches most overlaps, not all, and the call
+	// that met it changes nothing. Corrupt metadata met afterwards is
+	// reported as ErrCorrupt wrapping ErrConcurrentUse too.
+	ErrConcurrentUse = errors.New("heap: a NoSerialize heap used by several goroutines at once")
 	// ErrDestroyed is returned by every method of a heap after Destroy,
 	// including a second Destroy.
 	ErrDestroyed = errors.New("heap: heap destroyed")

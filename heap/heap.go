@@ -117,6 +117,10 @@ type Heap struct {
 	// state is stateOK, or why every call fails: destroyed, or metadata
 	// found corrupt (the heap is poisoned: only Destroy still works).
 	state atomic.Uint32
+	// inCall marks a NoSerialize heap in use by a call; misused records
+	// that two calls overlapped (errors.go).
+	inCall  uint32
+	misused bool
 	// id tells the heap's slabs from other heaps' in the page map.
 	id uint32
 	// gate is 1 while a whole-heap operation keeps the caches closed.
@@ -428,6 +432,10 @@ const (
 // stateErr is the error of every call on a heap that is not stateOK.
 func (h *Heap) stateErr(op string) error {
 	if h.state.Load() == stateCorrupt {
+		if h.misused {
+			return fmt.Errorf("heap %q: %s: %w: the heap's metadata was found broken after calls on it overlapped (%w); only Destroy works",
+				h.cfg.name, op, ErrCorrupt, ErrConcurrentUse)
+		}
 		return fmt.Errorf("heap %q: %s: %w: the heap's metadata was found broken earlier; only Destroy works",
 			h.cfg.name, op, ErrCorrupt)
 	}
