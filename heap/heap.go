@@ -209,7 +209,7 @@ func New(o Options) (*Heap, error) {
 		h.quar = newQuarantine(c.quarantine)
 	}
 	h.smallLimit = min(smallMax, c.huge, h.limit())
-	h.meta = arena{space: c.space, owner: MetadataOwner(c.owner), hint: h.metaHint}
+	h.meta = arena{space: c.space, owner: MetadataOwner(c.owner), hint: h.metaHint, pooled: usePool(c.space, c.caps)}
 	first := c.reserve
 	if first == 0 {
 		first = max(c.segReserve, c.commit)
@@ -220,7 +220,7 @@ func New(o Options) (*Heap, error) {
 	err = h.meta.start(c.plan(first, h.others()+1), c.page, c.caps.TopDown)
 	var r *vmem.Reservation
 	if err == nil {
-		r, err = h.reserve(first)
+		r, err = h.reserveAt(first, laneHint(&c, first))
 	}
 	if err == nil {
 		err = h.addSegment(r, r.Pointer(), r.Size(), false)
@@ -271,8 +271,11 @@ func (h *Heap) metaHint(size uintptr) uintptr {
 }
 
 // reserve asks the space for a new reservation carrying the heap's name.
-func (h *Heap) reserve(size uintptr) (*vmem.Reservation, error) {
-	r, err := h.cfg.space.Reserve(size, vmem.Options{Owner: h.cfg.owner, HugePages: h.cfg.hugePages})
+func (h *Heap) reserve(size uintptr) (*vmem.Reservation, error) { return h.reserveAt(size, 0) }
+
+// reserveAt is reserve with a hint (see vmem.Options.Hint; 0 for none).
+func (h *Heap) reserveAt(size, hint uintptr) (*vmem.Reservation, error) {
+	r, err := h.cfg.space.Reserve(size, vmem.Options{Owner: h.cfg.owner, HugePages: h.cfg.hugePages, Hint: hint})
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package heap
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"math"
 	"os"
@@ -243,5 +244,36 @@ func TestCompactLeavesMetadataAlone(t *testing.T) {
 	// 256 MiB for 64 GiB).
 	if after := rss(t); after > before+256<<10 {
 		t.Errorf("Compact raised RSS from %d KiB to %d KiB", before>>10, after>>10)
+	}
+}
+
+// TestMappingsPerHeap: 16 heaps growing together to 8 MiB each, 1 KiB
+// blocks round-robin, add at most two mappings each (a committed part and
+// the rest of one reservation, thanks to lanes) and a handful shared by
+// every heap (the metadata pool, the page map's leaf).
+func TestMappingsPerHeap(t *testing.T) {
+	skipUnderDebug(t)
+	count := func() int {
+		b, err := os.ReadFile("/proc/self/maps")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Count(b, []byte("\n"))
+	}
+	const heaps, shared = 16, 6
+	before := count()
+	hs := make([]*Heap, heaps)
+	for i := range hs {
+		hs[i] = mustNew(t, Options{Name: fmt.Sprintf("lane-%d", i)})
+	}
+	for n := 0; n < 8<<20; n += 1 << 10 {
+		for _, h := range hs {
+			if _, err := h.Alloc(1 << 10); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if added := count() - before; added > 2*heaps+shared {
+		t.Errorf("%d heaps of 8 MiB added %d mappings, want at most %d", heaps, added, 2*heaps+shared)
 	}
 }

@@ -64,6 +64,10 @@ type arena struct {
 	// hint, when set, gives the preferred base of a new reservation of
 	// the given size (vmem.Options.Hint), or 0 for none.
 	hint func(size uintptr) uintptr
+	// pooled arenas take their chunks from the process's metadata pool
+	// (meta_pool.go) and keep only the list of them.
+	pooled bool
+	owned  []unsafe.Pointer
 }
 
 // metaBytes returns the metadata address space a heap of plan bytes may
@@ -104,6 +108,9 @@ func (c *config) plan(first uintptr, heaps int) uintptr {
 // (above the heap where mappings go top-down, below it where they go
 // bottom-up) and leaves the heap room to extend in place.
 func (a *arena) start(plan, page uintptr, topDown bool) error {
+	if a.pooled {
+		return nil
+	}
 	a.next, a.up = metaBytes(plan, page), topDown
 	a.guard = max(a.space.Caps().Granularity, page)
 	_, err := a.chunk()
@@ -112,6 +119,13 @@ func (a *arena) start(plan, page uintptr, topDown bool) error {
 }
 
 func (a *arena) chunk() (unsafe.Pointer, error) {
+	if a.pooled {
+		p, err := poolChunk()
+		if err == nil {
+			a.owned = append(a.owned, p)
+		}
+		return p, err
+	}
 	if a.cur == nil || a.off+metaChunk > a.cur.Size()-a.guard {
 		if err := a.more(); err != nil {
 			return nil, err
@@ -167,6 +181,9 @@ func (a *arena) more() error {
 
 // reserved and committed report the arena's address space and watermark.
 func (a *arena) reserved() (n uintptr) {
+	if a.pooled {
+		return uintptr(len(a.owned)) * metaChunk
+	}
 	for _, r := range a.res {
 		n += r.Size()
 	}
@@ -174,6 +191,9 @@ func (a *arena) reserved() (n uintptr) {
 }
 
 func (a *arena) committed() (n uintptr) {
+	if a.pooled {
+		return uintptr(len(a.owned)) * metaChunk
+	}
 	for _, r := range a.res {
 		n += r.Committed()
 	}
@@ -181,6 +201,13 @@ func (a *arena) committed() (n uintptr) {
 }
 
 func (a *arena) resident() (n uint64) {
+	for _, p := range a.owned {
+		k, ok := residentRange(p, metaChunk)
+		if !ok {
+			k = metaChunk
+		}
+		n += k
+	}
 	for _, r := range a.res {
 		n += resident(r)
 	}
@@ -190,6 +217,11 @@ func (a *arena) resident() (n uint64) {
 // release gives every metadata reservation back; it keeps going after an
 // error and returns the first.
 func (a *arena) release() error {
+	if a.pooled {
+		err := poolPut(a.owned)
+		a.owned = nil
+		return err
+	}
 	var first error
 	for _, r := range a.res {
 		if err := retire(r, a.space); err != nil && first == nil {

@@ -25,23 +25,34 @@ func resident(r *vmem.Reservation) uint64 {
 	if cr.Size == 0 {
 		return 0
 	}
+	n, ok := residentRange(unsafe.Add(r.Pointer(), cr.Base-r.Base()), cr.Size)
+	if !ok {
+		return uint64(r.Committed())
+	}
+	return n
+}
+
+// residentRange counts the bytes of the size bytes at p (committed) in the
+// working set; ok is false when the query fails.
+func residentRange(p unsafe.Pointer, size uintptr) (uint64, bool) {
 	const page = 4096 // QueryWorkingSetEx reports per 4 KiB page
 	buf := make([]wsInfo, 4096)
 	var n uint64
-	for addr := cr.Base; addr < cr.End(); {
-		k := min((cr.End()-addr)/page, uintptr(len(buf)))
+	end := uintptr(p) + size
+	for addr := uintptr(p); addr < end; {
+		k := min((end-addr)/page, uintptr(len(buf)))
 		for i := range buf[:k] {
 			buf[i] = wsInfo{addr: addr + uintptr(i)*page}
 		}
 		err := windows.QueryWorkingSetEx(windows.CurrentProcess(),
 			uintptr(unsafe.Pointer(&buf[0])), uint32(k*unsafe.Sizeof(buf[0])))
 		if err != nil {
-			return uint64(r.Committed())
+			return 0, false
 		}
 		for _, w := range buf[:k] {
 			n += uint64(w.attrs & 1)
 		}
 		addr += k * page
 	}
-	return n * page
+	return n * page, true
 }

@@ -1,0 +1,92 @@
+package heap
+
+import (
+	"errors"
+	"sync"
+	"unsafe"
+
+	"github.com/zebra-heap/zebra/vmem"
+)
+
+// The metadata pool: in the host's address space every heap takes its
+// metadata chunks (page table, slab records, state bytes, per-P caches)
+// from one process-wide set of reservations, as it shares the page map, so
+// that a heap adds no mapping of its own beyond its data: 64 heaps growing
+// together cost two mappings each, not a dozen (a metadata reservation per
+// heap is a committed interval, the rest and two guards, and a second one
+// when it fills). Chunks a heap gives back (Destroy) are decommitted and
+// kept for the next heap. The pool's reservations ("zebra metadata") keep
+// a guard at each end, never committed, as a heap's own did; they are
+// reserved where the space puts them, before the first heap's first
+// segment, so that heaps, which extend downward first, grow away from them.
+// Emulated spaces and 32-bit hosts keep metadata per heap (arena), where
+// the heap's share of a small space is planned up front and the demo shows
+// each heap's bookkeeping in its map.
+
+// metaPoolOwner is the owner name of the pool's reservations in maps.
+const metaPoolOwner = "zebra metadata"
+
+var metaPool struct {
+	mu   sync.Mutex
+	a    arena            // the pool's reservations, cut into chunks
+	free []unsafe.Pointer // chunks given back, decommitted
+}
+
+// usePool reports whether heaps in space s with caps c take metadata from
+// the pool.
+func usePool(s vmem.Space, c vmem.Caps) bool { return s == vmem.OS() && !smallSpace(c) }
+
+// poolChunk returns a committed, zeroed chunk from the pool.
+func poolChunk() (unsafe.Pointer, error) {
+	metaPool.mu.Lock()
+	defer metaPool.mu.Unlock()
+	if n := len(metaPool.free); n > 0 {
+		p := metaPool.free[n-1]
+		r := poolRes(p)
+		if r == nil {
+			return nil, errors.New("a chunk of the metadata pool is in none of its reservations")
+		}
+		if err := r.Commit(uintptr(p), metaChunk); err != nil {
+			return nil, err
+		}
+		metaPool.free = metaPool.free[:n-1]
+		return p, nil
+	}
+	a := &metaPool.a
+	if a.space == nil {
+		*a = arena{space: vmem.OS(), owner: metaPoolOwner, up: true, guard: max(vmem.OS().Caps().Granularity, 4096), next: 64 << 20}
+	}
+	return a.chunk()
+}
+
+// poolPut gives chunks back to the pool, decommitted (their memory goes
+// back to the OS; they read as zero when handed out again).
+func poolPut(chunks []unsafe.Pointer) error {
+	metaPool.mu.Lock()
+	defer metaPool.mu.Unlock()
+	var first error
+	for _, p := range chunks {
+		r := poolRes(p)
+		if r == nil {
+			if first == nil {
+				first = errors.New("a chunk given back to the metadata pool is in none of its reservations")
+			}
+			continue
+		}
+		if err := r.Decommit(uintptr(p), metaChunk); err != nil && first == nil {
+			first = err
+		}
+		metaPool.free = append(metaPool.free, p)
+	}
+	return first
+}
+
+// poolRes returns the pool's reservation holding chunk p.
+func poolRes(p unsafe.Pointer) *vmem.Reservation {
+	for _, r := range metaPool.a.res {
+		if r.Range().Contains(uintptr(p)) {
+			return r
+		}
+	}
+	return nil
+}
