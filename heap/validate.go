@@ -7,7 +7,11 @@ import (
 // Validate checks every invariant of the heap's bookkeeping and returns the
 // first broken one, wrapping ErrCorrupt, or nil. It walks every page, so it
 // costs time proportional to the heap's size; tests and fuzzers call it
-// after every step.
+// after every step. It may run while other goroutines allocate and free:
+// it stops the per-P caches (see pcache.go) and holds every lock. With
+// DebugTail it also checks the canary of every busy block, which a block
+// being allocated by another goroutine at that moment may not carry yet:
+// run it on a quiet heap then.
 func (h *Heap) Validate() error {
 	if h == nil {
 		return nilHeap("validate")
