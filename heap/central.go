@@ -67,7 +67,7 @@ func (h *Heap) takeBlocks(c int, out []unsafe.Pointer, direct int) (int, error) 
 			h.listSlab(c, nid, ns)
 			continue
 		}
-		if s = h.st.lookup(id - 1); s == nil || !s.listed || int(s.class) != c || s.navail == 0 || s.npages == 0 {
+		if s = h.st.lookup(id - 1); s == nil || !s.listed || int(s.class) != c || s.navail == 0 || !h.sound(s) {
 			h.state.CompareAndSwap(stateOK, stateCorrupt)
 			return 0, fmt.Errorf("%w: the partial list of class %d holds slab record %d, which is not a partial slab of the class",
 				ErrCorrupt, h.classes[c].size, id-1)
@@ -164,9 +164,13 @@ func (h *Heap) unlistSlab(c int, id uint32, s *slabRec) {
 // holds every lock and has emptied the caches.
 func (h *Heap) dropEmpty() {
 	for c := range h.central {
-		for id := h.central[c].partial; id != 0; {
+		for id, k := h.central[c].partial, uint32(0); id != 0 && k <= h.st.n; k++ {
 			s := h.st.at(id - 1)
 			next := s.next
+			if !h.sound(s) || int(s.class) != c {
+				h.state.CompareAndSwap(stateOK, stateCorrupt)
+				return
+			}
 			if s.navail == h.classes[c].nobj {
 				h.dropSlab(id-1, s)
 			}

@@ -368,7 +368,7 @@ var heapIDs atomic.Uint32
 func (h *Heap) unmapSlabs() {
 	for id := uint32(0); id < h.st.n; id++ {
 		if s := h.st.at(id); s.npages != 0 {
-			unmapSlab(uintptr(s.base))
+			unmapSlab(uintptr(s.base), s)
 		}
 	}
 }

@@ -80,14 +80,15 @@ func mapSlab(base uintptr, s *slabRec) bool {
 	return true
 }
 
-// unmapSlab clears the map's entry for the slab at base.
-func unmapSlab(base uintptr) {
+// unmapSlab clears the map's entry for the slab at base if it is s: a
+// record whose base was overwritten cannot clear another heap's entry.
+func unmapSlab(base uintptr, s *slabRec) {
 	i := base >> slabShift
 	if i>>(rootBits+leafBits) != 0 {
 		return
 	}
 	if leaf := pageMap.root[i>>leafBits].Load(); leaf != nil {
-		leaf[i&(1<<leafBits-1)].Store(nil)
+		leaf[i&(1<<leafBits-1)].CompareAndSwap(s, nil)
 	}
 }
 

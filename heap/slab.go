@@ -112,7 +112,18 @@ type slabRec struct {
 }
 
 func (s *slabRec) seal() uint64 {
-	return (uint64(s.heap)<<8|uint64(s.class))*0x9e3779b97f4a7c15 ^ uint64(uintptr(s.state))*0xc2b2ae3d27d4eb4f
+	return (uint64(s.heap)<<8|uint64(s.class))*0x9e3779b97f4a7c15 ^ uint64(uintptr(s.state))*0xc2b2ae3d27d4eb4f ^
+		uint64(uintptr(s.base))*0x165667b19e3779f9
+}
+
+// sound reports whether record s, read from the slab table rather than
+// reached through the page map, is one of the heap's slabs as it was made:
+// sealed, of a class, mapped at its base. Every path that follows a
+// record's state pointer or base checks it first, so that a record
+// overwritten behind the heap's back yields ErrCorrupt, not a wild access.
+func (h *Heap) sound(s *slabRec) bool {
+	return s.npages != 0 && s.heap == h.id && s.chk == s.seal() && int(s.class) < numClasses &&
+		uint32(s.npages) == h.classes[s.class].pages && uintptr(s.base)&(slabBytes-1) == 0 && slabOf(uintptr(s.base)) == s
 }
 
 // stateOf returns the state byte of block idx.
@@ -134,7 +145,7 @@ func (s *slabRec) isAvail(ci *classInfo, idx uintptr) bool {
 // the locked path (find) then says why.
 func (h *Heap) slabFor(p unsafe.Pointer) (s *slabRec, ci *classInfo, idx uintptr, ok bool) {
 	s = slabOf(uintptr(p))
-	if s == nil || s.heap != h.id || s.chk != s.seal() {
+	if s == nil || s.heap != h.id || uintptr(s.base) != uintptr(p)&^(slabBytes-1) || s.chk != s.seal() {
 		return nil, nil, 0, false
 	}
 	ci = &h.classes[s.class&(numClasses-1)]
@@ -163,8 +174,8 @@ func (h *Heap) newSlab(c int) (uint32, *slabRec, error) {
 		return 0, nil, err
 	}
 	s.heap, s.class, s.state = h.id, uint8(c), state
-	s.chk = s.seal()
 	s.id, s.gp, s.npages, s.base = id, gp, uint8(ci.pages), base
+	s.chk = s.seal()
 	s.navail = ci.nobj
 	for w := uintptr(0); w < uintptr(ci.words); w++ {
 		*s.avail(ci, w) = ^uint64(0)
@@ -217,7 +228,7 @@ func (h *Heap) dropSlab(id uint32, s *slabRec) {
 	if s.listed {
 		h.unlistSlab(c, id, s)
 	}
-	unmapSlab(uintptr(s.base))
+	unmapSlab(uintptr(s.base), s)
 	gp, n := s.gp, uint32(s.npages)
 	for k := uint32(0); k < n; k++ {
 		d := h.pt.at(gp + k)

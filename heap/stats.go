@@ -264,14 +264,18 @@ func (h *Heap) Reset() error {
 	if err := h.closeGate(false); err != nil {
 		return err
 	}
-	h.unmapSlabs()
 	for id := uint32(0); id < h.st.n; id++ {
 		if sl := h.st.at(id); sl.npages != 0 {
-			c := int(sl.class & (numClasses - 1))
+			if !h.sound(sl) {
+				h.state.CompareAndSwap(stateOK, stateCorrupt)
+				return h.stateErr("reset")
+			}
+			c := int(sl.class)
 			clear(unsafe.Slice((*byte)(sl.state), h.classes[c].nobj))
 			h.spare[c] = append(h.spare[c], sl.state)
 		}
 	}
+	h.unmapSlabs()
 	h.st.n, h.st.free = 0, 0
 	h.resetCaches()
 	h.runs, h.runBytes = nil, 0

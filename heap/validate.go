@@ -50,8 +50,7 @@ func (h *Heap) checkRun(s *segment, gp uint32, d *pageDesc) error {
 		}
 	case kindSlab:
 		sl := h.st.lookup(d.a)
-		if d.a >= h.st.n || sl == nil || sl.gp != gp || sl.npages == 0 || uint32(sl.npages) > end-gp ||
-			int(sl.class) >= numClasses || uint32(sl.npages) != h.classes[sl.class].pages {
+		if d.a >= h.st.n || sl == nil || sl.gp != gp || uint32(sl.npages) > end-gp || !h.sound(sl) || sl.base != h.pageAddr(s, gp) {
 			h.state.CompareAndSwap(stateOK, stateCorrupt)
 			return fmt.Errorf("%w: page %d: slab %d is missing, free or elsewhere", ErrCorrupt, gp, d.a)
 		}
