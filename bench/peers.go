@@ -46,6 +46,7 @@ func peers() []*peer {
 		&peer{Name: "glibc-thp", Lib: "glibc", Var: "malloc", Env: []string{"GLIBC_TUNABLES=glibc.malloc.hugetlb=1"}, Config: "glibc malloc, GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (madvise THP)"},
 		&peer{Name: "floor-4k", Floor: true, Only: []string{"seed", "destroy"}, Config: "floor: every byte of one fresh mapping of the same size written (4 KiB pages); destroy = its munmap"},
 		&peer{Name: "floor-thp", Floor: true, Only: []string{"seed", "destroy"}, Config: "floor: as floor-4k, 2 MiB aligned with MADV_HUGEPAGE; rejected when under 90% huge pages"},
+		&peer{Name: "go-bump", Floor: true, Only: []string{"arena"}, Config: "floor of the arena case: a bump allocator written in the benchmark (one Go byte slice, 16-byte aligned objects, offset back to 0 per request)"},
 		&peer{Name: "go-noop", Floor: true, Config: "no-op allocator in the Go harness: one scratch block, frees nothing (harness cost)"},
 		&peer{Name: "c-noop", Lib: "noop", Var: "noop", Floor: true, Config: "no-op allocator in the C harness: one scratch block, frees nothing (harness cost)"},
 	)
