@@ -102,10 +102,10 @@ func arenaGo(name string, requests int) error {
 		if !ok {
 			return fmt.Errorf("arena: %q is not a zebra peer, go or go-bump", name)
 		}
-		if ns, sum, err = zebraArena(z, requests); err != nil {
+		if ns, sum, err = zebraRequests(z, requests, true); err != nil {
 			return err
 		}
-		values["free-each ns/object"], _, err = zebraFreeEach(z, requests)
+		values["free-each ns/object"], _, err = zebraRequests(z, requests, false)
 	}
 	if err != nil {
 		return err
@@ -127,39 +127,29 @@ func zebraPeerNamed(name string) (zebraPeer, bool) {
 	return zebraPeer{}, false
 }
 
-// zebraArena serves the requests from a heap.Arena, Reset after each.
-func zebraArena(z zebraPeer, requests int) (float64, uint64, error) {
+// zebraRequests serves the requests from a heap of z's configuration:
+// from a heap.Arena, Reset after each, or with Free of every object.
+func zebraRequests(z zebraPeer, requests int, arena bool) (float64, uint64, error) {
 	o := z.Options
-	o.Name = "arena"
+	o.Name = "requests"
 	h, err := heap.New(o)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer h.Destroy()
+	if !arena {
+		return serveRequests(requests, h.Alloc, func(objs []unsafe.Pointer) error {
+			for _, p := range objs {
+				if err := h.Free(p); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
 	a, err := heap.NewArena(h, heap.ArenaOptions{})
 	if err != nil {
 		return 0, 0, err
 	}
 	return serveRequests(requests, a.Alloc, func([]unsafe.Pointer) error { return a.Reset() })
-}
-
-// zebraFreeEach serves the requests from the heap itself, freeing every
-// object at the request's end.
-func zebraFreeEach(z zebraPeer, requests int) (float64, uint64, error) {
-	o := z.Options
-	o.Name = "free-each"
-	h, err := heap.New(o)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer h.Destroy()
-	ns, sum, err := serveRequests(requests, h.Alloc, func(objs []unsafe.Pointer) error {
-		for _, p := range objs {
-			if err := h.Free(p); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return ns, sum, err
 }
