@@ -15,8 +15,9 @@ import (
 // read back, then the whole request freed at once. Rows: zebra's
 // heap.Arena with Reset on each zebra configuration (and, in the same
 // process, the same requests with Free of each object: "free-each"); Go's
-// make with the GC reclaiming; and go-bump, the bump allocator a Go
-// programmer writes by hand, which the arena is held to (within 2x).
+// make with the GC reclaiming; go-bump, the bump allocator a Go programmer
+// writes by hand, which the arena is held to (within 2x); and, when the
+// runner can build it, go-arena: Go's experimental arenas, one per request.
 // Every row calls its allocator through a func value, so the harness's
 // call is in every figure alike.
 
@@ -79,6 +80,18 @@ func serveRequests(requests int, alloc func(int) (unsafe.Pointer, error), end fu
 	return float64(time.Since(t0).Nanoseconds()) / float64(requests*len(sizes)), sum, nil
 }
 
+// requestPeers serve the arena workload for the rows that are not zebra's,
+// by name; arena_peer.go adds go-arena when built with GOEXPERIMENT=arenas.
+var requestPeers = map[string]func(requests int) (float64, uint64, error){
+	"go-bump": func(requests int) (float64, uint64, error) {
+		var b bumpAlloc
+		return serveRequests(requests, b.alloc, func([]unsafe.Pointer) error { b.off = 0; return nil })
+	},
+	"go": func(requests int) (float64, uint64, error) {
+		return serveRequests(requests, runtimeHeap{}.Alloc, func(objs []unsafe.Pointer) error { clear(objs); return nil })
+	},
+}
+
 // arenaGo runs the arena workload for the peer called name.
 func arenaGo(name string, requests int) error {
 	if requests < 1 {
@@ -91,16 +104,12 @@ func arenaGo(name string, requests int) error {
 	var ns float64
 	var sum uint64
 	var err error
-	switch name {
-	case "go-bump":
-		var b bumpAlloc
-		ns, sum, err = serveRequests(requests, b.alloc, func([]unsafe.Pointer) error { b.off = 0; return nil })
-	case "go":
-		ns, sum, err = serveRequests(requests, runtimeHeap{}.Alloc, func(objs []unsafe.Pointer) error { clear(objs); return nil })
-	default:
+	if serve, ok := requestPeers[name]; ok {
+		ns, sum, err = serve(requests)
+	} else {
 		z, ok := zebraPeerNamed(name)
 		if !ok {
-			return fmt.Errorf("arena: %q is not a zebra peer, go or go-bump", name)
+			return fmt.Errorf("arena: %q is not a zebra peer, go, go-bump or go-arena", name)
 		}
 		if ns, sum, err = zebraRequests(z, requests, true); err != nil {
 			return err

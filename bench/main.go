@@ -130,8 +130,8 @@ func skipJob(p *peer, j job, round int) (skip bool, why string) {
 		return true, "Only zebra's rows run: the emulated 2 GiB window is a zebra vmem.Space; the C peers and Go's allocator have only the real 64-bit address space, where nothing runs out"
 	case j.workload == "gc" && p.Name != "go" && p.Name != zebraPeers[0].Name:
 		return true, "Only " + zebraPeers[0].Name + " and go run: the question is Go's GC with and without the records in its heap (the C peers have no GC)"
-	case j.workload == "arena" && !p.zebra && p.Name != "go" && p.Name != "go-bump":
-		return true, "Only zebra's rows, go and go-bump run: the case is per-request memory in Go programs"
+	case j.workload == "arena" && !p.zebra && requestPeers[p.Name] == nil && p.Name != "go-arena":
+		return true, "Only zebra's rows, go, go-bump and go-arena run: the case is per-request memory in Go programs"
 	case j.once && round > 0:
 		return true, ""
 	}
