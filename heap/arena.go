@@ -25,7 +25,7 @@ import (
 // An Arena is for one goroutine at a time, like the bump allocators it
 // replaces: calls must not overlap (the heap under it may still be shared).
 // Objects are not tracked one by one, so the heap's debug modes check the
-// chunks' bounds, not the objects'. Holding the rules of off-heap memory
+// chunks' bounds, not the objects'. As the rules of off-heap memory say
 // (see the package documentation), objects dangle after Reset, Free, and
 // the heap's Reset or Destroy; an arena notices a Reset of its heap (its
 // chunks are gone with every other block) and starts again empty.
@@ -111,8 +111,8 @@ func roundUp(n, a uintptr) uintptr { return (n + a - 1) &^ (a - 1) }
 // zeroed unless the heap's Options.Zero is set (a chunk reused after Reset
 // holds what the last request left). Alloc(0) returns a unique pointer.
 func (a *Arena) Alloc(n int) (unsafe.Pointer, error) {
-	// The fast path, small enough to inline: off, end and every size are
-	// multiples of 16. A heap that zeroes takes the slow path.
+	// The fast path: off, end and every size are multiples of 16, so a
+	// bump needs no alignment. A heap that zeroes takes the slow path.
 	if a != nil && n > 0 && !a.zero {
 		if size := (uintptr(n) + arenaAlign - 1) &^ (arenaAlign - 1); size <= a.end-a.off &&
 			a.h.state.Load() == stateOK && a.h.epoch.Load() == a.epoch {
@@ -160,20 +160,21 @@ func (a *Arena) slow(op string, n int, align uintptr, zero bool) (unsafe.Pointer
 		return nil, fmt.Errorf("heap %q: arena %s %s: %w", a.name, op, sizeText(uint64(n)), ErrTooLarge)
 	}
 	size := max(roundUp(uintptr(n), arenaAlign), arenaAlign)
+	gap := a.gap(align)
+	fits := a.cur != nil && gap <= a.end-a.off && size <= a.end-a.off-gap
 	var p unsafe.Pointer
 	switch {
-	case size+align-arenaAlign > a.next/4:
+	case !fits && size+align-arenaAlign > a.next/4:
 		// Large: a block of its own, which Reset frees.
 		q, err := a.h.AllocAligned(int(size), int(align))
 		if err != nil {
-			return nil, fmt.Errorf("arena: %w", err)
+			return nil, fmt.Errorf("arena %s: %w", op, err)
 		}
 		a.big = append(a.big, arenaChunk{q, size})
 		a.bigUse += size
 		p = q
 	default:
-		gap := a.gap(align)
-		if a.cur == nil || gap > a.end-a.off || size > a.end-a.off-gap {
+		if !fits {
 			if err := a.newChunk(op, size+align-arenaAlign); err != nil {
 				return nil, err
 			}
