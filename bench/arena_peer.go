@@ -14,6 +14,22 @@ func init() {
 	goPeers["go-arena"] = goPeer{newHeap: func(string, int) (goHeap, error) { return &arenaHeap{a: arena.NewArena()}, nil }}
 }
 
+// In the arena case a request is one arena: NewArena, MakeSlice per
+// object, Free at the request's end.
+func init() {
+	requestPeers["go-arena"] = func(requests int) (float64, uint64, error) {
+		a := arena.NewArena()
+		return serveRequests(requests, func(n int) (unsafe.Pointer, error) {
+			return unsafe.Pointer(unsafe.SliceData(arena.MakeSlice[byte](a, n, n))), nil
+		}, func(objs []unsafe.Pointer) error {
+			clear(objs)
+			a.Free()
+			a = arena.NewArena()
+			return nil
+		})
+	}
+}
+
 type arenaHeap struct{ a *arena.Arena }
 
 func (h *arenaHeap) Alloc(n int) (unsafe.Pointer, error) {

@@ -40,6 +40,7 @@ func (r *report) charts(dir string) ([]string, error) {
 		{"destroy.png", "Destroy: ms to destroy a heap of live 64 B blocks", "destroy ms", "destroy"},
 		{"mappings.png", "Mappings: VMAs of the process with N heaps growing", "VMAs before", "mappings/"},
 		{"bubbles.png", "Bubbles: 100 B blocks that fit the emulated space (higher is better)", "blocks", "bubbles"},
+		{"arena.png", "Per-request arena: ns per object (lower is better)", "ns/object", "arena"},
 		{"gc.png", "GC relief: GC CPU seconds over the same work (lower is better)", "GC CPU s", "gc"},
 	}
 	for _, g := range groups {

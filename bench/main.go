@@ -35,7 +35,7 @@ func main() {
 }
 
 // workloads in the order they run and are reported.
-var allWorkloads = []string{"churn", "sizes", "seed", "destroy", "mappings", "bubbles", "gc"}
+var allWorkloads = []string{"churn", "sizes", "seed", "destroy", "mappings", "bubbles", "gc", "arena"}
 
 // scale holds the sizes of one mode: full (the figures) or quick
 // (tiny, for CI).
@@ -49,13 +49,14 @@ type scale struct {
 	mapPer        int // bytes per heap in the mappings workload
 	gcTotal       int // bytes of records in the GC relief
 	gcOps         int // its units of work
+	arenaRequests int // requests of 1000 objects in the arena workload
 }
 
 var full = scale{
 	slots: 100_000, ops: 10_000_000,
 	sizes:   [][2]int{{16, 1_000_000}, {64, 1_000_000}, {256, 1_000_000}, {1 << 10, 1_000_000}, {16 << 10, 50_000}, {256 << 10, 5_000}, {4 << 20, 500}},
 	seedPer: 200 << 20, seedReserve: 150 << 20, destroyBlocks: 1 << 20, mapPer: 8 << 20,
-	gcTotal: 1 << 30, gcOps: 1_500_000,
+	gcTotal: 1 << 30, gcOps: 1_500_000, arenaRequests: 20_000,
 }
 
 var quick = scale{
@@ -63,7 +64,7 @@ var quick = scale{
 	slots: 10_000, ops: 200_000,
 	sizes:   [][2]int{{16, 20_000}, {64, 20_000}, {256, 20_000}, {1 << 10, 20_000}, {16 << 10, 2_000}, {256 << 10, 200}, {4 << 20, 20}},
 	seedPer: 8 << 20, seedReserve: 6 << 20, destroyBlocks: 50_000, mapPer: 1 << 20,
-	gcTotal: 32 << 20, gcOps: 200_000,
+	gcTotal: 32 << 20, gcOps: 200_000, arenaRequests: 200,
 }
 
 // job is one measurement: one process per peer per round.
@@ -103,6 +104,8 @@ func jobs(workloads []string, s scale) []job {
 			js = append(js, job{name: "bubbles", workload: "bubbles", quick: s.quick, once: true})
 		case "gc":
 			js = append(js, job{name: "gc", workload: "gc", per: s.gcTotal, ops: s.gcOps})
+		case "arena":
+			js = append(js, job{name: "arena", workload: "arena", ops: s.arenaRequests})
 		case "mappings":
 			for _, n := range []int{4, 16, 64} {
 				js = append(js, job{name: fmt.Sprintf("mappings/%d", n), workload: "fill", heaps: n, per: s.mapPer, size: 1 << 10})
@@ -127,6 +130,8 @@ func skipJob(p *peer, j job, round int) (skip bool, why string) {
 		return true, "Only zebra's rows run: the emulated 2 GiB window is a zebra vmem.Space; the C peers and Go's allocator have only the real 64-bit address space, where nothing runs out"
 	case j.workload == "gc" && p.Name != "go" && p.Name != zebraPeers[0].Name:
 		return true, "Only " + zebraPeers[0].Name + " and go run: the question is Go's GC with and without the records in its heap (the C peers have no GC)"
+	case j.workload == "arena" && !p.zebra && requestPeers[p.Name] == nil && p.Name != "go-arena":
+		return true, "Only zebra's rows, go, go-bump and go-arena run: the case is per-request memory in Go programs"
 	case j.once && round > 0:
 		return true, ""
 	}
@@ -165,6 +170,8 @@ func argv(p *peer, j job, prefix string) []string {
 		return append(a, "-quick="+strconv.FormatBool(j.quick))
 	case "gc":
 		return append(a, "-per", strconv.Itoa(j.per), "-ops", strconv.Itoa(j.ops))
+	case "arena":
+		return append(a, "-ops", strconv.Itoa(j.ops))
 	case "churn":
 		return append(a, "-trace", j.trace(), "-threads", strconv.Itoa(j.threads), "-shared="+strconv.FormatBool(j.shared))
 	case "sizes":

@@ -36,7 +36,7 @@ func peers() []*peer {
 	}
 	return append(ps,
 		&peer{Name: "go", Config: "Go runtime make([]byte): GC reclaims; Free drops the reference; destroy = runtime.GC + debug.FreeOSMemory"},
-		&peer{Name: "go-arena", arenas: true, Only: []string{"seed", "destroy", "mappings"}, Config: "Go arena package (GOEXPERIMENT=arenas), one arena per heap; destroy = Arena.Free; no individual frees, so only the fill workloads"},
+		&peer{Name: "go-arena", arenas: true, Only: []string{"seed", "destroy", "mappings", "arena"}, Config: "Go arena package (GOEXPERIMENT=arenas), one arena per heap; destroy = Arena.Free; no individual frees, so only the fill workloads and the arena case (one arena per request: NewArena, MakeSlice, Free)"},
 		&peer{Name: "mimalloc", Lib: "mimalloc", Var: "heap", Config: "mi_heap_new per heap, owned by its thread (shared churn: mi_malloc, mimalloc has no heap shared by threads)"},
 		&peer{Name: "mimalloc-arena", Lib: "mimalloc", Var: "arena", Config: "mi_reserve_os_memory_ex exclusive arena per heap + mi_heap_new_in_arena; such an arena never grows, so it reserves 256 MiB or 1.5× the heap's fill + 64 MiB, whichever is more"},
 		&peer{Name: "jemalloc", Lib: "jemalloc", Var: "arena", Config: "arenas.create per heap, tcache.create per thread, mallocx/dallocx; destroy = arena.<i>.destroy"},
@@ -46,6 +46,7 @@ func peers() []*peer {
 		&peer{Name: "glibc-thp", Lib: "glibc", Var: "malloc", Env: []string{"GLIBC_TUNABLES=glibc.malloc.hugetlb=1"}, Config: "glibc malloc, GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (madvise THP)"},
 		&peer{Name: "floor-4k", Floor: true, Only: []string{"seed", "destroy"}, Config: "floor: every byte of one fresh mapping of the same size written (4 KiB pages); destroy = its munmap"},
 		&peer{Name: "floor-thp", Floor: true, Only: []string{"seed", "destroy"}, Config: "floor: as floor-4k, 2 MiB aligned with MADV_HUGEPAGE; rejected when under 90% huge pages"},
+		&peer{Name: "go-bump", Floor: true, Only: []string{"arena"}, Config: "floor of the arena case: a bump allocator written in the benchmark (one Go byte slice, 16-byte aligned objects, offset back to 0 per request)"},
 		&peer{Name: "go-noop", Floor: true, Config: "no-op allocator in the Go harness: one scratch block, frees nothing (harness cost)"},
 		&peer{Name: "c-noop", Lib: "noop", Var: "noop", Floor: true, Config: "no-op allocator in the C harness: one scratch block, frees nothing (harness cost)"},
 	)

@@ -92,6 +92,8 @@ func family(c string) (primary string, others []string) {
 	switch {
 	case c == "bubbles":
 		return "blocks", []string{"ms", "array entries", "largest free MiB", "window largest free MiB"}
+	case c == "arena":
+		return "ns/object", []string{"free-each ns/object", "GC CPU s", "peak RSS MiB"}
 	case c == "gc":
 		return "GC CPU s", []string{"GC cycles", "p99 pause ms", "ns/op", "peak RSS MiB", "records"}
 	case strings.HasPrefix(c, "churn"), strings.HasPrefix(c, "sizes"):
@@ -112,6 +114,8 @@ func floorOf(p *peer, c string) string {
 	switch {
 	case c == "seed", c == "destroy":
 		return "floor-4k"
+	case c == "arena":
+		return "go-bump"
 	case !strings.HasPrefix(c, "churn") && !strings.HasPrefix(c, "sizes"):
 		return ""
 	case p.isC():
@@ -128,6 +132,7 @@ var caseTitles = map[string]string{
 	"destroy":          "Destroy: one heap of %d live 64 B blocks",
 	"bubbles":          "Bubbles: 100 B blocks and a doubling array of their 4-byte addresses in %s, until allocation fails",
 	"gc":               "GC relief: %s of 64–512 B records behind one index, while allocating garbage",
+	"arena":            "Per-request arena: 1000 objects of 16–256 B per request, then all freed at once",
 }
 
 func (r *report) title(c string) string {
@@ -236,6 +241,7 @@ var caseNotes = map[string]string{
 	"destroy":  "destroy ms against munmap ms, the munmap of as much touched memory in one mapping, in the same process. RSS and VMAs before and after show what the destroy gave back.",
 	"mappings": "All heaps grow at once, 1 KiB blocks round-robin, first byte written. VMAs of the whole process (against vm.max_map_count) and the most separate ranges any heap's blocks live in.",
 	"bubbles":  "The block count is the result and is deterministic, so this case runs in the first round only; the checksum is the sum of the bytes written, so it differs with the count.",
+	"arena":    "Each request allocates 1000 objects of 16..256 B (the same sizes in every request and row), writes and reads back each one's first byte, then frees them all: zebra's rows with heap.Arena and Reset (free-each: the same requests on a heap of the same configuration, each object freed with Free), go with make and the GC, go-bump with a bump allocator written in the benchmark (the floor; the target is zebra ≤ 2× it). Every row calls its allocator through a func value. GC CPU seconds from runtime/metrics over the whole run.",
 	"gc":       "One index of addresses for every peer ([]unsafe.Pointer for Go's heap, which the GC must scan; []uintptr for zebra's, outside the GC); each unit of work replaces a random record and allocates 512..3583 B of Go garbage. GC CPU seconds and the p99 of GC pauses come from runtime/metrics over the work only.",
 }
 

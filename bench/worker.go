@@ -118,7 +118,7 @@ func worker(args []string) error {
 	prefix := fs.String("prefix", "", "fill: prefix of the dump files")
 	huge := fs.Bool("huge", false, "floor: 2 MiB aligned, MADV_HUGEPAGE")
 	quickMode := fs.Bool("quick", false, "bubbles: a 64 MiB window instead of 2 GiB")
-	ops := fs.Int("ops", 0, "gc: units of work")
+	ops := fs.Int("ops", 0, "gc: units of work; arena: requests")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the workload here")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -149,6 +149,8 @@ func worker(args []string) error {
 			}
 		}
 		return fmt.Errorf("worker: bubbles: %q is not a zebra peer", *name)
+	case "arena":
+		return arenaGo(*name, *ops)
 	}
 	p, ok := goPeers[*name]
 	if !ok {

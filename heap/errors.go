@@ -72,6 +72,11 @@ var (
 	// ErrInPlace is returned by ReallocInPlace when the block cannot be
 	// resized without moving it (Windows HEAP_REALLOC_IN_PLACE_ONLY).
 	ErrInPlace = errors.New("heap: cannot resize in place")
+	// ErrArenaFreed is returned by every method of an Arena after its Free,
+	// including a second Free.
+	ErrArenaFreed = errors.New("heap: arena freed")
+	// ErrNilArena is returned by every method called on a nil *Arena.
+	ErrNilArena = errors.New("heap: nil *Arena")
 )
 
 // NoMemoryError is returned when a heap cannot satisfy a request now. It

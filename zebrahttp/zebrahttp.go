@@ -2,7 +2,8 @@
 // address space over HTTP, as net/http/pprof serves profiles. Importing it
 // for its side effect registers the pages under /debug/zebra/ on
 // http.DefaultServeMux and publishes the heaps' figures as the expvar
-// variable "zebra":
+// variable "zebra" (heap/heapvar publishes the same figures without the
+// pages, the renderer and the sampler):
 //
 //	import _ "github.com/zebra-heap/zebra/zebrahttp"
 //
@@ -46,6 +47,7 @@ import (
 	"time"
 
 	"github.com/zebra-heap/zebra/heap"
+	"github.com/zebra-heap/zebra/heap/heapvar"
 )
 
 // Default is the handler registered on http.DefaultServeMux: it samples
@@ -76,17 +78,8 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// heapFigure is one heap in heaps.json and in the expvar variable.
-type heapFigure struct {
-	Name  string     `json:"name"`
-	Owner string     `json:"owner"` // as maps show the heap: heap.Heap.Owner
-	Stats heap.Stats `json:"stats"`
-}
+// heapFigure is one heap in heaps.json and in the expvar variable: the
+// figures heapvar publishes, for programs that want them without pages.
+type heapFigure = heapvar.Figure
 
-func heapFigures(hs []*heap.Heap) []heapFigure {
-	out := make([]heapFigure, 0, len(hs))
-	for _, h := range hs {
-		out = append(out, heapFigure{h.Name(), h.Owner(), h.Stats()})
-	}
-	return out
-}
+var heapFigures = heapvar.Figures

@@ -1,0 +1,148 @@
+package heap_test
+
+import (
+	"cmp"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"unsafe"
+
+	"github.com/zebra-heap/zebra/heap"
+)
+
+// The quick start's recipes (see the package documentation). Each is an
+// Example, so CI runs it and go vet checks it.
+
+// handle is a block held as an integer: a Go map or slice of handles holds
+// no pointers, so the garbage collector never scans it, however many
+// entries it has. A block never moves and is not collected, so its
+// address stays valid until Free; unsafe.Add(nil, h) turns it back into a
+// pointer (go vet flags unsafe.Pointer(h), a rule made for Go memory,
+// which the collector may free behind an integer).
+type handle uintptr
+
+func handleOf(p unsafe.Pointer) handle { return handle(uintptr(p)) }
+func (h handle) ptr() unsafe.Pointer   { return unsafe.Add(nil, h) }
+
+// Recipe 1: a cache index. The records live in the heap, the index is a
+// map of integers: the GC scans neither. Records are freed on eviction;
+// heap.CloneBytes / heap.FreeBytes do the same for values of any length.
+func Example_cacheIndex() {
+	h, err := heap.New(heap.Options{Name: "cache", Reserve: 64 << 20})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer h.Destroy()
+
+	type record struct {
+		Hits  uint32
+		Len   uint32
+		Value [56]byte
+	}
+	index := make(map[uint64]handle)
+	put := func(key uint64, value string) error {
+		r, err := heap.NewOf[record](h)
+		if err != nil {
+			return err
+		}
+		r.Len = uint32(copy(r.Value[:], value))
+		if old, ok := index[key]; ok {
+			heap.FreeOf(h, (*record)(old.ptr()))
+		}
+		index[key] = handleOf(unsafe.Pointer(r))
+		return nil
+	}
+	get := func(key uint64) (string, bool) {
+		hd, ok := index[key]
+		if !ok {
+			return "", false
+		}
+		r := (*record)(hd.ptr())
+		r.Hits++
+		return string(r.Value[:r.Len]), true
+	}
+	evict := func(key uint64) error {
+		hd, ok := index[key]
+		if !ok {
+			return nil
+		}
+		delete(index, key)
+		return heap.FreeOf(h, (*record)(hd.ptr()))
+	}
+
+	for k := range uint64(100_000) {
+		if err := put(k, fmt.Sprint("value ", k)); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	put(7, "replaced")
+	evict(8)
+	v7, _ := get(7)
+	_, ok8 := get(8)
+	fmt.Println(v7, ok8, len(index), h.Stats().Blocks)
+	// Output: replaced false 99999 99999
+}
+
+// Recipe 2, a per-request arena, is ExampleArena.
+
+// Recipe 3: a big read-only index. Built once into two blocks (a sorted
+// table of fixed-size entries and one buffer of all the values), then only
+// read, from any number of goroutines without locks: reading a heap's
+// memory takes no lock, and the collector has nothing to scan but two
+// slice headers.
+func Example_readOnlyIndex() {
+	h, err := heap.New(heap.Options{Name: "dictionary", Reserve: 256 << 20})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer h.Destroy()
+
+	type entry struct {
+		Key      uint64 // a hash of the word
+		Off, Len uint32 // the definition in the values buffer
+	}
+	words := map[string]string{
+		"zebra": "an animal with stripes", "heap": "memory handed out in blocks",
+		"arena": "memory freed all at once", "segment": "a range of a heap's pages",
+	}
+	hash := func(s string) uint64 { f := fnv.New64a(); f.Write([]byte(s)); return f.Sum64() }
+
+	size := 0
+	for _, d := range words {
+		size += len(d)
+	}
+	table, err := heap.MakeSlice[entry](h, 0, len(words))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	values, err := heap.MakeBytes(h, 0, size, heap.Uninitialized)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for w, d := range words {
+		table = append(table, entry{hash(w), uint32(len(values)), uint32(len(d))}) // within capacity
+		values = append(values, d...)
+	}
+	slices.SortFunc(table, func(a, b entry) int { return cmp.Compare(a.Key, b.Key) })
+
+	lookup := func(w string) string {
+		i, ok := slices.BinarySearchFunc(table, hash(w), func(e entry, k uint64) int { return cmp.Compare(e.Key, k) })
+		if !ok {
+			return ""
+		}
+		e := table[i]
+		return string(values[e.Off : e.Off+e.Len])
+	}
+	fmt.Println(lookup("zebra"))
+	fmt.Println(lookup("arena"))
+	fmt.Printf("%q %d blocks\n", lookup("giraffe"), h.Stats().Blocks)
+	// Output:
+	// an animal with stripes
+	// memory freed all at once
+	// "" 2 blocks
+}
