@@ -93,7 +93,9 @@ func jobs(workloads []string, s scale) []job {
 			js = append(js,
 				job{name: "churn/1t", workload: "churn", threads: 1},
 				job{name: "churn/2t-private", workload: "churn", threads: 2},
-				job{name: "churn/2t-shared", workload: "churn", threads: 2, shared: true})
+				job{name: "churn/2t-shared", workload: "churn", threads: 2, shared: true},
+				job{name: "churn/8g-private", workload: "churn", threads: 8},
+				job{name: "churn/8g-shared", workload: "churn", threads: 8, shared: true})
 		case "sizes":
 			js = append(js, job{name: "sizes", workload: "sizes", sizes: s.sizes})
 		case "seed":

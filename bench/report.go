@@ -128,6 +128,8 @@ var caseTitles = map[string]string{
 	"churn/1t":         "Churn, 1 thread",
 	"churn/2t-private": "Churn, 2 threads, a private heap each",
 	"churn/2t-shared":  "Churn, 2 threads, one shared heap",
+	"churn/8g-private": "Churn, 8 threads on 2 cores, a private heap each",
+	"churn/8g-shared":  "Churn, 8 threads on 2 cores, one shared heap",
 	"seed":             "Seed: two heaps to %s each, 300 B blocks, every byte written; heap A destroyed",
 	"destroy":          "Destroy: one heap of %d live 64 B blocks",
 	"bubbles":          "Bubbles: 100 B blocks and a doubling array of their 4-byte addresses in %s, until allocation fails",
@@ -235,7 +237,7 @@ func (r *report) machine(b *strings.Builder) {
 
 // caseNotes say what a case measures, under its title.
 var caseNotes = map[string]string{
-	"churn":    "Every peer replays the same trace file: free a random slot's block, allocate 8..1024 B in its place, write its first byte. ns/op is the wall time over the ops one thread replays: with 2 threads each replays the trace's first half on its own slots, so the total work is the same as with 1 thread and perfect scaling on 2 cores shows the 1-thread figure.",
+	"churn":    "Every peer replays the same trace file: free a random slot's block, allocate 8..1024 B in its place, write its first byte. ns/op is the wall time over the ops one thread replays: with 2 threads each replays the trace's first half on its own slots, so the total work is the same as with 1 thread and perfect scaling on 2 cores shows the 1-thread figure. With 8 threads (goroutines for the Go peers, GOMAXPROCS=2) each replays an eighth, so on 2 cores the ideal is 4 times the 1-thread figure; what matters there is one shared heap against a heap each, when threads outnumber cores and are preempted while they allocate.",
 	"sizes":    "Alloc, write the first and last byte, Free, in a loop.",
 	"seed":     "The design document's workload in the real address space. alloc ms fills both heaps (every byte written); destroy ms destroys heap A (glibc: frees every block; Go: drop, runtime.GC, debug.FreeOSMemory). VMAs from /proc/self/maps before and after the destroy; ranges per heap: separate mapped ranges holding heap B's blocks after it; largest freed: the largest range the destroy unmapped. × floor divides by writing as many bytes into one fresh mapping.",
 	"destroy":  "destroy ms against munmap ms, the munmap of as much touched memory in one mapping, in the same process. RSS and VMAs before and after show what the destroy gave back.",
