@@ -33,10 +33,10 @@ type block struct {
 // happen unless the bookkeeping is broken, and Validate would say where.
 var errNoRun = errors.New("no free run fits after growth")
 
-// find returns the busy large or huge block that starts at p, or the
-// reason there is none. The caller holds the heap's lock. A pointer into a
-// slab is reported as a small block with no other field set: the caller
-// must look it up again under its shard's lock (lockSlab).
+// find returns the busy block that starts at p, or the reason there is
+// none, through the page table: the locked path, for pointers the page map
+// did not lead to a busy small block (large and huge blocks, and every bad
+// pointer, whose error it words). The caller holds the heap's lock.
 func (h *Heap) find(op string, p unsafe.Pointer) (block, error) {
 	addr := uintptr(p)
 	seg := h.segOf(addr)

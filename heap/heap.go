@@ -2,94 +2,104 @@ package heap
 
 // Design
 //
-// A Heap owns address space in segments. A segment is a range of pages of a
-// vmem.Reservation: the reservation made at creation (Reserve or Maximum
-// bytes, or SegmentReserve), every reservation made to grow, and every range
-// added in place by Reservation.Extend (below, a new segment; above, the last
-// segment simply gets longer). Segments are few, so they are Go structs in a
-// slice sorted by address; Free finds a pointer's segment by binary search
-// in a copy of that slice published atomically whenever it changes, so the
-// lookup takes no lock: pointer → segment → page descriptor → slab record.
+// The heap is built from layers, each in files of its own, as an
+// allocation passes through them from the top:
 //
-// Everything else is out of band and off the Go heap, in the heap's own
-// metadata reservation (meta.go): a page table with one 16-byte descriptor
-// per page, numbered globally per heap, and a table of slab records. Nothing
-// the heap needs lives in the blocks it hands out, so an overflow in user
-// data cannot corrupt it, and a million live blocks cost the Go heap
-// nothing: the garbage collector has nothing to scan. The metadata
-// reservation is made before the first segment, so that it lies on the side
-// the space does not grow towards, and, for the Default policy, large
-// enough for a heap filling the space (up to 64 GiB; about 35 bytes of
-// address space per page, committed as used), so that no later metadata
-// reservation lands where the heap extends in place. The tables are chunked
-// and addressed by index, so they grow without moving. Every metadata
-// reservation keeps a guard (a page, or the allocation granularity) at each
-// end that is never committed: a write running off the last block of a
-// neighbouring segment faults instead of rewriting descriptors.
+//	alloc.go     the API: Alloc, Free, Size, Realloc and their checks
+//	pcache.go    per-P caches: a magazine of free blocks per size class
+//	central.go   per-class central lists of slabs with blocks available
+//	slab.go      slabs: 64 KiB of pages cut into blocks, state out of band
+//	pagemap.go   the process's page map: address -> slab record, 2 loads
+//	large.go     large blocks: runs of pages, freed ones cached committed
+//	huge.go      huge blocks: a reservation each (NT's VirtualAlloc path)
+//	pages.go     page runs: free runs in size bins, boundary tags, commit
+//	grow.go      segments: growth past the reserve, by policy; lanes.go
+//	meta.go      the bookkeeping's memory: page table, slab records;
+//	             meta_pool.go, the process's pool of it
 //
-// Corrupt metadata (a wild write from elsewhere) is met with bounds checks,
-// not trust: walks stop at runs that leave their segment, links and ids
-// past the tables read a scratch entry and poison the heap, slab records are
-// checked against the page table before blocks are carved from them, and
-// each slab's busy bitmap carries a signature Validate checks. The call that
-// meets corruption returns ErrCorrupt; so does every later call but Destroy.
+// Small blocks (up to 16 KiB, the LFH's limit) come in size classes. An
+// Alloc pins its goroutine to its P (pin_linkname.go: runtime.procPin, as
+// sync.Pool does) and pops a block from that P's magazine of the class;
+// a Free looks the block's slab up in the page map (its address with the
+// low 16 bits cleared, two dependent loads), checks the block's state byte
+// and pushes the block on its P's magazine. Neither takes a lock or an
+// atomic read-modify-write; the goroutine never locks, calls the system,
+// allocates Go memory or panics while pinned. An empty magazine takes half
+// its capacity from the class's central lists, a full one gives half back,
+// under the class's lock (central.go). A central list that runs dry takes
+// a new slab from the page runs under the heap's lock.
 //
-// Back end (pages.go). Free pages form runs; only a run's head and tail
-// descriptors carry its length (boundary tags out of band), every other page
-// is "inner". Free runs sit in size bins: one per page count up to 64 pages,
-// then four per doubling, with a bitmap of non-empty bins; allocation takes
-// the best fit among a few candidates of the first bin that can hold the
-// request, then the first run of a larger bin, and splits it. Freeing
-// coalesces with both neighbours inside the segment. A busy run of pages is
-// a large block: its head descriptor says so and gives its length.
+// A slab is 64 KiB of pages aligned to 64 KiB, so a block's slab is a
+// shift away and the block's index a multiplication by the class's
+// reciprocal. Its record, out of band in the heap's metadata, holds a
+// state byte per block (busy or free), which Free checks, so interior
+// pointers and double frees are errors from the Free that makes them,
+// cached blocks included; and a bitmap of the blocks the slab itself holds,
+// which only the class's lock guards. Every record is sealed (a hash of
+// the heap, the class, its base and its state pointer): a record
+// overwritten behind the heap's back fails the seal, and the locked path
+// reports ErrCorrupt instead of following a wild pointer.
 //
-// Front end (slab.go). Requests up to 16 KiB (the LFH's limit) are served
-// from slabs: runs of a few pages cut into blocks of one size class (classes
-// 16 bytes apart up to 256, then eight per doubling). A slab record holds a
-// bitmap of busy blocks; every page of the slab points to the record. Each
-// class has a current slab and a list of partially free ones. Free checks
-// that a pointer is a block start (offset a multiple of the class size) and
-// that the block is busy, so interior pointers and double frees are errors,
-// not corruption.
+// Large blocks are runs of pages. Free runs sit in size bins (one per page
+// count up to 64 pages, then four per doubling) with boundary tags in the
+// page table; allocation takes the best fit among a few candidates and
+// splits it; freeing coalesces with both neighbours. A freed large block
+// first goes to the run cache (large.go), committed, for the next request
+// of as many pages or fewer: no system call in steady state. Blocks above
+// HugeBlock get a reservation of their own.
+//
+// Everything the heap needs is out of band and off the Go heap, in its
+// metadata: a page table with one 16-byte descriptor per page, numbered
+// globally per heap, slab records, state bytes and the per-P caches,
+// addressed by index in chunks so that tables grow without moving. In the
+// host's space the chunks come from one pool for the process, so that a
+// heap adds no mapping of its own for its bookkeeping; in emulated spaces
+// each heap keeps its own metadata reservation, planned for its share of
+// the space and placed on the side the space does not grow towards. Every
+// metadata reservation keeps an uncommitted guard at each end: a write
+// running off a neighbouring block faults instead of rewriting metadata.
+// Walks stop at runs that leave their segment, ids past the tables read a
+// scratch entry and poison the heap; the call that meets corruption
+// returns ErrCorrupt, and so does every later call but Destroy.
 //
 // Commit (pages.go). Pages are committed when a run is handed out through
 // the reservation's watermark, at least SegmentCommit and 256 KiB at a time
-// (4 MiB with huge pages), and the pages committed ahead are marked so
-// that the next runs need no system call; on Linux a heap costs at most two
-// mappings per reservation. The watermark is one
-// interval, so a segment added below a reservation hands out its runs from
-// the top and commits downward, next to the interval; from the bottom, the
-// interval would cover the whole new segment at its first use. Each descriptor remembers
-// whether its page has been committed since it was last decommitted; a page
-// that has not reads as zero, which spares zeroing fresh memory. A freed run
-// of at least DecommitFreeBlock bytes is decommitted while more than
-// DecommitTotalFree bytes are free (NT's rule); Compact decommits every free
-// run; spaces that need it (Windows) get a fresh Commit on reuse.
+// (4 MiB with huge pages), and the pages committed ahead are marked so that
+// the next runs need no system call; on Linux a reservation costs at most
+// two mappings. The watermark is one interval, so a segment added below a
+// reservation hands out its runs from the top and commits downward. Each
+// descriptor remembers whether its page has been committed since it was
+// last decommitted; a page that has not reads as zero, which spares zeroing
+// fresh memory. A run leaving the run cache of at least DecommitFreeBlock
+// bytes is decommitted while more than DecommitTotalFree bytes are free
+// (NT's rule); Compact decommits every free run.
 //
 // Growth (grow.go) follows the Policy: Default extends the last reservation
-// in place or reserves a new range as large as the whole heap so far (few
-// ranges: logarithmic in the heap's size); NT reserves segments of 1, 2, 4,
-// 8, 8… MiB and gives blocks above HugeBlock a reservation of their own
-// (huge.go), exactly what makes the zebra of PoC.HeapReserve; Fixed
-// reserves equal segments. A fixed heap (Maximum) never grows. Growth in
-// place makes room in the page table before it extends, since an extension
-// cannot be undone. Limits: a range added below is a separate segment, so a
-// free run never spans the boundary (Largest is per segment), and page
-// numbers are 32-bit, so a heap holds at most 2^32-1 pages (16 TiB of 4 KiB
-// pages) and larger requests fail with ErrTooLarge.
+// in place or reserves a new range as large as the whole heap so far; in
+// the host's 64-bit space it starts in a lane of address space of its own
+// (lanes.go), so that extending in place succeeds and a heap stays one
+// reservation however many grow beside it. NT reserves segments of 1, 2,
+// 4, 8, 8… MiB and gives blocks above HugeBlock a reservation of their own,
+// exactly what makes the zebra of PoC.HeapReserve; Fixed reserves equal
+// segments. A fixed heap (Maximum) never grows. Limits: a range added
+// below is a separate segment, so a free run never spans the boundary
+// (Largest is per segment), and page numbers are 32-bit, so a heap holds
+// at most 2^32-1 pages (16 TiB of 4 KiB pages).
 //
-// Concurrency (shard.go): the front end is split into one shard per P, each
-// with its own lock, current slabs and partial lists; a slab belongs to the
-// shard that made it. Alloc of a small block locks only the shard of the P
-// it runs on; Free locks the owner of the block's slab, found without any
-// lock. The heap's own mutex guards the back end (pages, segments, growth,
-// huge blocks, slab records) and is taken to get or return a slab's pages
-// and for large blocks. Lock order: shard, then heap; operations that need
-// the whole heap still (Stats, Validate, Walk, Compact, Reset, Destroy) take
-// every shard's lock and then the heap's. Options.NoSerialize makes one
-// shard and takes no lock at all. vmem's registry lock is taken only when
-// the heap's address space changes: to reserve, to extend in place and to
-// release.
+// Locks. The fast paths take none. Each class's lock guards its central
+// list and its slabs' bitmaps; the heap's own lock guards the back end
+// (page runs, segments, growth, huge blocks, slab records). Lock order:
+// class, then heap. A block changes state only where it changes hands:
+// inside its P's busy mark (a pinned goroutine working in its cache), or
+// under its class's lock, which refills and spills hold while they move
+// blocks between a slab and a cache. Whole-heap operations (Validate, Walk,
+// Compact, Reset) take every lock, close the caches' gate and wait for the
+// busy marks to clear (pcache.go), and move every cached block back to its
+// slab, so they see each block where it belongs; Stats sums the caches'
+// counters without stopping anyone; Destroy must not run beside other
+// calls. Options.NoSerialize makes one cache and takes no lock at all; two
+// calls that overlap on such a heap get ErrConcurrentUse. vmem's registry
+// lock is taken only when the heap's address space changes.
 
 import (
 	"errors"
@@ -167,7 +177,7 @@ type Heap struct {
 	runBytes uintptr
 
 	freePages uintptr // pages in free runs
-	inUse     uintptr // bytes of busy large and huge blocks (small ones: shards)
+	inUse     uintptr // bytes of busy large and huge blocks (small ones: the caches' and central lists' counters)
 	blocks    int     // busy large and huge blocks
 }
 
@@ -596,7 +606,7 @@ func (h *Heap) precommit(s *segment, n uintptr) error {
 // slab, so the answer is the largest size class whose slab fits the run
 // (a 12 KiB run cannot serve Alloc(12 KiB), whose slab takes more pages).
 // Blocks free in existing slabs are not counted: they serve only their
-// shard's P.
+// class.
 func (h *Heap) largest() uintptr {
 	run := h.largestFree()
 	if run > h.smallLimit {

@@ -119,10 +119,11 @@ type Options struct {
 	// they are aligned to 2 MiB and commit and decommit whole huge pages.
 	HugePages bool
 	// NoSerialize makes a heap for one goroutine at a time
-	// (HEAP_NO_SERIALIZE): no locks at all, the fastest path. Calls must
-	// not overlap; the caller synchronises if goroutines take turns.
-	// Without it, the heap is safe for concurrent use and keeps one
-	// front-end shard per P (see heap.go).
+	// (HEAP_NO_SERIALIZE): no locks and no pinning at all, one cache. Calls
+	// must not overlap (a call that meets another gets ErrConcurrentUse);
+	// the caller synchronises if goroutines take turns. Without it, the
+	// heap is safe for concurrent use and keeps a cache per P (see
+	// heap.go).
 	NoSerialize bool
 	// Debug switches on debug modes (see Debug): tail canaries, free
 	// fills, a reuse quarantine. Modes in the environment variable
