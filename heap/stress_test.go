@@ -114,24 +114,7 @@ func TestStress(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
-	}
-	// Blocks still in flight between workers.
-	for _, c := range handoff {
-		close(c)
-		for b := range c {
-			if err := b.check(); err != nil {
-				t.Error(err)
-			}
-			if err := b.h.Free(b.p); err != nil {
-				t.Error(err)
-			}
-		}
-	}
+	finishStress(t, errs, handoff)
 	for _, h := range heaps {
 		mustValidate(t, h)
 	}
@@ -202,6 +185,17 @@ func TestStressPerP(t *testing.T) {
 	if err := <-whole; err != nil {
 		t.Errorf("whole-heap operation under load: %v", err)
 	}
+	finishStress(t, errs, handoff)
+	mustValidate(t, h)
+	if st := h.Stats(); st.Blocks != 0 || st.InUse != 0 {
+		t.Errorf("every block freed, but Stats says %d blocks, %d bytes in use", st.Blocks, st.InUse)
+	}
+}
+
+// finishStress reports the workers' errors and checks and frees the blocks
+// still in flight between them.
+func finishStress(t *testing.T, errs chan error, handoff []chan stressBlock) {
+	t.Helper()
 	close(errs)
 	for err := range errs {
 		if err != nil {
@@ -218,10 +212,6 @@ func TestStressPerP(t *testing.T) {
 				t.Error(err)
 			}
 		}
-	}
-	mustValidate(t, h)
-	if st := h.Stats(); st.Blocks != 0 || st.InUse != 0 {
-		t.Errorf("every block freed, but Stats says %d blocks, %d bytes in use", st.Blocks, st.InUse)
 	}
 }
 
