@@ -25,7 +25,7 @@ func (h *Heap) Alloc(n int) (unsafe.Pointer, error) {
 		}
 		defer h.leave()
 	}
-	return h.allocAny(n)
+	return h.counted(h.allocAny(n))
 }
 
 // allocAny is Alloc past its checks of the heap.
@@ -63,9 +63,9 @@ func (h *Heap) Calloc(count, size int) (unsafe.Pointer, error) {
 		return nil, fmt.Errorf("heap %q: calloc %d×%d: %w: the product overflows", h.cfg.name, count, size, ErrInvalidSize)
 	}
 	if h.cfg.debug != 0 {
-		return h.debugAlloc("calloc", lo, minAlign, true)
+		return h.counted(h.debugAlloc("calloc", lo, minAlign, true))
 	}
-	return h.allocate("calloc", lo, minAlign, true)
+	return h.counted(h.allocate("calloc", lo, minAlign, true))
 }
 
 // maxAlign is the largest alignment AllocAligned accepts (vmem's limit).
@@ -94,9 +94,9 @@ func (h *Heap) AllocAligned(n, align int) (unsafe.Pointer, error) {
 			h.cfg.name, n, align, ErrInvalidSize)
 	}
 	if h.cfg.debug != 0 {
-		return h.debugAlloc("alloc", uintptr(n), max(uintptr(align), minAlign), h.cfg.zero)
+		return h.counted(h.debugAlloc("alloc", uintptr(n), max(uintptr(align), minAlign), h.cfg.zero))
 	}
-	return h.allocate("alloc", uintptr(n), max(uintptr(align), minAlign), h.cfg.zero)
+	return h.counted(h.allocate("alloc", uintptr(n), max(uintptr(align), minAlign), h.cfg.zero))
 }
 
 // allocate serves n bytes aligned to align: from a size class when one
@@ -158,6 +158,7 @@ func (h *Heap) alloc(op string, n, align uintptr, zero bool) (unsafe.Pointer, er
 	d.kind, d.n = kindLarge, k
 	h.inUse += uintptr(k) * page
 	h.blocks++
+	h.big.alloc(uintptr(k) * page)
 	p := h.pageAddr(seg, gp)
 	if zero && !fresh {
 		clear(unsafe.Slice((*byte)(p), uintptr(k)*page))
@@ -405,9 +406,9 @@ func (h *Heap) Realloc(p unsafe.Pointer, n int) (unsafe.Pointer, error) {
 		defer h.leave()
 	}
 	if h.cfg.debug != 0 {
-		return h.debugRealloc(p, n, false)
+		return h.counted(h.debugRealloc(p, n, false))
 	}
-	return h.realloc(p, n, false)
+	return h.counted(h.realloc(p, n, false))
 }
 
 // ReallocInPlace resizes a block without moving it
@@ -527,6 +528,7 @@ func (h *Heap) resize(b *block, n uintptr) (bool, error) {
 		if old := b.d.n; k < old {
 			b.d.n = k
 			h.inUse -= uintptr(old-k) * page
+			h.big.freeBytes.Add(uint64(old-k) * uint64(page))
 			h.freeRun(b.seg, b.gp+k, old-k, false)
 		}
 		return true, nil
@@ -559,6 +561,7 @@ func (h *Heap) resize(b *block, n uintptr) (bool, error) {
 	}
 	b.d.n = k
 	h.inUse += uintptr(k-old) * page
+	h.big.allocBytes.Add(uint64(k-old) * uint64(page))
 	if h.cfg.zero && !fresh {
 		clear(unsafe.Slice((*byte)(h.pageAddr(b.seg, next)), uintptr(k-old)*page))
 	}

@@ -3,6 +3,7 @@ package heap
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -24,8 +25,10 @@ type central struct {
 	partial uint32 // slabs with avail blocks: id+1
 	slabs   int    // slabs of the class
 	// allocs and frees count the blocks this layer handed to callers and
-	// took back from them directly, not through a cache.
-	allocs, frees uint64
+	// took back from them directly, not through a cache (and, in frees,
+	// the blocks Reset freed). Written under the lock, read by Counters
+	// without it.
+	allocs, frees atomic.Uint64
 	_             [24]byte // keep each class's lock on its own cache line
 }
 
@@ -89,7 +92,7 @@ func (h *Heap) takeBlocks(c int, out []unsafe.Pointer, direct int) (int, error) 
 			h.unlistSlab(c, id-1, s)
 		}
 	}
-	cl.allocs += uint64(min(direct, n))
+	cl.allocs.Add(uint64(min(direct, n)))
 	return n, nil
 }
 
@@ -99,7 +102,7 @@ func (h *Heap) takeBlocks(c int, out []unsafe.Pointer, direct int) (int, error) 
 // the class's lock, and the heap's when heapLocked.
 func (h *Heap) putBlocks(c int, ps []unsafe.Pointer, direct int, heapLocked bool) error {
 	cl := &h.central[c]
-	cl.frees += uint64(direct)
+	cl.frees.Add(uint64(direct))
 	for _, p := range ps {
 		s, ci, idx, ok := h.slabFor(p)
 		if !ok || int(s.class) != c || *s.stateOf(idx) != blockFree {

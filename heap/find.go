@@ -150,6 +150,7 @@ func (h *Heap) release(b block) error {
 		n := b.d.n
 		h.inUse -= uintptr(n) * h.cfg.page
 		h.blocks--
+		h.big.free(uintptr(n) * h.cfg.page)
 		if h.cacheRun(b) {
 			return nil
 		}

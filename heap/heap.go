@@ -176,6 +176,11 @@ type Heap struct {
 	runs     []cachedRun
 	runBytes uintptr
 
+	// big counts large and huge blocks since New, failures the calls
+	// that could not be served (Counters).
+	big      bigCounts
+	failures atomic.Uint64
+
 	freePages uintptr // pages in free runs
 	inUse     uintptr // bytes of busy large and huge blocks (small ones: the caches' and central lists' counters)
 	blocks    int     // busy large and huge blocks

@@ -118,6 +118,7 @@ func (h *Heap) allocHuge(op string, n, align uintptr) (unsafe.Pointer, error) {
 	h.huge[r.Base()] = &hugeBlock{res: r}
 	h.inUse += r.Size()
 	h.blocks++
+	h.big.alloc(r.Size())
 	// Freshly committed memory reads as zero.
 	return r.Pointer(), nil
 }
@@ -131,5 +132,6 @@ func (h *Heap) freeHuge(b *hugeBlock) error {
 	h.hugeFreed.add(base, size)
 	h.inUse -= size
 	h.blocks--
+	h.big.free(size)
 	return nil
 }

@@ -92,6 +92,7 @@ func (h *Heap) takeCachedRun(k uint32) unsafe.Pointer {
 	}
 	h.inUse += uintptr(k) * h.cfg.page
 	h.blocks++
+	h.big.alloc(uintptr(k) * h.cfg.page)
 	return h.pageAddr(r.seg, r.gp)
 }
 

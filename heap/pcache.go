@@ -319,43 +319,53 @@ func (h *Heap) closeGate(drain bool) error {
 
 func (h *Heap) openGate() { h.gate.Store(0) }
 
+// classCounts returns the blocks of class c handed out and taken back
+// since New, summed over the caches and the central list. Without the gate
+// closed the caches' counters are read as they are being written, so the
+// sums are those of a moment near the call.
+func (h *Heap) classCounts(c int) (allocs, frees uint64) {
+	cl := &h.central[c]
+	allocs, frees = cl.allocs.Load(), cl.frees.Load()
+	for i := range h.slotsMade() {
+		if pc := h.slots[i].Load(); pc != nil {
+			allocs += pc.allocs[c]
+			frees += pc.frees[c]
+		}
+	}
+	return allocs, frees
+}
+
 // smallTotals sums the counters of the caches and the central lists: the
 // bytes and number of busy small blocks, and the bytes free in slabs.
-// Without the gate closed the caches' counters are read as they are being
-// written, so the sums are those of a moment near the call.
 func (h *Heap) smallTotals() (inUse, slabFree uintptr, blocks int) {
 	for c := range h.central {
 		ci := &h.classes[c]
-		cl := &h.central[c]
-		busy := int64(cl.allocs - cl.frees)
-		for i := range h.slotsMade() {
-			if pc := h.slots[i].Load(); pc != nil {
-				busy += int64(pc.allocs[c] - pc.frees[c])
-			}
-		}
-		busy = max(busy, 0)
+		a, f := h.classCounts(c)
+		busy := int64(max(a, f) - f)
 		inUse += uintptr(busy) * ci.size
-		slabFree += uintptr(max(int64(cl.slabs)*int64(ci.nobj)-busy, 0)) * ci.size
+		slabFree += uintptr(max(int64(h.central[c].slabs)*int64(ci.nobj)-busy, 0)) * ci.size
 		blocks += int(busy)
 	}
 	return inUse, slabFree, blocks
 }
 
-// resetCaches forgets every cached block and counter (Reset, Destroy). The
-// caller holds every lock with the gate closed.
+// resetCaches forgets every cached block (Reset, Destroy) and counts every
+// busy small block freed, so that the counters stay cumulative. The caller
+// holds every lock with the gate closed.
 func (h *Heap) resetCaches() {
+	for c := range h.central {
+		a, f := h.classCounts(c)
+		cl := &h.central[c]
+		cl.frees.Add(max(a, f) - f)
+		cl.partial, cl.slabs = 0, 0
+	}
 	for i := range h.slotsMade() {
 		if pc := h.slots[i].Load(); pc != nil {
 			for c := range pc.mags {
-				// Only where set: a write would make the page resident.
-				if pc.mags[c].n != 0 || pc.allocs[c] != 0 || pc.frees[c] != 0 {
-					pc.mags[c].n, pc.allocs[c], pc.frees[c] = 0, 0, 0
+				if pc.mags[c].n != 0 { // only where set: a write makes the page resident
+					pc.mags[c].n = 0
 				}
 			}
 		}
-	}
-	for c := range h.central {
-		cl := &h.central[c]
-		cl.partial, cl.slabs, cl.allocs, cl.frees = 0, 0, 0, 0
 	}
 }

@@ -1,8 +1,10 @@
 package heap
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/zebra-heap/zebra/internal/units"
@@ -51,12 +53,86 @@ type Stats struct {
 	// committed (page descriptors exist only for pages in use) and what of
 	// that is in physical memory, measured as Resident is.
 	MetaReserved, MetaCommitted, MetaResident uint64
+	// Counters are the heap's cumulative counts (see Heap.Counters).
+	Counters Counters
 	// HugePages is how much of the heap's memory is backed by transparent
 	// huge pages (AnonHugePages in /proc/self/smaps; Linux, host space
 	// only, else 0). Reading smaps costs a pass over every mapping of the
 	// process, so it is read only for HugePages heaps, or for every heap
 	// when the system's THP mode is "always".
 	HugePages uint64
+}
+
+// Counters are a heap's cumulative counts since New: what it handed out
+// and took back, and what it could not serve. Blocks freed by Reset count
+// as frees. Heap.Counters reads them without stopping the heap.
+type Counters struct {
+	// Allocs and Frees count blocks handed out and taken back;
+	// AllocBytes and FreeBytes their usable sizes (a large block resized
+	// in place adds its growth to AllocBytes, its shrinking to
+	// FreeBytes). Allocs-Frees is the number of busy blocks.
+	Allocs, Frees, AllocBytes, FreeBytes uint64
+	// Failures counts the Alloc, Calloc, AllocAligned and Realloc calls
+	// that could not be served: no memory (ErrNoMemory), too large, a heap
+	// destroyed or found corrupt. Calls with invalid arguments (sizes,
+	// pointers) are not counted.
+	Failures uint64
+	// Classes are the small blocks' counts per size class, smallest first
+	// (an array, so that Counters and Stats stay comparable with ==).
+	Classes [SizeClasses]ClassCounters
+}
+
+// SizeClasses is the number of size classes that serve blocks of up to
+// 16 KiB.
+const SizeClasses = numClasses
+
+// ClassCounters are the cumulative counts of one size class.
+type ClassCounters struct {
+	Size          int // the class's block size
+	Allocs, Frees uint64
+}
+
+// Counters reads the heap's cumulative counts in O(size classes + Ps),
+// without a lock and without stopping the heap: while other goroutines
+// allocate, each count is one of a moment near the call, not all of the
+// same moment. A destroyed heap reports what it had counted.
+func (h *Heap) Counters() Counters {
+	if h == nil {
+		return Counters{}
+	}
+	c := Counters{
+		Allocs: h.big.allocs.Load(), Frees: h.big.frees.Load(),
+		AllocBytes: h.big.allocBytes.Load(), FreeBytes: h.big.freeBytes.Load(),
+		Failures: h.failures.Load(),
+	}
+	for k := range h.central {
+		a, f := h.classCounts(k)
+		size := h.classes[k].size
+		c.Allocs += a
+		c.Frees += f
+		c.AllocBytes += a * uint64(size)
+		c.FreeBytes += f * uint64(size)
+		c.Classes[k] = ClassCounters{Size: int(size), Allocs: a, Frees: f}
+	}
+	return c
+}
+
+// bigCounts are the cumulative counts of large and huge blocks, written
+// under the heap's lock and read by Counters without it.
+type bigCounts struct {
+	allocs, frees, allocBytes, freeBytes atomic.Uint64
+}
+
+func (b *bigCounts) alloc(n uintptr) { b.allocs.Add(1); b.allocBytes.Add(uint64(n)) }
+func (b *bigCounts) free(n uintptr)  { b.frees.Add(1); b.freeBytes.Add(uint64(n)) }
+
+// counted counts an allocation call the heap could not serve (not one
+// with invalid arguments) and passes its results on.
+func (h *Heap) counted(p unsafe.Pointer, err error) (unsafe.Pointer, error) {
+	if err != nil && (errors.Is(err, ErrNoMemory) || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrDestroyed)) {
+		h.failures.Add(1)
+	}
+	return p, err
 }
 
 // String renders the stats on one line with binary units, in the order of
@@ -120,6 +196,7 @@ func (h *Heap) stats(measure bool) Stats {
 	st.Segments = len(h.segs)
 	st.Ranges = len(h.ranges())
 	st.MetaReserved, st.MetaCommitted = uint64(h.meta.reserved()), uint64(h.meta.committed())
+	st.Counters = h.Counters()
 	if !measure {
 		return st
 	}
@@ -281,10 +358,13 @@ func (h *Heap) Reset() error {
 	h.runs, h.runBytes = nil, 0
 	h.bins, h.nonempty = [nbins]uint32{}, [binWords]uint64{}
 	h.freePages = 0
-	h.inUse, h.blocks = 0, len(h.huge)
+	var hugeBytes uintptr
 	for _, b := range h.huge {
-		h.inUse += b.res.Size()
+		hugeBytes += b.res.Size()
 	}
+	h.big.frees.Add(uint64(h.blocks - len(h.huge))) // the large blocks wiped
+	h.big.freeBytes.Add(uint64(h.inUse - hugeBytes))
+	h.inUse, h.blocks = hugeBytes, len(h.huge)
 	for _, s := range h.byGP {
 		end := s.gp0 + s.npages
 		lim := min(s.gp0+s.touched+1, end)
