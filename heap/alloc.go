@@ -25,6 +25,13 @@ func (h *Heap) Alloc(n int) (unsafe.Pointer, error) {
 		}
 		defer h.leave()
 	}
+	if h.cfg.debug == 0 && uint(n) <= uint(h.smallLimit) { // the fast path, one call deep
+		p, err := h.allocSmall("alloc", uintptr(n), classOf(uintptr(n)), h.cfg.zero)
+		if err != nil {
+			return h.counted(p, err)
+		}
+		return p, nil
+	}
 	return h.counted(h.allocAny(n))
 }
 
@@ -300,6 +307,12 @@ func (h *Heap) Free(p unsafe.Pointer) error {
 		}
 		defer h.leave()
 	}
+	if h.cfg.debug == 0 { // the fast path, one call deep
+		if ok, err := h.freeSmall(p); ok {
+			return err
+		}
+		return h.freeSlow(p)
+	}
 	return h.freeAny(p)
 }
 
@@ -318,6 +331,11 @@ func (h *Heap) freeNow(p unsafe.Pointer) error {
 	if ok, err := h.freeSmall(p); ok {
 		return err
 	}
+	return h.freeSlow(p)
+}
+
+// freeSlow is freeNow's locked path.
+func (h *Heap) freeSlow(p unsafe.Pointer) error {
 	if err := h.lock("free"); err != nil {
 		return err
 	}

@@ -190,7 +190,13 @@ func (h *Heap) refill(op string, n uintptr, c int, zero bool) (unsafe.Pointer, e
 // where it changes hands: inside the slot's busy mark, or under the
 // class's lock in spill.
 func (h *Heap) freeSmall(p unsafe.Pointer) (ok bool, err error) {
-	s, ci, idx, ok := h.slabFor(p)
+	// slabFor, written out: this is the hottest path.
+	s := slabOf(uintptr(p))
+	if s == nil || s.heap != h.id || uintptr(s.base) != uintptr(p)&^(slabBytes-1) || s.chk != s.seal() {
+		return false, nil
+	}
+	ci := &h.classes[s.class&(numClasses-1)]
+	idx, ok := ci.index(uintptr(p) & (slabBytes - 1))
 	if !ok {
 		return false, nil
 	}
