@@ -115,6 +115,9 @@ func (t *Timeline) parse(line []byte, first bool, byseq map[int]*vmmap.Snapshot)
 			return fmt.Errorf("%w: first line %.60q", ErrSchema, line)
 		}
 		t.Header = Header{Schema: h.Schema, Source: h.Source, PID: h.PID, Started: h.Started}
+		if h.SourceRaw != nil {
+			t.Header.Source = string(h.SourceRaw)
+		}
 		if h.Every != "" {
 			d, err := time.ParseDuration(h.Every)
 			if err != nil {
