@@ -19,7 +19,8 @@ import (
 //	source       what was read: "linux pid 1234 (name)", "window win32", …
 //	pid          process id; 0 or absent for an emulated window
 //	command      process name, when known
-//	taken        RFC 3339 time of the reading
+//	taken        RFC 3339 time of the reading; absent when unknown (as in
+//	             the frames of a timeline, whose lines carry their time)
 //	span         {"start": ADDR, "end": ADDR}: the range Free is measured in
 //	granularity  allocation granularity in bytes (4096 Linux, 65536 Windows)
 //	maxMapCount  vm.max_map_count; 0 or absent when not applicable
@@ -82,7 +83,7 @@ type jsonSnapshot struct {
 	Command     string       `json:"command,omitempty"`
 	SourceRaw   []byte       `json:"sourceBytes,omitempty"`
 	CommandRaw  []byte       `json:"commandBytes,omitempty"`
-	Taken       time.Time    `json:"taken"`
+	Taken       time.Time    `json:"taken,omitzero"`
 	Span        jsonSpan     `json:"span"`
 	Granularity uint64       `json:"granularity"`
 	MaxMapCount int          `json:"maxMapCount,omitempty"`

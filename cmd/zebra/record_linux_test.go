@@ -334,6 +334,7 @@ func TestRecordArgs(t *testing.T) {
 		{"empty command", []string{"-o", "x.jsonl", "--"}, "needs a command"},
 		{"pid and command", []string{"-o", "x.jsonl", "1", "--", "true"}, "give one"},
 		{"tiny interval", []string{"-o", "x.jsonl", "--every", "1us", "1"}, "at least 1ms"},
+		{"for 0s", []string{"-o", "x.jsonl", "--for", "0s", "1"}, "--for 0s: want a positive duration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

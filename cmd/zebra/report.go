@@ -61,6 +61,9 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if t.Truncated {
+		fmt.Fprintf(stderr, "zebra report: warning: %s: %s\n", visible.String(pos[0]), t.Dropped)
+	}
 	if len(t.Frames) == 0 {
 		return fmt.Errorf("%s: the timeline holds no snapshot", pos[0])
 	}
