@@ -42,11 +42,17 @@ func NewProc(root string) Proc { return Proc{FS: os.DirFS(root), Root: root} }
 // path, Root joined with name.
 func (p Proc) readFile(name string) ([]byte, error) {
 	b, err := fs.ReadFile(p.FS, name)
+	return b, p.pathError(err)
+}
+
+// pathError names the file of a *fs.PathError under Root, as the user
+// gave it, rather than relative to the FS.
+func (p Proc) pathError(err error) error {
 	var pe *fs.PathError
 	if err != nil && p.Root != "" && errors.As(err, &pe) && !filepath.IsAbs(pe.Path) {
 		pe.Path = filepath.Join(p.Root, filepath.FromSlash(pe.Path))
 	}
-	return b, err
+	return err
 }
 
 // Snapshot reads the memory map of process pid: a decimal process id, or
@@ -120,10 +126,21 @@ const tornRetries = 8
 var errTorn = errors.New("the mappings changed while they were read")
 
 // readEntries reads and checks pid's smaps, or its maps without counters
-// on kernels built without smaps.
+// on kernels built without smaps. smaps is streamed through the parser,
+// never held whole (90 MB for 60,000 mappings).
 func (p Proc) readEntries(pid string) ([]smapsEntry, error) {
 	var entries []smapsEntry
-	text, err := p.readFile(pid + "/smaps")
+	f, err := p.FS.Open(pid + "/smaps")
+	if err == nil {
+		entries, err = parseSmaps(f)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		return entries, checkOrder(entries)
+	}
+	err = p.pathError(err)
+	var text []byte
 	if errors.Is(err, fs.ErrNotExist) && p.exists(pid) {
 		// No smaps on this kernel: maps still has every mapping.
 		text, err = p.readFile(pid + "/maps")
@@ -134,8 +151,6 @@ func (p Proc) readEntries(pid string) ([]smapsEntry, error) {
 				entries = append(entries, smapsEntry{mapping: m, Size: m.End - m.Start})
 			}
 		}
-	} else if err == nil {
-		entries, err = parseSmaps(bytes.NewReader(text))
 	}
 	if err != nil {
 		return nil, err
