@@ -41,8 +41,8 @@ func statusKB(t testing.TB, field string) int64 {
 // raises this process's peak RSS by at most 1 KiB a mapping (the issue's
 // target; the snapshot itself, which the caller keeps, included).
 func TestSnapshotMemoryAtScale(t *testing.T) {
-	if testing.Short() {
-		t.Skip("makes a process of 60,000 mappings")
+	if testing.Short() || raceEnabled {
+		t.Skip("makes a process of 60,000 mappings; RSS means nothing under -race")
 	}
 	cmd, stop := startMappingsChild(t, scaleMappings)
 	defer stop()

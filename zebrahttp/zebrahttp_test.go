@@ -140,7 +140,9 @@ func TestConcurrent(t *testing.T) {
 		t.Skip("no live maps here:", err)
 	}
 	hs := newHeaps(t, "busy-A", "busy-B")
-	h := New(Options{Path: "/", Every: 20 * time.Millisecond, Keep: 5})
+	// Drawing under -race takes seconds while the sampler starts a new
+	// generation every 20 ms: the requests wait for it, not 503.
+	h := New(Options{Path: "/", Every: 20 * time.Millisecond, Keep: 5, Wait: time.Minute})
 	defer h.Stop()
 	srv := httptest.NewServer(h)
 	defer srv.Close()
