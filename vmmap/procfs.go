@@ -246,6 +246,16 @@ func checkOrder(entries []smapsEntry) error {
 				return fmt.Errorf("%w: mapping %#x-%#x (%d bytes) has %s of %d bytes", ErrParse, e.Start, e.End, size, c.name, c.v)
 			}
 		}
+		// The same checks as a snapshot read from a file gets
+		// (Snapshot.Validate), on the counters classification keeps.
+		if e.PrivateClean > size || e.PrivateDirty > size || e.SharedClean > size || e.SharedDirty > size {
+			return fmt.Errorf("%w: mapping %#x-%#x (%d bytes) has a private or shared part larger than itself", ErrParse, e.Start, e.End, size)
+		}
+		r := Region{Start: e.Start, End: e.End, RSS: e.RSS, PSS: e.PSS, Private: e.PrivateClean + e.PrivateDirty,
+			PrivateDirty: e.PrivateDirty, Shared: e.SharedClean + e.SharedDirty, Swap: e.Swap, AnonHuge: e.AnonHuge}
+		if err := r.checkCounters(); err != nil {
+			return fmt.Errorf("%w: mapping %#x-%#x: %s", ErrParse, e.Start, e.End, err)
+		}
 	}
 	for i := 1; i < len(entries); i++ {
 		if entries[i].Start < entries[i-1].End {
