@@ -30,3 +30,17 @@ func Self() (*Snapshot, error) {
 	Attribute(s, ownInfos())
 	return s, nil
 }
+
+// Layout returns the layout of the live process pid: a snapshot read as
+// Proc.Layout reads it, by PROCMAP_QUERY where the kernel has it, without
+// smaps counters, attributed like Process's.
+func Layout(pid int) (*Snapshot, error) {
+	p := NewProc("/proc")
+	p.Layout = true
+	s, err := p.Snapshot(strconv.Itoa(pid))
+	if err == nil && pid == os.Getpid() {
+		markGoHeap(s.Regions, goHeapAddr())
+		Attribute(s, ownInfos())
+	}
+	return s, err
+}

@@ -2,7 +2,6 @@ package vmmap
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +31,12 @@ type Proc struct {
 	Root string
 	// Now returns the time stamped on snapshots; time.Now when nil.
 	Now func() time.Time
+	// Layout reads only the layout: the mappings of /proc/PID/maps, not
+	// the counters of smaps. Resident, private and the like are zero and
+	// Committed follows the protection (writable private memory). For
+	// views that need only where things are, at a fraction of the cost
+	// (see layoutEntries).
+	Layout bool
 }
 
 // NewProc returns a Proc reading the procfs mounted at root ("/proc" on a
@@ -129,10 +134,12 @@ var errTorn = errors.New("the mappings changed while they were read")
 // on kernels built without smaps. smaps is streamed through the parser,
 // never held whole (90 MB for 60,000 mappings).
 func (p Proc) readEntries(pid string) ([]smapsEntry, error) {
-	var entries []smapsEntry
+	if p.Layout {
+		return p.layoutEntries(pid)
+	}
 	f, err := p.FS.Open(pid + "/smaps")
 	if err == nil {
-		entries, err = parseSmaps(f)
+		entries, err := parseSmaps(f)
 		f.Close()
 		if err != nil {
 			return nil, err
@@ -140,20 +147,31 @@ func (p Proc) readEntries(pid string) ([]smapsEntry, error) {
 		return entries, checkOrder(entries)
 	}
 	err = p.pathError(err)
-	var text []byte
 	if errors.Is(err, fs.ErrNotExist) && p.exists(pid) {
 		// No smaps on this kernel: maps still has every mapping.
-		text, err = p.readFile(pid + "/maps")
-		if err == nil {
-			var ms []mapping
-			ms, err = parseMaps(bytes.NewReader(text))
-			for _, m := range ms {
-				entries = append(entries, smapsEntry{mapping: m, Size: m.End - m.Start})
-			}
-		}
+		return p.layoutEntries(pid)
 	}
+	return nil, err
+}
+
+// layoutEntries reads and checks pid's mappings without counters, from
+// the text of maps. The PROCMAP_QUERY ioctl (Linux 6.11+), which answers
+// one mapping per call, was measured here for this (60,000 mappings, Linux
+// 6.18): 327 ms against 130 ms for the text, the whole snapshot included;
+// it is built to look up addresses, not to list a map.
+func (p Proc) layoutEntries(pid string) ([]smapsEntry, error) {
+	f, err := p.FS.Open(pid + "/maps")
+	if err != nil {
+		return nil, p.pathError(err)
+	}
+	defer f.Close()
+	ms, err := parseMaps(f)
 	if err != nil {
 		return nil, err
+	}
+	entries := make([]smapsEntry, len(ms))
+	for i, m := range ms {
+		entries[i] = smapsEntry{mapping: m, Size: m.End - m.Start}
 	}
 	return entries, checkOrder(entries)
 }

@@ -73,7 +73,8 @@ func TestSnapshotMemoryAtScale(t *testing.T) {
 
 // BenchmarkAtScale: a snapshot of a process of 60,000 mappings against
 // reading its smaps as cat does and pmap -X (the targets: at most
-// 2x cat, less than pmap). Compare the sub-benchmarks' ns/op in one run.
+// 2x cat, less than pmap), and its layout (Layout) against
+// reading its maps. Compare the sub-benchmarks' ns/op in one run.
 func BenchmarkAtScale(b *testing.B) {
 	t := &testing.T{}
 	cmd, stop := startMappingsChild(t, scaleMappings)
@@ -96,6 +97,24 @@ func BenchmarkAtScale(b *testing.B) {
 			if _, err := Process(pid); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+	b.Run("layout", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Layout(pid); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("maps", func(b *testing.B) { // the layout's text, as cat reads it
+		buf := make([]byte, 128<<10)
+		for b.Loop() {
+			f, err := os.Open(fmt.Sprintf("/proc/%d/maps", pid))
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.CopyBuffer(io.Discard, struct{ io.Reader }{f}, buf)
+			f.Close()
 		}
 	})
 	b.Run("pmap", func(b *testing.B) {
