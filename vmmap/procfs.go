@@ -139,7 +139,10 @@ func (p Proc) readEntries(pid string) ([]smapsEntry, error) {
 	}
 	f, err := p.FS.Open(pid + "/smaps")
 	if err == nil {
-		entries, err := parseSmaps(f)
+		// Read ahead: the kernel writes smaps as fast as it is parsed.
+		ra := newReadAhead(f)
+		entries, err := parseSmaps(ra)
+		ra.Close()
 		f.Close()
 		if err != nil {
 			return nil, err
