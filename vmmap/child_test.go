@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"testing"
 	"unsafe"
 
@@ -13,12 +14,24 @@ import (
 
 // The test binary doubles as the child process the live tests map: with
 // ZEBRA_VMMAP_CHILD=run it reserves two owned ranges, grows its Go heap,
-// prints its pid and waits for stdin to close; with ZEBRA_VMMAP_CHILD=exit
-// it exits at once.
+// prints its pid and waits for stdin to close; with
+// ZEBRA_VMMAP_CHILD=mappings it makes ZEBRA_VMMAP_MAPPINGS mappings first
+// (see manyMappings); with ZEBRA_VMMAP_CHILD=exit it exits at once.
 func TestMain(m *testing.M) {
 	switch os.Getenv("ZEBRA_VMMAP_CHILD") {
 	case "run":
 		os.Exit(child())
+	case "mappings":
+		n, err := strconv.Atoi(os.Getenv("ZEBRA_VMMAP_MAPPINGS"))
+		if err == nil {
+			err = manyMappings(n)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		childproc.Serve()
+		os.Exit(0)
 	case "exit":
 		os.Exit(0)
 	}
@@ -44,6 +57,34 @@ func child() int {
 	}
 	childproc.Serve()
 	return 0
+}
+
+// manyMappings makes about n mappings in this process: n/2 reservations of
+// two pages, the first page committed, so that each is two kernel
+// mappings (read-write, then inaccessible) that merge with no neighbour.
+func manyMappings(n int) error {
+	page := vmem.OS().Caps().Granularity
+	for range n / 2 {
+		r, err := vmem.OS().Reserve(2*page, vmem.Options{})
+		if err != nil {
+			return err
+		}
+		if err := r.Commit(r.Base(), page); err != nil {
+			return err
+		}
+		childKeepRes = append(childKeepRes, r)
+	}
+	return nil
+}
+
+var childKeepRes []*vmem.Reservation
+
+// startMappingsChild starts a child with about n mappings.
+func startMappingsChild(t *testing.T, n int) (*exec.Cmd, func()) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "ZEBRA_VMMAP_CHILD=mappings", "ZEBRA_VMMAP_MAPPINGS="+strconv.Itoa(n))
+	return childproc.Start(t, cmd)
 }
 
 // startChild starts the child, waits until its memory is in place and

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/zebra-heap/zebra/internal/units"
+	"github.com/zebra-heap/zebra/internal/visible"
 )
 
 // ChangeKind says how a block differs between two snapshots.
@@ -84,11 +85,13 @@ func (c Change) String() string {
 	if c.Kind == Vanished {
 		b = c.Before
 	}
+	// Owners and paths are the process's to choose: escaped for the
+	// terminal this line is printed on.
 	what := b.Type.String()
 	if b.Owner != "" {
-		what += " " + b.Owner
+		what += " " + visible.String(b.Owner)
 	} else if b.Path != "" {
-		what += " " + b.Path
+		what += " " + visible.String(b.Path)
 	}
 	switch c.Kind {
 	case Grew, Shrank:
@@ -99,7 +102,7 @@ func (c Change) String() string {
 		if c.Before.Owner != c.After.Owner {
 			bt := c.Before.Type.String()
 			if c.Before.Owner != "" {
-				bt += " " + c.Before.Owner
+				bt += " " + visible.String(c.Before.Owner)
 			}
 			what += " (was " + bt + ")"
 		}

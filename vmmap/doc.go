@@ -10,6 +10,11 @@
 //     fixtures (testdata/) or failing file systems; [Process] and [Self]
 //     read the live /proc. The library reads the files itself and never
 //     runs another program. Sizes and RSS agree with procps's pmap -X.
+//     smaps is streamed, not held (procfs_smaps.go); [Layout] and
+//     Proc.Layout read only maps, for views that need no counters.
+//   - Names and paths are the process's own choice: [Visible] escapes
+//     them for people (every view of this package and of vmmap/render
+//     uses it); WriteJSON and WriteCSV keep the exact bytes.
 //   - A Windows process: [Process] walks it with VirtualQueryEx, naming
 //     images and mapped files with GetMappedFileNameW (live_windows.go).
 //     Working-set figures are not read there.

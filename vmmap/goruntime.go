@@ -3,6 +3,7 @@ package vmmap
 import (
 	"debug/buildinfo"
 	"io"
+	"sort"
 	"strings"
 )
 
@@ -99,9 +100,7 @@ func recogniseGoRuntime(rs []Region) {
 	free := func(i int) bool {
 		return i >= 0 && i < len(rs) && isAnonPrivate(rs[i]) && rs[i].Owner == ""
 	}
-	lo, hi, ok := reservedSpan(rs, free, 0, func(n uint64) bool {
-		return n == goIndexBytes || n == goIndexBytes-goSmallLevel || n == goIndexBytes-goSmallLevels
-	})
+	lo, hi, ok := reservedSpan(rs, free, 0, []uint64{goIndexBytes - goSmallLevels, goIndexBytes - goSmallLevel, goIndexBytes})
 	if !ok {
 		return
 	}
@@ -118,27 +117,40 @@ func recogniseGoRuntime(rs []Region) {
 	for k < len(rs) && rs[k].Start < top+goIndexHole {
 		k++
 	}
-	if lo2, hi2, ok := reservedSpan(rs[:k], free, hi+1, func(n uint64) bool {
-		return n == goSmallLevels || n == goSmallLevels-goSmallLevel
-	}); ok {
+	if lo2, hi2, ok := reservedSpan(rs[:k], free, hi+1, []uint64{goSmallLevels - goSmallLevel, goSmallLevels}); ok {
 		markOwned(rs, lo2, hi2, GoRuntimeOwner)
 	}
 }
 
 // reservedSpan finds, from rs[from] up, the first span of contiguous
 // regions for which free holds that starts and ends with a reserved region
-// and whose size size accepts; it returns its first and last index.
-func reservedSpan(rs []Region, free func(int) bool, from int, size func(uint64) bool) (int, int, bool) {
+// and is one of sizes (ascending) long; it returns its first and last
+// index. A process of tens of thousands of adjacent anonymous mappings
+// (a JVM's, a .NET's, BenchmarkAtScale's) has runs of as many: each
+// candidate start finds its ends by binary search within its run, not by
+// walking it.
+func reservedSpan(rs []Region, free func(int) bool, from int, sizes []uint64) (int, int, bool) {
+	runEnd := -1 // the last index of the run of contiguous free regions holding lo
 	for lo := from; lo < len(rs); lo++ {
-		if !free(lo) || rs[lo].State != StateReserved {
+		if !free(lo) {
 			continue
 		}
-		for hi := lo; hi < len(rs) && free(hi) && (hi == lo || rs[hi].Start == rs[hi-1].End); hi++ {
-			n := rs[hi].End - rs[lo].Start
-			if n > goIndexBytes {
-				break
+		if lo > runEnd {
+			runEnd = lo
+			for runEnd+1 < len(rs) && free(runEnd+1) && rs[runEnd+1].Start == rs[runEnd].End {
+				runEnd++
 			}
-			if rs[hi].State == StateReserved && size(n) {
+		}
+		if rs[lo].State != StateReserved {
+			continue
+		}
+		for _, n := range sizes {
+			end := rs[lo].Start + n
+			if end < rs[lo].Start {
+				break // past the top of the address space
+			}
+			hi := lo + sort.Search(runEnd-lo+1, func(k int) bool { return rs[lo+k].End >= end })
+			if hi <= runEnd && rs[hi].End == end && rs[hi].State == StateReserved {
 				return lo, hi, true
 			}
 		}

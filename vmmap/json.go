@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // SchemaV1 identifies version 1 of the JSON form of a snapshot. A reader
@@ -18,7 +19,8 @@ import (
 //	source       what was read: "linux pid 1234 (name)", "window win32", …
 //	pid          process id; 0 or absent for an emulated window
 //	command      process name, when known
-//	taken        RFC 3339 time of the reading
+//	taken        RFC 3339 time of the reading; absent when unknown (as in
+//	             the frames of a timeline, whose lines carry their time)
 //	span         {"start": ADDR, "end": ADDR}: the range Free is measured in
 //	granularity  allocation granularity in bytes (4096 Linux, 65536 Windows)
 //	maxMapCount  vm.max_map_count; 0 or absent when not applicable
@@ -39,6 +41,14 @@ import (
 // ADDR is a string of hexadecimal digits with a 0x prefix, because
 // addresses above 2^53 do not survive JSON numbers in most readers. Zero
 // counters and empty strings are omitted.
+//
+// A process chooses its name and the names of the files it maps, and
+// Linux allows any bytes in both, while a JSON string holds only UTF-8
+// (encoders replace other bytes by U+FFFD). When source, command, path or
+// owner is not valid UTF-8, the document also carries its exact bytes in
+// sourceBytes, commandBytes, pathBytes or ownerBytes (base64, as JSON
+// carries bytes), which ReadJSON prefers; the text field keeps the lossy
+// form for readers that show it.
 const SchemaV1 = "zebra.vmmap/v1"
 
 type addr uint64
@@ -71,7 +81,9 @@ type jsonSnapshot struct {
 	Source      string       `json:"source"`
 	PID         int          `json:"pid,omitempty"`
 	Command     string       `json:"command,omitempty"`
-	Taken       time.Time    `json:"taken"`
+	SourceRaw   []byte       `json:"sourceBytes,omitempty"`
+	CommandRaw  []byte       `json:"commandBytes,omitempty"`
+	Taken       time.Time    `json:"taken,omitzero"`
 	Span        jsonSpan     `json:"span"`
 	Granularity uint64       `json:"granularity"`
 	MaxMapCount int          `json:"maxMapCount,omitempty"`
@@ -87,6 +99,8 @@ type jsonRegion struct {
 	Perms        string   `json:"perms,omitempty"`
 	Path         string   `json:"path,omitempty"`
 	Owner        string   `json:"owner,omitempty"`
+	PathRaw      []byte   `json:"pathBytes,omitempty"`
+	OwnerRaw     []byte   `json:"ownerBytes,omitempty"`
 	Base         addr     `json:"base,omitempty"`
 	Committed    uint64   `json:"committed,omitempty"`
 	RSS          uint64   `json:"rss,omitempty"`
@@ -103,6 +117,7 @@ type jsonRegion struct {
 func WriteJSON(w io.Writer, s *Snapshot) error {
 	j := jsonSnapshot{
 		Schema: SchemaV1, Source: s.Source, PID: s.PID, Command: s.Command, Taken: s.Taken,
+		SourceRaw: rawBytes(s.Source), CommandRaw: rawBytes(s.Command),
 		Span:        jsonSpan{addr(s.Span.Start), addr(s.Span.End)},
 		Granularity: s.Granularity, MaxMapCount: s.MaxMapCount, VMAs: s.VMAs,
 		Regions: make([]jsonRegion, len(s.Regions)),
@@ -111,6 +126,7 @@ func WriteJSON(w io.Writer, s *Snapshot) error {
 		j.Regions[i] = jsonRegion{
 			Start: addr(r.Start), End: addr(r.End), Type: r.Type.String(), State: r.State.String(),
 			Perms: r.Perms, Path: r.Path, Owner: r.Owner, Base: addr(r.Base),
+			PathRaw: rawBytes(r.Path), OwnerRaw: rawBytes(r.Owner),
 			Committed: r.Committed, RSS: r.RSS, PSS: r.PSS, Private: r.Private,
 			PrivateDirty: r.PrivateDirty, Shared: r.Shared, Swap: r.Swap, AnonHuge: r.AnonHuge,
 			Flags: r.Flags,
@@ -135,7 +151,7 @@ func ReadJSON(r io.Reader) (*Snapshot, error) {
 		return nil, fmt.Errorf("%w: %q (this version reads %q)", ErrSchema, j.Schema, SchemaV1)
 	}
 	s := &Snapshot{
-		Source: j.Source, PID: j.PID, Command: j.Command, Taken: j.Taken,
+		Source: fromJSON(j.Source, j.SourceRaw), PID: j.PID, Command: fromJSON(j.Command, j.CommandRaw), Taken: j.Taken,
 		Span:        AddrRange{uint64(j.Span.Start), uint64(j.Span.End)},
 		Granularity: j.Granularity, MaxMapCount: j.MaxMapCount, VMAs: j.VMAs,
 		Regions: make([]Region, len(j.Regions)),
@@ -154,7 +170,7 @@ func ReadJSON(r io.Reader) (*Snapshot, error) {
 		}
 		s.Regions[i] = Region{
 			Start: uint64(x.Start), End: uint64(x.End), Type: t, State: st,
-			Perms: x.Perms, Path: x.Path, Owner: x.Owner, Base: uint64(x.Base),
+			Perms: x.Perms, Path: fromJSON(x.Path, x.PathRaw), Owner: fromJSON(x.Owner, x.OwnerRaw), Base: uint64(x.Base),
 			Committed: x.Committed, RSS: x.RSS, PSS: x.PSS, Private: x.Private,
 			PrivateDirty: x.PrivateDirty, Shared: x.Shared, Swap: x.Swap, AnonHuge: x.AnonHuge,
 			Flags: x.Flags,
@@ -164,4 +180,22 @@ func ReadJSON(r io.Reader) (*Snapshot, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// rawBytes is s's bytes when JSON cannot carry them as a string (s is not
+// valid UTF-8), else nil: the *Bytes fields of the schema.
+func rawBytes(s string) []byte {
+	if utf8.ValidString(s) {
+		return nil
+	}
+	return []byte(s)
+}
+
+// fromJSON is the string a text field and its *Bytes field stand for: the
+// exact bytes when present.
+func fromJSON(text string, raw []byte) string {
+	if raw != nil {
+		return string(raw)
+	}
+	return text
 }

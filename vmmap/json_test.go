@@ -137,3 +137,42 @@ func TestWriteCSV(t *testing.T) {
 		t.Errorf("path with spaces missing")
 	}
 }
+
+// TestJSONKeepsRawBytes: names and paths that are not UTF-8 (Linux allows
+// any bytes) survive WriteJSON and ReadJSON exactly, through the *Bytes
+// fields; valid ones, control characters included, need none.
+func TestJSONKeepsRawBytes(t *testing.T) {
+	tests := []struct {
+		name, text string
+		wantBytes  bool
+	}{
+		{"plain", "/usr/lib/libc.so.6", false},
+		{"escape sequences", "\x1b[2J\x1b]0;pwn\x07", false},
+		{"invalid byte", "/tmp/x\xff\xfe.so", true},
+		{"cut rune", "name\xe2\x98", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &Snapshot{Source: "linux pid 1 (" + tt.text + ")", Command: tt.text, Span: AddrRange{0x1000, 0x3000}}
+			s.Regions = []Region{{Start: 0x1000, End: 0x2000, Type: MappedFile, State: StateCommitted, Path: tt.text, Owner: tt.text},
+				{Start: 0x2000, End: 0x3000, Type: Free}}
+			var b bytes.Buffer
+			if err := WriteJSON(&b, s); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(b.String(), `"pathBytes"`); got != tt.wantBytes {
+				t.Errorf("pathBytes present: %v, want %v:\n%s", got, tt.wantBytes, b.String())
+			}
+			if bytes.IndexByte(b.Bytes(), 0x1b) >= 0 {
+				t.Errorf("raw ESC in the JSON")
+			}
+			got, err := ReadJSON(&b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(s, got); diff != "" {
+				t.Errorf("round trip (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -16,3 +16,6 @@ func Process(pid int) (*Snapshot, error) {
 func Self() (*Snapshot, error) {
 	return nil, fmt.Errorf("self: live process maps: %w", ErrUnsupported)
 }
+
+// Layout is not available here; see Process.
+func Layout(pid int) (*Snapshot, error) { return Process(pid) }

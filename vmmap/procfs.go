@@ -2,7 +2,6 @@ package vmmap
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +31,12 @@ type Proc struct {
 	Root string
 	// Now returns the time stamped on snapshots; time.Now when nil.
 	Now func() time.Time
+	// Layout reads only the layout: the mappings of /proc/PID/maps, not
+	// the counters of smaps. Resident, private and the like are zero and
+	// Committed follows the protection (writable private memory). For
+	// views that need only where things are, at a fraction of the cost
+	// (see layoutEntries).
+	Layout bool
 }
 
 // NewProc returns a Proc reading the procfs mounted at root ("/proc" on a
@@ -42,11 +47,17 @@ func NewProc(root string) Proc { return Proc{FS: os.DirFS(root), Root: root} }
 // path, Root joined with name.
 func (p Proc) readFile(name string) ([]byte, error) {
 	b, err := fs.ReadFile(p.FS, name)
+	return b, p.pathError(err)
+}
+
+// pathError names the file of a *fs.PathError under Root, as the user
+// gave it, rather than relative to the FS.
+func (p Proc) pathError(err error) error {
 	var pe *fs.PathError
 	if err != nil && p.Root != "" && errors.As(err, &pe) && !filepath.IsAbs(pe.Path) {
 		pe.Path = filepath.Join(p.Root, filepath.FromSlash(pe.Path))
 	}
-	return b, err
+	return err
 }
 
 // Snapshot reads the memory map of process pid: a decimal process id, or
@@ -120,25 +131,50 @@ const tornRetries = 8
 var errTorn = errors.New("the mappings changed while they were read")
 
 // readEntries reads and checks pid's smaps, or its maps without counters
-// on kernels built without smaps.
+// on kernels built without smaps. smaps is streamed through the parser,
+// never held whole (90 MB for 60,000 mappings).
 func (p Proc) readEntries(pid string) ([]smapsEntry, error) {
-	var entries []smapsEntry
-	text, err := p.readFile(pid + "/smaps")
+	if p.Layout {
+		return p.layoutEntries(pid)
+	}
+	f, err := p.FS.Open(pid + "/smaps")
+	if err == nil {
+		// Read ahead: the kernel writes smaps as fast as it is parsed.
+		ra := newReadAhead(f)
+		entries, err := parseSmaps(ra)
+		ra.Close()
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		return entries, checkOrder(entries)
+	}
+	err = p.pathError(err)
 	if errors.Is(err, fs.ErrNotExist) && p.exists(pid) {
 		// No smaps on this kernel: maps still has every mapping.
-		text, err = p.readFile(pid + "/maps")
-		if err == nil {
-			var ms []mapping
-			ms, err = parseMaps(bytes.NewReader(text))
-			for _, m := range ms {
-				entries = append(entries, smapsEntry{mapping: m, Size: m.End - m.Start})
-			}
-		}
-	} else if err == nil {
-		entries, err = parseSmaps(bytes.NewReader(text))
+		return p.layoutEntries(pid)
 	}
+	return nil, err
+}
+
+// layoutEntries reads and checks pid's mappings without counters, from
+// the text of maps. The PROCMAP_QUERY ioctl (Linux 6.11+), which answers
+// one mapping per call, was measured here for this (60,000 mappings, Linux
+// 6.18): 327 ms against 130 ms for the text, the whole snapshot included;
+// it is built to look up addresses, not to list a map.
+func (p Proc) layoutEntries(pid string) ([]smapsEntry, error) {
+	f, err := p.FS.Open(pid + "/maps")
+	if err != nil {
+		return nil, p.pathError(err)
+	}
+	defer f.Close()
+	ms, err := parseMaps(f)
 	if err != nil {
 		return nil, err
+	}
+	entries := make([]smapsEntry, len(ms))
+	for i, m := range ms {
+		entries[i] = smapsEntry{mapping: m, Size: m.End - m.Start}
 	}
 	return entries, checkOrder(entries)
 }
@@ -230,6 +266,16 @@ func checkOrder(entries []smapsEntry) error {
 			if c.v > size {
 				return fmt.Errorf("%w: mapping %#x-%#x (%d bytes) has %s of %d bytes", ErrParse, e.Start, e.End, size, c.name, c.v)
 			}
+		}
+		// The same checks as a snapshot read from a file gets
+		// (Snapshot.Validate), on the counters classification keeps.
+		if e.PrivateClean > size || e.PrivateDirty > size || e.SharedClean > size || e.SharedDirty > size {
+			return fmt.Errorf("%w: mapping %#x-%#x (%d bytes) has a private or shared part larger than itself", ErrParse, e.Start, e.End, size)
+		}
+		r := Region{Start: e.Start, End: e.End, RSS: e.RSS, PSS: e.PSS, Private: e.PrivateClean + e.PrivateDirty,
+			PrivateDirty: e.PrivateDirty, Shared: e.SharedClean + e.SharedDirty, Swap: e.Swap, AnonHuge: e.AnonHuge}
+		if err := r.checkCounters(); err != nil {
+			return fmt.Errorf("%w: mapping %#x-%#x: %s", ErrParse, e.Start, e.End, err)
 		}
 	}
 	for i := 1; i < len(entries); i++ {

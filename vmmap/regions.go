@@ -83,7 +83,7 @@ func ListRegions(s *Snapshot, o ListOptions) ([]Region, error) {
 // size, type, state, committed, resident, protection and the owner or
 // path, clipped to fit o.Width. Totals of the listed regions end it.
 func TerminalRegions(w io.Writer, s *Snapshot, o ListOptions) error {
-	rs, err := ListRegions(s, o)
+	rs, err := ListRegions(Visible(s), o) // paths and owners are the process's to choose
 	if err != nil {
 		return err
 	}

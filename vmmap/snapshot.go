@@ -108,7 +108,7 @@ type Region struct {
 	Shared       uint64 // shared clean + shared dirty
 	Swap         uint64
 	AnonHuge     uint64   // AnonHugePages
-	Flags        []string // smaps VmFlags; "guard" on Windows for PAGE_GUARD pages
+	Flags        []string // smaps VmFlags; "guard" on Windows for PAGE_GUARD pages; shared between regions: read only
 }
 
 // Size returns End - Start.

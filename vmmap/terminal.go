@@ -43,6 +43,7 @@ func Terminal(w io.Writer, s *Snapshot, o TerminalOptions) error {
 	if o.Ranges <= 0 {
 		o.Ranges = 4
 	}
+	s = Visible(s) // names and paths are the process's to choose
 	b := bufio.NewWriter(w)
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 

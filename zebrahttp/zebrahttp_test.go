@@ -3,7 +3,6 @@ package zebrahttp
 import (
 	"bytes"
 	"encoding/json"
-	"expvar"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -57,10 +56,13 @@ func TestPages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(http.DefaultServeMux)
+	h := newHandler(Options{}, vmmap.Self)
+	mux := http.NewServeMux()
+	mux.Handle("/debug/zebra/", h)
+	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	base := srv.URL + "/debug/zebra/"
-	if err := Default.Sample(); err != nil {
+	if err := h.Sample(); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -86,6 +88,9 @@ func TestPages(t *testing.T) {
 			if !bytes.Contains(body, []byte(tt.want)) {
 				t.Errorf("body lacks %q", tt.want)
 			}
+			if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("X-Content-Type-Options %q, want nosniff", got)
+			}
 		})
 	}
 	// The downloaded timeline is one zebra report reads.
@@ -94,9 +99,15 @@ func TestPages(t *testing.T) {
 	if err != nil || len(tl.Frames) == 0 || tl.End != timeline.EndDone {
 		t.Errorf("timeline: %v, %+v", err, tl)
 	}
-	resp, _ := get(t, base+"nothing")
-	if resp.StatusCode != http.StatusNotFound {
-		t.Errorf("unknown page: %s", resp.Status)
+	// Only the exact paths answer.
+	for _, p := range []string{"nothing", "x/y/z/map.png", "map.png/", "heaps.json/x", "x/"} {
+		resp, _ := get(t, base+p)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %s, want 404", p, resp.Status)
+		}
+		if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options %q, want nosniff", p, got)
+		}
 	}
 	post, err := http.Post(base+"map.png", "text/plain", nil)
 	if err != nil {
@@ -106,14 +117,19 @@ func TestPages(t *testing.T) {
 	if post.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("POST: %s; want 405", post.Status)
 	}
-	// The expvar variable lists the heaps with their figures.
-	var vars []heapFigure
-	if err := json.Unmarshal([]byte(expvar.Get("zebra").String()), &vars); err != nil {
+	// Figures (what zebrahttp/register publishes as expvar) lists the
+	// heaps with their figures.
+	b, err := json.Marshal(Figures())
+	if err != nil {
 		t.Fatal(err)
 	}
-	i := slices.IndexFunc(vars, func(f heapFigure) bool { return f.Name == "pages-A" })
-	if i < 0 || vars[i].Stats.Blocks != 1 || vars[i].Stats.MetaReserved == 0 {
-		t.Errorf("expvar zebra = %+v; want pages-A with 1 block and its metadata", vars)
+	var figs []HeapFigure
+	if err := json.Unmarshal(b, &figs); err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(figs, func(f HeapFigure) bool { return f.Name == "pages-A" })
+	if i < 0 || figs[i].Stats.Blocks != 1 || figs[i].Stats.MetaReserved == 0 {
+		t.Errorf("Figures() = %+v; want pages-A with 1 block and its metadata", figs)
 	}
 }
 
@@ -124,7 +140,9 @@ func TestConcurrent(t *testing.T) {
 		t.Skip("no live maps here:", err)
 	}
 	hs := newHeaps(t, "busy-A", "busy-B")
-	h := New(Options{Every: 20 * time.Millisecond, Keep: 5})
+	// Drawing under -race takes seconds while the sampler starts a new
+	// generation every 20 ms: the requests wait for it, not 503.
+	h := New(Options{Path: "/", Every: 20 * time.Millisecond, Keep: 5, Wait: time.Minute})
 	defer h.Stop()
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -237,7 +255,7 @@ func TestSamplesWithoutVisits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := New(Options{Every: 20 * time.Millisecond, Keep: 50})
+			h := New(Options{Path: "/", Every: 20 * time.Millisecond, Keep: 50})
 			defer h.Stop()
 			time.Sleep(tt.wait)
 			n := len(h.Ring())

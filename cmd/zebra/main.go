@@ -20,6 +20,8 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/zebra-heap/zebra/internal/visible"
 )
 
 // A command is one verb of the zebra command.
@@ -77,10 +79,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			case errors.As(err, &status):
 				return int(status) // the recorded command's; it spoke for itself
 			case errors.Is(err, errUsage):
-				fmt.Fprintf(stderr, "zebra %s: %v\n", c.name, err)
+				fmt.Fprintf(stderr, "zebra %s: %s\n", c.name, visible.String(err.Error()))
 				return 2
 			default:
-				fmt.Fprintf(stderr, "zebra %s: %v\n", c.name, err)
+				fmt.Fprintf(stderr, "zebra %s: %s\n", c.name, visible.String(err.Error()))
 				return 1
 			}
 		}

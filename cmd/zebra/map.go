@@ -13,6 +13,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/zebra-heap/zebra/internal/visible"
 	"github.com/zebra-heap/zebra/vmmap"
 )
 
@@ -80,7 +81,7 @@ func runMap(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case cfg.format != "":
 		// Structured output to stdout: nothing else is printed there.
-		return mapOutputs["."+cfg.format](stdout, s)
+		return writeStructured(stdout, cfg.format, s)
 	case cfg.regions:
 		return vmmap.TerminalRegions(stdout, s, cfg.list)
 	case cfg.out == "":
@@ -246,7 +247,7 @@ func writeMapFile(stdout io.Writer, path string, s *vmmap.Snapshot) error {
 	if err := writeAtomically(path, func(w io.Writer) error { return write(w, s) }); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s, %s, span %v\n", path, s.Source, plural(len(s.Regions), "region", "regions"), s.Span)
+	fmt.Fprintf(stdout, "wrote %s: %s, %s, span %v\n", path, visible.String(s.Source), plural(len(s.Regions), "region", "regions"), s.Span)
 	return nil
 }
 
@@ -326,8 +327,8 @@ func mapDiff(stdout io.Writer, a, b, out string) error {
 		return nil
 	}
 	changes := vmmap.Diff(sa, sb)
-	fmt.Fprintf(stdout, "from %s (%s, %s)\n  to %s (%s, %s)\n", a, sa.Source, sa.Taken.Format("15:04:05 MST"),
-		b, sb.Source, sb.Taken.Format("15:04:05 MST"))
+	fmt.Fprintf(stdout, "from %s (%s, %s)\n  to %s (%s, %s)\n", visible.String(a), visible.String(sa.Source), sa.Taken.Format("15:04:05 MST"),
+		visible.String(b), visible.String(sb.Source), sb.Taken.Format("15:04:05 MST"))
 	for _, c := range changes {
 		fmt.Fprintf(stdout, "  %v\n", c)
 	}
@@ -346,6 +347,12 @@ func useColor(mode string, w io.Writer) bool {
 	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
 		return false
 	}
+	return isTerminal(w)
+}
+
+// isTerminal reports whether w is a terminal; tests replace it to see what
+// a terminal would be shown.
+var isTerminal = func(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }

@@ -50,6 +50,7 @@ type recordConfig struct {
 	force  bool // replace an existing out
 	every  time.Duration
 	dur    time.Duration // 0: until the process exits (or Ctrl-C)
+	layout bool          // --layout-only: maps, not smaps
 }
 
 func runRecord(args []string, stdout, stderr io.Writer) error {
@@ -69,6 +70,7 @@ func parseRecordArgs(args []string, help io.Writer) (recordConfig, error) {
 	fs.BoolVar(&cfg.force, "force", false, "replace FILE if it exists")
 	fs.DurationVar(&cfg.every, "every", 500*time.Millisecond, "take a snapshot every `DURATION`")
 	fs.DurationVar(&cfg.dur, "for", 0, "stop after `DURATION` (default: when the process exits)")
+	fs.BoolVar(&cfg.layout, "layout-only", false, "record only where the mappings are (/proc/PID/maps), not their resident and private memory (smaps): several times cheaper for a process of tens of thousands of mappings")
 	// Everything after "--" is the command to start.
 	if i := slices.Index(args, "--"); i >= 0 {
 		args, cfg.cmd = args[:i], append([]string{}, args[i+1:]...)
@@ -84,6 +86,8 @@ func parseRecordArgs(args []string, help io.Writer) (recordConfig, error) {
 		return cfg, usageErrorf("--every %v: want at least 1ms", cfg.every)
 	case cfg.dur < 0:
 		return cfg, usageErrorf("--for %v is negative", cfg.dur)
+	case cfg.dur == 0 && flagSet(fs, "for"):
+		return cfg, usageErrorf("--for %v: want a positive duration (without --for, the recording runs until the process exits)", cfg.dur)
 	}
 	if cfg.cmd != nil {
 		if len(cfg.cmd) == 0 {
@@ -195,7 +199,11 @@ func record(ctx context.Context, cfg recordConfig, stdin io.Reader, stdout, stde
 			os.Remove(cfg.out) // nothing recorded: leave no empty file
 		}
 	}()
-	take := vmmap.Self
+	process := vmmap.Process
+	if cfg.layout {
+		process = vmmap.Layout
+	}
+	take := func() (*vmmap.Snapshot, error) { return process(os.Getpid()) }
 	var ch *child
 	switch {
 	case cfg.cmd != nil:
@@ -205,12 +213,13 @@ func record(ctx context.Context, cfg recordConfig, stdin io.Reader, stdout, stde
 		// Killed on every way out but its own exit.
 		defer ch.stop()
 		pid := ch.cmd.Process.Pid
-		take = func() (*vmmap.Snapshot, error) { return vmmap.Process(pid) }
+		take = func() (*vmmap.Snapshot, error) { return process(pid) }
 		stdout = stderr // the command's output is on stdout
 	case cfg.target != "self":
 		pid, _ := strconv.Atoi(cfg.target)
-		take = func() (*vmmap.Snapshot, error) { return vmmap.Process(pid) }
+		take = func() (*vmmap.Snapshot, error) { return process(pid) }
 	}
+	started := time.Now() // --for counts from here, the first snapshot included
 	s, err := take()
 	h := timeline.Header{Every: cfg.every}
 	switch {
@@ -231,7 +240,7 @@ func record(ctx context.Context, cfg recordConfig, stdin io.Reader, stdout, stde
 	written = true
 	reason := timeline.EndExited
 	if s != nil {
-		reason, err = recordLoop(ctx, w, s, take, ch, cfg)
+		reason, err = recordLoop(ctx, w, s, take, ch, cfg, started, stderr)
 	}
 	status := 0
 	if ch != nil && reason == timeline.EndExited {
@@ -257,15 +266,22 @@ func record(ctx context.Context, cfg recordConfig, stdin io.Reader, stdout, stde
 }
 
 // recordLoop writes first and then a snapshot per tick, and returns why it
-// stopped (a timeline end reason).
+// stopped (a timeline end reason). --for counts from started: no snapshot
+// starts after it (one in progress is finished). When a snapshot and its
+// writing take longer than --every, the next ones come late: the loop
+// says so on stderr once, and at the end how many it took of how many
+// asked.
 func recordLoop(ctx context.Context, w *timeline.Writer, first *vmmap.Snapshot, take func() (*vmmap.Snapshot, error),
-	ch *child, cfg recordConfig) (string, error) {
+	ch *child, cfg recordConfig, started time.Time, stderr io.Writer) (string, error) {
 	if err := w.Write(first); err != nil {
 		return timeline.EndInterrupted, err
 	}
+	behind := &lateness{every: cfg.every, started: started, w: stderr}
+	defer behind.report(w)
+	behind.took(time.Since(started))
 	var deadline <-chan time.Time
 	if cfg.dur > 0 {
-		t := time.NewTimer(cfg.dur)
+		t := time.NewTimer(max(time.Until(started.Add(cfg.dur)), 0))
 		defer t.Stop()
 		deadline = t.C
 	}
@@ -285,6 +301,10 @@ func recordLoop(ctx context.Context, w *timeline.Writer, first *vmmap.Snapshot, 
 			return timeline.EndExited, nil
 		case <-tick.C:
 		}
+		if cfg.dur > 0 && time.Since(started) >= cfg.dur {
+			return timeline.EndDone, nil // the tick and the deadline came together
+		}
+		t0 := time.Now()
 		s, err := take()
 		switch {
 		case gone(err):
@@ -295,5 +315,39 @@ func recordLoop(ctx context.Context, w *timeline.Writer, first *vmmap.Snapshot, 
 		if err := w.Write(s); err != nil {
 			return timeline.EndInterrupted, err
 		}
+		behind.took(time.Since(t0))
 	}
+}
+
+// lateness watches a recording fall behind its interval.
+type lateness struct {
+	every   time.Duration
+	started time.Time
+	w       io.Writer
+	late    int           // snapshots that took longer than every
+	slowest time.Duration // the longest one
+}
+
+// took notes a snapshot (taking and writing it) that lasted d, and warns
+// at the first that lasted longer than the interval.
+func (l *lateness) took(d time.Duration) {
+	l.slowest = max(l.slowest, d)
+	if d <= l.every {
+		return
+	}
+	if l.late == 0 {
+		fmt.Fprintf(l.w, "zebra record: warning: a snapshot took %v, longer than --every %v: the recording falls behind\n",
+			d.Round(time.Millisecond), l.every)
+	}
+	l.late++
+}
+
+// report says at the end how far behind the recording fell.
+func (l *lateness) report(w *timeline.Writer) {
+	if l.late == 0 {
+		return
+	}
+	elapsed := time.Since(l.started)
+	fmt.Fprintf(l.w, "zebra record: warning: %d snapshots in %v at --every %v (%d asked); the slowest took %v\n",
+		w.Frames(), elapsed.Round(time.Millisecond), l.every, int(elapsed/l.every)+1, l.slowest.Round(time.Millisecond))
 }

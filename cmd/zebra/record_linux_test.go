@@ -334,6 +334,7 @@ func TestRecordArgs(t *testing.T) {
 		{"empty command", []string{"-o", "x.jsonl", "--"}, "needs a command"},
 		{"pid and command", []string{"-o", "x.jsonl", "1", "--", "true"}, "give one"},
 		{"tiny interval", []string{"-o", "x.jsonl", "--every", "1us", "1"}, "at least 1ms"},
+		{"for 0s", []string{"-o", "x.jsonl", "--for", "0s", "1"}, "--for 0s: want a positive duration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -346,5 +347,36 @@ func TestRecordArgs(t *testing.T) {
 	cfg, err := parseRecordArgs([]string{"-o", "x.jsonl", "--every", "1s", "--", "prog", "-for", "2s"}, &bytes.Buffer{})
 	if err != nil || strings.Join(cfg.cmd, " ") != "prog -for 2s" || cfg.every != time.Second {
 		t.Errorf("command form: %+v, %v", cfg, err)
+	}
+}
+
+// TestRecordLayoutOnly: --layout-only records where the mappings are,
+// from maps, without the smaps counters: the VMAs still rise as the child
+// grows its heaps, and no frame has resident memory.
+func TestRecordLayoutOnly(t *testing.T) {
+	bin := binaries(t)
+	out := filepath.Join(tempdir.New(t), "t.jsonl")
+	cfg := recordConfig{cmd: []string{bin["growheaps"], "-for", "1s"}, out: out, every: 100 * time.Millisecond, layout: true}
+	var stdout, stderr bytes.Buffer
+	if err := record(context.Background(), cfg, nil, &stdout, &stderr); err != nil {
+		t.Fatalf("record: %v\n%s", err, stderr.String())
+	}
+	tl, err := timeline.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tl.Frames) < 3 {
+		t.Fatalf("%d frames", len(tl.Frames))
+	}
+	for _, f := range tl.Frames {
+		for _, r := range f.Snapshot.Regions {
+			if r.RSS != 0 || r.Flags != nil {
+				t.Fatalf("frame %d holds smaps counters: %+v", f.Seq, r)
+			}
+		}
+	}
+	first, last := tl.Frames[0].Snapshot.VMAs, tl.Frames[len(tl.Frames)-1].Snapshot.VMAs
+	if last <= first {
+		t.Errorf("VMAs %d -> %d; want a rise", first, last)
 	}
 }

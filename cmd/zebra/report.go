@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/zebra-heap/zebra/internal/units"
+	"github.com/zebra-heap/zebra/internal/visible"
 	"github.com/zebra-heap/zebra/vmmap"
 	"github.com/zebra-heap/zebra/vmmap/render"
 	"github.com/zebra-heap/zebra/vmmap/timeline"
@@ -60,13 +61,16 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if t.Truncated {
+		fmt.Fprintf(stderr, "zebra report: warning: %s: %s\n", visible.String(pos[0]), t.Dropped)
+	}
 	if len(t.Frames) == 0 {
 		return fmt.Errorf("%s: the timeline holds no snapshot", pos[0])
 	}
 	if err := writeAtomically(*out, func(w io.Writer) error { return writeTimelineHTML(w, pos[0], t) }); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d snapshots of %s\n", *out, len(t.Frames), t.Header.Source)
+	fmt.Fprintf(stdout, "wrote %s: %d snapshots of %s\n", *out, len(t.Frames), visible.String(t.Header.Source))
 	return nil
 }
 
@@ -96,6 +100,7 @@ func phaseNames(ph []phase) string {
 
 // writeTimelineHTML renders t.
 func writeTimelineHTML(w io.Writer, name string, t *timeline.Timeline) error {
+	t = visibleTimeline(t)
 	points := make([]timeline.Point, len(t.Frames))
 	for i, f := range t.Frames {
 		points[i] = timeline.Measure(f.Snapshot)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"html"
 	"html/template"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/zebra-heap/zebra/internal/units"
@@ -68,8 +70,8 @@ func (c chart) svg() template.HTML {
 	if drawLimit {
 		hi = max(hi, c.limit)
 	}
-	pad := max((hi-lo)*0.05, 1)
-	lo, hi = max(lo-pad, 0), hi+pad
+	ticks := niceTicks(lo, hi, c.bytes)
+	lo, hi = ticks[0], ticks[len(ticks)-1]
 	xs := c.xs
 	xmax := max(xs[len(xs)-1], 1e-9)
 	px := func(x float64) float64 { return left + (w-left-right)*x/xmax }
@@ -77,7 +79,6 @@ func (c chart) svg() template.HTML {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" width="100%%" role="img">`, w, h)
 	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#fff" stroke="#ccc"/>`, left, top, w-left-right, h-top-bottom)
-	ticks := []float64{lo, (lo + hi) / 2, hi}
 	for i, label := range axisLabels(ticks, c.bytes) {
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" class="ax">%s</text>`, left-4, py(ticks[i])+4, html.EscapeString(label))
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eee"/>`, left, w-right, py(ticks[i]), py(ticks[i]))
@@ -114,6 +115,9 @@ func (c chart) svg() template.HTML {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(xs[j]), py(y)))
 		}
 		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.6" points="%s"/>`, col, strings.Join(pts, " "))
+		if len(l.ys) == 1 { // a line of one frame draws nothing: a dot
+			fmt.Fprintf(&b, `<circle class="dot" cx="%.1f" cy="%.1f" r="3" fill="%s"/>`, px(xs[0]), py(l.ys[0]), col)
+		}
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d" class="ax">%s</text>`,
 			left+i*128, h-12, col, left+i*128+14, h-3, html.EscapeString(l.name))
 	}
@@ -129,7 +133,7 @@ func axisLabels(ticks []float64, bytes bool) []string {
 	out := make([]string, len(ticks))
 	if !bytes {
 		for i, y := range ticks {
-			out[i] = fmt.Sprintf("%.4g", y)
+			out[i] = strconv.FormatFloat(y, 'f', 0, 64) // niceTicks gives integers
 		}
 		return out
 	}
@@ -188,3 +192,48 @@ input[type=range]{width:100%}
 <script>{{.Script}}</script>
 </body></html>
 `))
+
+// niceTicks returns the ticks of an axis that holds [lo, hi] (lo >= 0): 3
+// to 9 round values in the unit of the series, the first and the last
+// bounding it. Counts step by 1, 2 or 5 times a power of ten, never less
+// than 1, so every tick is an integer; bytes step by a power of two, so
+// ticks are whole multiples of KiB, MiB… as their labels show. A constant
+// series gets an axis around its value, one unit of its size either side
+// (41.9 TiB: 40.9 to 42.9 TiB), not ticks at -1 B and -2 B.
+func niceTicks(lo, hi float64, bytes bool) []float64 {
+	if hi <= lo {
+		around := 1.0
+		switch {
+		case bytes:
+			for around*1024 <= hi {
+				around *= 1024
+			}
+		case hi >= 1:
+			around = math.Pow(10, math.Floor(math.Log10(hi)))
+		}
+		lo, hi = max(lo-around, 0), hi+around
+	}
+	raw := (hi - lo) / 4
+	var step float64
+	if bytes {
+		step = math.Pow(2, math.Ceil(math.Log2(max(raw, 1))))
+	} else {
+		mag := math.Pow(10, math.Floor(math.Log10(max(raw, 1))))
+		step = mag
+		for _, m := range []float64{1, 2, 5, 10} {
+			if m*mag >= raw {
+				step = m * mag
+				break
+			}
+		}
+	}
+	first, last := math.Floor(lo/step), math.Ceil(hi/step)
+	if last == first {
+		last++
+	}
+	ticks := make([]float64, 0, int(last-first)+1)
+	for k := first; k <= last; k++ {
+		ticks = append(ticks, k*step)
+	}
+	return ticks
+}

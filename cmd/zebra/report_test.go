@@ -371,11 +371,12 @@ func TestChartAxisAndLimit(t *testing.T) {
 				}
 			}
 			labels := map[string]bool{}
-			for _, m := range axisText.FindAllStringSubmatch(svg, -1) {
+			ms := axisText.FindAllStringSubmatch(svg, -1)
+			for _, m := range ms {
 				labels[m[1]] = true
 			}
-			if tt.wantDistinct && len(labels) != 3 {
-				t.Errorf("axis labels %v; want three distinct ones", labels)
+			if tt.wantDistinct && (len(labels) != len(ms) || len(ms) < 3) {
+				t.Errorf("axis labels %v; want three or more distinct ones", labels)
 			}
 		})
 	}

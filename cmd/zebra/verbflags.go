@@ -86,3 +86,11 @@ func columns(s string) int {
 	}
 	return n
 }
+
+// flagSet reports whether the flag name was given on the command line
+// (a flag given its default value included).
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}

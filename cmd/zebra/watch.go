@@ -104,16 +104,18 @@ func (st *watchState) update(s *vmmap.Snapshot) {
 	st.refresh++
 }
 
-// header is the first lines of every view: refresh number, VMA count and
-// its sparkline.
-func (st *watchState) header() string {
+// header is the first lines of every view: the refresh interval (a
+// duration, "every 1s", so that it does not read as a count), the number
+// of snapshots taken and the time of the last, the VMA count and its
+// sparkline.
+func (st *watchState) header(every time.Duration) string {
 	s := st.cur
 	limit := ""
 	if s.MaxMapCount > 0 {
 		limit = fmt.Sprintf(" of vm.max_map_count %d (%.2f%%)", s.MaxMapCount, 100*float64(s.VMAs)/float64(s.MaxMapCount))
 	}
-	return fmt.Sprintf("zebra watch · refresh %d · %s\nVMAs %d%s  %s\n", st.refresh, s.Taken.Format("15:04:05"),
-		s.VMAs, limit, sparkline(st.vmas))
+	return fmt.Sprintf("zebra watch · every %v · %s at %s\nVMAs %d%s  %s\n", every,
+		plural(st.refresh, "snapshot", "snapshots"), s.Taken.Format("15:04:05"), s.VMAs, limit, sparkline(st.vmas))
 }
 
 // changes lists what changed since the previous refresh; mark wraps each
@@ -225,7 +227,7 @@ func watchPlain(ctx context.Context, cfg watchConfig, take func() (*vmmap.Snapsh
 			return err
 		}
 		st.update(s)
-		fmt.Fprintf(w, "%s%s%s\n", st.header(), st.changes(func(s string) string { return s }), st.mapText(color, 100))
+		fmt.Fprintf(w, "%s%s%s\n", st.header(cfg.every), st.changes(func(s string) string { return s }), st.mapText(color, 100))
 		select {
 		case <-ctx.Done():
 			return nil

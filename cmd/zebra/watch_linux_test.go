@@ -61,7 +61,7 @@ func TestWatchTerminal(t *testing.T) {
 	if len(lines) > rows {
 		t.Errorf("capture-pane gave %d lines of a %d-row window", len(lines), rows)
 	}
-	if !strings.HasPrefix(lines[0], "zebra watch · refresh") {
+	if !strings.HasPrefix(lines[0], "zebra watch · every ") {
 		t.Errorf("first row %q; want the header", lines[0])
 	}
 	if !strings.Contains(strings.Join(lines[:min(3, len(lines))], "\n"), "q quit") {
@@ -83,7 +83,7 @@ func TestWatchTerminal(t *testing.T) {
 	}
 }
 
-var refreshRE = regexp.MustCompile(`refresh (\d+) `)
+var refreshRE = regexp.MustCompile(`· (\d+) snapshots? at `)
 
 // refreshes reads the refresh number off a screen, 0 when none shows.
 func refreshes(screen string) int {
@@ -114,7 +114,7 @@ func TestWatchPiped(t *testing.T) {
 	if strings.Contains(got, "\x1b[") {
 		t.Errorf("piped output holds escape sequences")
 	}
-	for _, want := range []string{"refresh 1 ", "refresh 2 ", "Largest free blocks", "is gone"} {
+	for _, want := range []string{"every 100ms · 1 snapshot at", "every 100ms · 2 snapshots at", "Largest free blocks", "is gone"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("piped output lacks %q", want)
 		}

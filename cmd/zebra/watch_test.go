@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -43,16 +44,21 @@ func TestWatchView(t *testing.T) {
 		view          watchView
 		width, height int
 		wantCut       bool
+		wantHidden    string // the last row, when whole parts are left out
 	}{
-		{"map 100x24", viewMap, 100, 24, true},
-		{"map 80x20", viewMap, 80, 20, true},
-		{"map 120x200", viewMap, 120, 200, false},
-		{"changes 100x10", viewChanges, 100, 10, true},
-		{"changes 100x200", viewChanges, 100, 200, false},
+		// Hidden: the owners (14 lines), source and span (2).
+		{"map 100x24", viewMap, 100, 24, true, "  16 lines hidden (a taller window shows them)"},
+		// The changes (15), free blocks (8), owners wrapped to 78 columns (16).
+		{"map 80x20", viewMap, 80, 20, false, "  39 lines hidden (a taller window shows them)"},
+		{"map 120x200", viewMap, 120, 200, false, ""},
+		{"changes 100x10", viewChanges, 100, 10, true, ""},
+		{"changes 100x200", viewChanges, 100, 200, false, ""},
+		// The summary (11) too, and everything but the strip: cut at 20 columns.
+		{"map 20x8", viewMap, 20, 8, false, "  50 lines hidden (a"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := watchModel{cfg: watchConfig{target: "4242", color: "never"}, view: tt.view, width: tt.width, height: tt.height}
+			m := watchModel{cfg: watchConfig{target: "4242", color: "never", every: 5 * time.Second}, view: tt.view, width: tt.width, height: tt.height}
 			m.st.update(earlier)
 			m.st.update(now)
 			screen := m.text()
@@ -60,7 +66,8 @@ func TestWatchView(t *testing.T) {
 			if len(lines) > tt.height {
 				t.Errorf("%d lines in a window of %d rows:\n%s", len(lines), tt.height, screen)
 			}
-			if !strings.HasPrefix(lines[0], "zebra watch · refresh 2") || !strings.HasPrefix(lines[2], "q quit") {
+			head := ansi.Truncate("zebra watch · every 5s · 2 snapshots at ", tt.width, "")
+			if !strings.HasPrefix(lines[0], head) || !strings.HasPrefix(lines[2], ansi.Truncate("q quit", tt.width, "")) {
 				t.Errorf("the header and key line are not the first rows:\n%s", screen)
 			}
 			for i, l := range lines {
@@ -68,7 +75,13 @@ func TestWatchView(t *testing.T) {
 					t.Errorf("line %d is %d columns wide in a window of %d", i, n, tt.width)
 				}
 			}
-			if tt.view == viewMap && !stripRE.MatchString(screen) {
+			if got := lines[len(lines)-1]; tt.wantHidden != "" && got != tt.wantHidden {
+				t.Errorf("last row %q, want %q:\n%s", got, tt.wantHidden, screen)
+			}
+			if tt.wantHidden == "" && strings.Contains(screen, "lines hidden") {
+				t.Errorf("a hidden line where everything cut says so:\n%s", screen)
+			}
+			if tt.view == viewMap && tt.height > 8 && !stripRE.MatchString(screen) {
 				t.Errorf("the strip is not on screen:\n%s", screen)
 			}
 			if cut := strings.Contains(screen, "more lines (a taller window"); cut != tt.wantCut {

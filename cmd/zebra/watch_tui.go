@@ -108,7 +108,7 @@ func (m watchModel) text() string {
 		width = min(m.width-2, 200)
 	}
 	blocks := []viewBlock{
-		{lines: textLines(m.st.header()), min: -1, prio: 0},
+		{lines: textLines(m.st.header(m.cfg.every)), min: -1, prio: 0},
 		{lines: []string{"q quit · m map · c changes · tab switch"}, min: -1, prio: 1},
 		{lines: textLines(m.st.changes(highlight)), min: 3, prio: 4},
 	}
@@ -176,8 +176,21 @@ func mapBlocks(text string) []viewBlock {
 // gets its minimum (a whole part only if it fits whole), then lists grow
 // while rows remain, then the parts marked last are placed if they fit; a
 // cut list ends with a line saying how many lines were left out, a list
-// without room for its minimum is left out.
+// without room for its minimum is left out. When whole blocks are left
+// out, the last row says how many lines are hidden, so that a small window
+// never drops the summary or a list without a word.
 func fit(blocks []viewBlock, height int) []string {
+	out, hidden := place(blocks, height)
+	if hidden == 0 || height < 2 {
+		return out
+	}
+	out, hidden = place(blocks, height-1)
+	return append(out, fmt.Sprintf("  %d lines hidden (a taller window shows them)", hidden))
+}
+
+// place is fit without the hidden line: the rows, and how many lines of
+// blocks left out whole are not among them.
+func place(blocks []viewBlock, height int) (out []string, hidden int) {
 	total := 0
 	for _, b := range blocks {
 		total += len(b.lines)
@@ -186,14 +199,13 @@ func fit(blocks []viewBlock, height int) []string {
 		}
 	}
 	if total <= height {
-		var out []string
 		for _, b := range blocks {
 			if b.blank {
 				out = append(out, "")
 			}
 			out = append(out, b.lines...)
 		}
-		return out
+		return out, 0
 	}
 	order := make([]int, len(blocks))
 	for i := range order {
@@ -226,7 +238,6 @@ func fit(blocks []viewBlock, height int) []string {
 			give[i], left = n, left-n
 		}
 	}
-	var out []string
 	for i, b := range blocks {
 		switch n := give[i]; {
 		case n == len(b.lines):
@@ -234,9 +245,11 @@ func fit(blocks []viewBlock, height int) []string {
 		case n > 0:
 			out = append(out, b.lines[:n-1]...)
 			out = append(out, fmt.Sprintf("  … %d more lines (a taller window shows them)", len(b.lines)-n+1))
+		default:
+			hidden += len(b.lines)
 		}
 	}
-	return out
+	return out, hidden
 }
 
 // watchTUI runs the interactive view on the terminal out until q, the

@@ -4,9 +4,10 @@
 // the program calls Publish or PublishAll, and is read (Heap.Stats called)
 // only when someone reads it, such as a GET of /debug/vars.
 //
-// zebrahttp publishes the same figures as the variable "zebra" when it is
-// imported, along with its pages, its map renderer and its sampler; a
-// program that wants the figures alone imports this package instead:
+// zebrahttp/register publishes the same figures as the variable "zebra"
+// when it is imported, along with zebrahttp's pages, map renderer and
+// sampler; a program that wants the figures alone imports this package
+// instead:
 //
 //	heapvar.PublishAll("zebra")          // every live heap, as a JSON list
 //	heapvar.Publish("cache", cacheHeap)  // one heap, as a JSON object

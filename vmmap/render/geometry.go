@@ -51,6 +51,7 @@ const (
 )
 
 func newGeometry(s *vmmap.Snapshot, o Options, f *faces) (*geometry, error) {
+	s, o = vmmap.Visible(s), visibleOptions(o) // see visible.go
 	l, err := newLayout(s, o)
 	if err != nil {
 		return nil, err

@@ -24,6 +24,7 @@ func HTML(w io.Writer, r Report) error {
 	if err := r.check(); err != nil {
 		return err
 	}
+	r = visibleReport(r)
 	f, err := newFaces()
 	if err != nil {
 		return err

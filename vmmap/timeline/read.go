@@ -51,12 +51,18 @@ func Read(r io.Reader) (*Timeline, error) {
 	for n := 1; ; n++ {
 		line, err := readLine(br)
 		if len(line) == 0 && err != nil {
-			if errors.Is(err, io.EOF) {
-				break
+			switch {
+			case errors.Is(err, io.EOF) && first:
+				return nil, fmt.Errorf("%w: empty file", ErrSchema)
+			case errors.Is(err, io.EOF):
+			case first:
+				return nil, fmt.Errorf("%w: the file ends before its first line is complete: %w", ErrParse, err)
+			default:
+				// A torn gzip stream ends in ErrUnexpectedEOF: keep
+				// what was decoded.
+				t.Truncated = true
+				t.Dropped = fmt.Sprintf("the file is cut off after line %d (%v)", n-1, err)
 			}
-			// A torn gzip stream ends in ErrUnexpectedEOF: keep what
-			// was decoded.
-			t.Truncated = true
 			break
 		}
 		complete := err == nil
@@ -64,25 +70,21 @@ func Read(r io.Reader) (*Timeline, error) {
 		if perr != nil && first {
 			return nil, perr
 		}
-		if perr != nil || !complete {
-			if perr == nil {
-				// An unterminated line that parses is whole: only the
-				// newline was lost.
+		if perr == nil {
+			first = false
+			if !complete || t.End != "" {
+				// An unterminated line that parses is whole: only
+				// the newline was lost.
 				break
 			}
-			if _, more := br.Peek(1); more == nil {
-				return nil, fmt.Errorf("line %d: %w", n, perr)
-			}
-			t.Truncated = true
-			break
+			continue
 		}
-		first = false
-		if t.End != "" {
-			break
+		if _, more := br.Peek(1); more == nil {
+			return nil, fmt.Errorf("line %d: %w", n, perr)
 		}
-	}
-	if first {
-		return nil, fmt.Errorf("%w: empty file", ErrSchema)
+		t.Truncated = true
+		t.Dropped = fmt.Sprintf("its last line (%d) was dropped: %v", n, perr)
+		break
 	}
 	return t, nil
 }
@@ -109,16 +111,28 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 
 // parse decodes one line into t.
 func (t *Timeline) parse(line []byte, first bool, byseq map[int]*vmmap.Snapshot) error {
+	if len(bytes.TrimSpace(line)) == 0 {
+		return fmt.Errorf("%w: blank line", ErrParse)
+	}
 	if first {
 		var h jsonHeader
 		if err := json.Unmarshal(line, &h); err != nil || h.Schema != Schema {
 			return fmt.Errorf("%w: first line %.60q", ErrSchema, line)
 		}
+		if h.PID < 0 || h.PID > 1<<31-1 {
+			return fmt.Errorf("%w: pid %d", ErrSchema, h.PID)
+		}
 		t.Header = Header{Schema: h.Schema, Source: h.Source, PID: h.PID, Started: h.Started}
+		if h.SourceRaw != nil {
+			t.Header.Source = string(h.SourceRaw)
+		}
 		if h.Every != "" {
 			d, err := time.ParseDuration(h.Every)
 			if err != nil {
 				return fmt.Errorf("%w: every %q: %w", ErrSchema, h.Every, err)
+			}
+			if d <= 0 {
+				return fmt.Errorf("%w: every %q is not a positive duration", ErrSchema, h.Every)
 			}
 			t.Header.Every = d
 		}
@@ -131,6 +145,12 @@ func (t *Timeline) parse(line []byte, first bool, byseq map[int]*vmmap.Snapshot)
 		return fmt.Errorf("%w: %w", ErrParse, err)
 	}
 	if l.End != "" {
+		switch {
+		case l.End != EndExited && l.End != EndDone && l.End != EndInterrupted:
+			return fmt.Errorf("%w: end %q (want %q, %q or %q)", ErrParse, l.End, EndExited, EndDone, EndInterrupted)
+		case l.Status != nil && (*l.Status < 0 || *l.Status > 255):
+			return fmt.Errorf("%w: exit status %d (want 0 to 255)", ErrParse, *l.Status)
+		}
 		t.End, t.ExitStatus = l.End, l.Status
 		return nil
 	}
@@ -138,6 +158,14 @@ func (t *Timeline) parse(line []byte, first bool, byseq map[int]*vmmap.Snapshot)
 		return fmt.Errorf("%w: frame %d out of sequence", ErrParse, len(t.Frames))
 	}
 	f := Frame{Seq: *l.Seq, Taken: l.Taken, Label: l.Label}
+	switch {
+	case f.Taken.IsZero():
+		return fmt.Errorf("%w: frame %d has no time", ErrParse, f.Seq)
+	case len(t.Frames) > 0 && f.Taken.Before(t.Frames[len(t.Frames)-1].Taken):
+		prev := t.Frames[len(t.Frames)-1]
+		return fmt.Errorf("%w: frame %d taken at %s, before frame %d (%s): time runs backwards",
+			ErrParse, f.Seq, f.Taken.Format(time.RFC3339Nano), prev.Seq, prev.Taken.Format(time.RFC3339Nano))
+	}
 	switch {
 	case l.Same != nil:
 		s, ok := byseq[*l.Same]

@@ -88,8 +88,10 @@ type Timeline struct {
 	// started it and saw it exit, else nil.
 	ExitStatus *int
 	// Truncated reports that the last line was incomplete or unreadable
-	// and was dropped, as after a crash or SIGKILL of the recorder.
+	// and was dropped, as after a crash or SIGKILL of the recorder; Dropped
+	// says what was dropped and why, for a warning.
 	Truncated bool
+	Dropped   string
 }
 
 // Errors returned by Read, wrapped with detail.

@@ -138,17 +138,40 @@ func TestReadErrors(t *testing.T) {
 	}
 }
 
+// FuzzRead: whatever Read accepts is a timeline a recorder could have
+// written: frames in sequence and in time order, each snapshot passing the
+// checks a reading of /proc passes (vmmap.Snapshot.Validate), a known end.
 func FuzzRead(f *testing.F) {
 	f.Add(write(&testing.T{}, false, 0x20000, 0x20000, 0x30000))
 	f.Add(write(&testing.T{}, true, 0x20000))
+	good := write(&testing.T{}, false, 0x20000, 0x30000)
+	f.Add(bytes.Replace(good, []byte(`"vmas":1`), []byte(`"vmas":-1`), 1))
+	f.Add(bytes.Replace(good, []byte(`"perms":"rw-p"`), []byte(`"perms":"rw-p","rss":99999999999`), 1))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tl, err := Read(bytes.NewReader(data))
-		if err == nil {
-			for i, fr := range tl.Frames {
-				if fr.Snapshot == nil || fr.Seq != i {
-					t.Fatalf("frame %d: %+v", i, fr)
-				}
+		if err != nil {
+			return
+		}
+		for i, fr := range tl.Frames {
+			if fr.Snapshot == nil || fr.Seq != i {
+				t.Fatalf("frame %d: %+v", i, fr)
 			}
+			if err := fr.Snapshot.Validate(); err != nil {
+				t.Fatalf("frame %d accepted, but the /proc checks refuse it: %v", i, err)
+			}
+			if fr.Taken.IsZero() || i > 0 && fr.Taken.Before(tl.Frames[i-1].Taken) {
+				t.Fatalf("frame %d taken at %v, after frame %d at %v", i, fr.Taken, i-1, tl.Frames[max(i-1, 0)].Taken)
+			}
+		}
+		if tl.Header.PID < 0 || tl.Header.Every < 0 {
+			t.Fatalf("header %+v", tl.Header)
+		}
+		if !slices.Contains([]string{"", EndExited, EndDone, EndInterrupted}, tl.End) ||
+			tl.ExitStatus != nil && (*tl.ExitStatus < 0 || *tl.ExitStatus > 255) {
+			t.Fatalf("end %q, status %v", tl.End, tl.ExitStatus)
+		}
+		if tl.Truncated != (tl.Dropped != "") {
+			t.Fatalf("Truncated %v, Dropped %q", tl.Truncated, tl.Dropped)
 		}
 	})
 }

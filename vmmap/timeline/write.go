@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zebra-heap/zebra/vmmap"
 )
@@ -32,11 +33,14 @@ type Writer struct {
 
 // jsonHeader is the header line; Every is a Go duration string.
 type jsonHeader struct {
-	Schema  string    `json:"schema"`
-	Source  string    `json:"source"`
-	PID     int       `json:"pid,omitempty"`
-	Started time.Time `json:"started"`
-	Every   string    `json:"every,omitempty"`
+	Schema string `json:"schema"`
+	Source string `json:"source"`
+	// SourceRaw is Source's exact bytes when they are not UTF-8, as
+	// vmmap.SchemaV1's sourceBytes.
+	SourceRaw []byte    `json:"sourceBytes,omitempty"`
+	PID       int       `json:"pid,omitempty"`
+	Started   time.Time `json:"started"`
+	Every     string    `json:"every,omitempty"`
 }
 
 // jsonLine is any line after the header.
@@ -61,6 +65,9 @@ func NewWriter(w io.Writer, h Header, compress bool) (*Writer, error) {
 	}
 	tw.buf = bufio.NewWriterSize(tw.dst, 64<<10)
 	jh := jsonHeader{Schema: Schema, Source: h.Source, PID: h.PID, Started: h.Started}
+	if !utf8.ValidString(h.Source) {
+		jh.SourceRaw = []byte(h.Source)
+	}
 	if h.Every > 0 {
 		jh.Every = h.Every.String()
 	}
