@@ -181,3 +181,26 @@ func (h *Heap) dropEmpty() {
 		}
 	}
 }
+
+// validateCentral checks each class's partial list (linked both ways,
+// every slab listed and of the class) and its count of slabs against
+// perClass, the slabs the page walk found.
+func (h *Heap) validateCentral(perClass *[numClasses]int) error {
+	for c := range h.central {
+		if perClass[c] != h.central[c].slabs {
+			return fmt.Errorf("class %d: %d slabs, count says %d", h.classes[c].size, perClass[c], h.central[c].slabs)
+		}
+		var prev uint32
+		for id, k := h.central[c].partial, uint32(0); id != 0; id, k = h.st.at(id-1).next, k+1 {
+			if k > h.st.n {
+				return fmt.Errorf("partial list of class %d loops", c)
+			}
+			sl := h.st.at(id - 1)
+			if !sl.listed || int(sl.class) != c || sl.prev != prev || sl.npages == 0 {
+				return fmt.Errorf("partial list of class %d: slab %d listed %v class %d back link %d", c, id-1, sl.listed, sl.class, sl.prev)
+			}
+			prev = id
+		}
+	}
+	return nil
+}

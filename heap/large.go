@@ -1,6 +1,9 @@
 package heap
 
-import "unsafe"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Large blocks: runs of pages, freed into a small cache that keeps them
 // committed. See heap.go for the overview.
@@ -102,4 +105,22 @@ func (h *Heap) flushRuns() {
 	for len(h.runs) > 0 {
 		h.uncacheRun(len(h.runs) - 1)
 	}
+}
+
+// validateRunCache checks that the run cache holds exactly the cached runs
+// the page walk found (cached, by first page), and their size.
+func (h *Heap) validateRunCache(cached map[uint32]bool, runBytes uintptr) error {
+	if len(h.runs) > runCacheLen || runBytes != h.runBytes {
+		return fmt.Errorf("run cache: %d runs of %d bytes, count says %d bytes", len(h.runs), runBytes, h.runBytes)
+	}
+	for _, r := range h.runs {
+		if !cached[r.gp] || h.segOfPage(r.gp) != r.seg {
+			return fmt.Errorf("run cache lists page %d, not a cached run of its segment (or twice)", r.gp)
+		}
+		delete(cached, r.gp)
+	}
+	for gp := range cached {
+		return fmt.Errorf("cached run at page %d is not in the run cache", gp)
+	}
+	return nil
 }

@@ -277,3 +277,63 @@ func firstAvail(s *slabRec, ci *classInfo) (w, i int, ok bool) {
 	}
 	return 0, 0, false
 }
+
+// validateSlab checks the slab whose first page is gp in segment s (which
+// ends at page end), described by d: its record, its pages, the page map's
+// entry, and each block's state against the bitmap. The caches must be
+// empty (the gate closed). It returns the record and the busy and
+// available blocks.
+func (h *Heap) validateSlab(s *segment, gp, end uint32, d *pageDesc) (sl *slabRec, busy, avail int, err error) {
+	if d.a >= h.st.n {
+		return nil, 0, 0, fmt.Errorf("page %d: slab id %d out of %d", gp, d.a, h.st.n)
+	}
+	sl = h.st.at(d.a)
+	if sl.npages == 0 || sl.gp != gp || int(sl.class) >= numClasses {
+		return nil, 0, 0, fmt.Errorf("page %d: slab %d is free or starts at page %d", gp, d.a, sl.gp)
+	}
+	ci := &h.classes[sl.class]
+	if uint32(sl.npages) != ci.pages || gp+ci.pages > end || sl.id != d.a {
+		return nil, 0, 0, fmt.Errorf("slab %d (record %d): %d pages, class %d wants %d", d.a, sl.id, sl.npages, ci.size, ci.pages)
+	}
+	if sl.heap != h.id || sl.chk != sl.seal() {
+		return nil, 0, 0, fmt.Errorf("slab %d: record of heap %d (want %d), seal %#x (want %#x)", d.a, sl.heap, h.id, sl.chk, sl.seal())
+	}
+	if sl.base != h.pageAddr(s, gp) || uintptr(sl.base)&(slabBytes-1) != 0 || slabOf(uintptr(sl.base)) != sl {
+		return nil, 0, 0, fmt.Errorf("slab %d: base %p, want %p, aligned to %d and in the page map", d.a, sl.base, h.pageAddr(s, gp), slabBytes)
+	}
+	for k := uint32(0); k < ci.pages; k++ {
+		e := h.pt.at(gp + k)
+		if e.kind != kindSlab || e.a != d.a || e.n != k || e.flags&flagCommitted == 0 {
+			return nil, 0, 0, fmt.Errorf("slab %d: page %d has kind %d id %d index %d flags %#x", d.a, gp+k, e.kind, e.a, e.n, e.flags)
+		}
+	}
+	busy, avail = 0, 0
+	for i := uintptr(0); i < uintptr(ci.words)*64; i++ {
+		isAvail := sl.isAvail(ci, i)
+		if i >= uintptr(ci.nobj) {
+			if isAvail {
+				return nil, 0, 0, fmt.Errorf("slab %d: bit %d past its %d blocks is set", d.a, i, ci.nobj)
+			}
+			continue
+		}
+		switch st := *sl.stateOf(i); {
+		case st == blockBusy && isAvail:
+			return nil, 0, 0, fmt.Errorf("slab %d: block %d is busy and available", d.a, i)
+		case st == blockBusy:
+			busy++
+		case st != blockFree:
+			return nil, 0, 0, fmt.Errorf("slab %d: block %d has state %d", d.a, i, st)
+		case !isAvail:
+			return nil, 0, 0, fmt.Errorf("slab %d: block %d is free but neither available nor cached", d.a, i)
+		default:
+			avail++
+		}
+	}
+	if avail != int(sl.navail) {
+		return nil, 0, 0, fmt.Errorf("slab %d: %d blocks available, count says %d", d.a, avail, sl.navail)
+	}
+	if sl.listed != (avail > 0) {
+		return nil, 0, 0, fmt.Errorf("slab %d: %d of %d blocks available, listed %v", d.a, avail, ci.nobj, sl.listed)
+	}
+	return sl, busy, avail, nil
+}

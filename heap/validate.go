@@ -152,57 +152,11 @@ func (h *Heap) validate() error {
 				}
 				gp += n
 			case kindSlab:
-				if d.a >= h.st.n {
-					return fmt.Errorf("page %d: slab id %d out of %d", gp, d.a, h.st.n)
-				}
-				sl := h.st.at(d.a)
-				if sl.npages == 0 || sl.gp != gp || int(sl.class) >= numClasses {
-					return fmt.Errorf("page %d: slab %d is free or starts at page %d", gp, d.a, sl.gp)
+				sl, busy, avail, err := h.validateSlab(s, gp, end, d)
+				if err != nil {
+					return err
 				}
 				ci := &h.classes[sl.class]
-				if uint32(sl.npages) != ci.pages || gp+ci.pages > end || sl.id != d.a {
-					return fmt.Errorf("slab %d (record %d): %d pages, class %d wants %d", d.a, sl.id, sl.npages, ci.size, ci.pages)
-				}
-				if sl.heap != h.id || sl.chk != sl.seal() {
-					return fmt.Errorf("slab %d: record of heap %d (want %d), seal %#x (want %#x)", d.a, sl.heap, h.id, sl.chk, sl.seal())
-				}
-				if sl.base != h.pageAddr(s, gp) || uintptr(sl.base)&(slabBytes-1) != 0 || slabOf(uintptr(sl.base)) != sl {
-					return fmt.Errorf("slab %d: base %p, want %p, aligned to %d and in the page map", d.a, sl.base, h.pageAddr(s, gp), slabBytes)
-				}
-				for k := uint32(0); k < ci.pages; k++ {
-					e := h.pt.at(gp + k)
-					if e.kind != kindSlab || e.a != d.a || e.n != k || e.flags&flagCommitted == 0 {
-						return fmt.Errorf("slab %d: page %d has kind %d id %d index %d flags %#x", d.a, gp+k, e.kind, e.a, e.n, e.flags)
-					}
-				}
-				busy, avail := 0, 0
-				for i := uintptr(0); i < uintptr(ci.words)*64; i++ {
-					isAvail := sl.isAvail(ci, i)
-					if i >= uintptr(ci.nobj) {
-						if isAvail {
-							return fmt.Errorf("slab %d: bit %d past its %d blocks is set", d.a, i, ci.nobj)
-						}
-						continue
-					}
-					switch st := *sl.stateOf(i); {
-					case st == blockBusy && isAvail:
-						return fmt.Errorf("slab %d: block %d is busy and available", d.a, i)
-					case st == blockBusy:
-						busy++
-					case st != blockFree:
-						return fmt.Errorf("slab %d: block %d has state %d", d.a, i, st)
-					case !isAvail:
-						return fmt.Errorf("slab %d: block %d is free but neither available nor cached", d.a, i)
-					default:
-						avail++
-					}
-				}
-				if avail != int(sl.navail) {
-					return fmt.Errorf("slab %d: %d blocks available, count says %d", d.a, avail, sl.navail)
-				}
-				if sl.listed != (avail > 0) {
-					return fmt.Errorf("slab %d: %d of %d blocks available, listed %v", d.a, avail, ci.nobj, sl.listed)
-				}
 				slabs++
 				perClass[sl.class]++
 				inUse += uintptr(busy) * ci.size
@@ -241,35 +195,11 @@ func (h *Heap) validate() error {
 	for gp := range freeRuns {
 		return fmt.Errorf("free run at page %d is in no bin", gp)
 	}
-	// The run cache holds exactly the cached runs.
-	if len(h.runs) > runCacheLen || runBytes != h.runBytes {
-		return fmt.Errorf("run cache: %d runs of %d bytes, count says %d bytes", len(h.runs), runBytes, h.runBytes)
+	if err := h.validateRunCache(cached, runBytes); err != nil {
+		return err
 	}
-	for _, r := range h.runs {
-		if !cached[r.gp] || h.segOfPage(r.gp) != r.seg {
-			return fmt.Errorf("run cache lists page %d, not a cached run of its segment (or twice)", r.gp)
-		}
-		delete(cached, r.gp)
-	}
-	for gp := range cached {
-		return fmt.Errorf("cached run at page %d is not in the run cache", gp)
-	}
-	// Partial lists.
-	for c := range h.central {
-		if perClass[c] != h.central[c].slabs {
-			return fmt.Errorf("class %d: %d slabs, count says %d", h.classes[c].size, perClass[c], h.central[c].slabs)
-		}
-		var prev uint32
-		for id, k := h.central[c].partial, uint32(0); id != 0; id, k = h.st.at(id-1).next, k+1 {
-			if k > h.st.n {
-				return fmt.Errorf("partial list of class %d loops", c)
-			}
-			sl := h.st.at(id - 1)
-			if !sl.listed || int(sl.class) != c || sl.prev != prev || sl.npages == 0 {
-				return fmt.Errorf("partial list of class %d: slab %d listed %v class %d back link %d", c, id-1, sl.listed, sl.class, sl.prev)
-			}
-			prev = id
-		}
+	if err := h.validateCentral(&perClass); err != nil {
+		return err
 	}
 	// Free slab records.
 	freeRecs := 0
