@@ -162,7 +162,7 @@ func (h *Heap) alloc(op string, n, align uintptr, zero bool) (unsafe.Pointer, er
 		h.pt.at(g).flags &^= flagFreed
 	}
 	d := h.pt.at(gp)
-	d.kind, d.n = kindLarge, k
+	d.kind, d.n, d.gen = kindLarge, k, h.nextGen()
 	h.inUse += uintptr(k) * page
 	h.blocks++
 	h.big.alloc(uintptr(k) * page)
@@ -361,10 +361,10 @@ func (h *Heap) freeLocked(b block) error {
 	h.lockClass(c)
 	defer h.unlockClass(c)
 	st := b.slab.stateOf(b.idx)
-	if *st != blockBusy {
+	if !isBusy(*st) {
 		return h.bad("free", b.p, ErrDoubleFree, "%d-byte block is free", b.size)
 	}
-	*st = blockFree
+	*st = freed(*st)
 	if err := h.putBlocks(c, []unsafe.Pointer{b.p}, 1, false); err != nil {
 		return h.stateErr("free")
 	}
@@ -391,7 +391,7 @@ func (h *Heap) Size(p unsafe.Pointer) (int, error) {
 }
 
 func (h *Heap) size(op string, p unsafe.Pointer) (int, error) {
-	if s, ci, idx, ok := h.slabFor(p); ok && *s.stateOf(idx) == blockBusy {
+	if s, ci, idx, ok := h.slabFor(p); ok && isBusy(*s.stateOf(idx)) {
 		return int(ci.size), nil
 	}
 	if err := h.lock(op); err != nil {

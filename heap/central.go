@@ -105,7 +105,7 @@ func (h *Heap) putBlocks(c int, ps []unsafe.Pointer, direct int, heapLocked bool
 	cl.frees.Add(uint64(direct))
 	for _, p := range ps {
 		s, ci, idx, ok := h.slabFor(p)
-		if !ok || int(s.class) != c || *s.stateOf(idx) != blockFree {
+		if !ok || int(s.class) != c || isBusy(*s.stateOf(idx)) {
 			h.state.CompareAndSwap(stateOK, stateCorrupt)
 			return fmt.Errorf("%w: a cached block %p of class %d is not a free block of a slab of the class", ErrCorrupt, p, h.classes[c].size)
 		}

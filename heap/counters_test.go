@@ -3,6 +3,7 @@ package heap
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"unsafe"
@@ -50,8 +51,8 @@ func TestCounters(t *testing.T) {
 			if c = st.Counters; c.Allocs-c.Frees != uint64(st.Blocks) || c.AllocBytes-c.FreeBytes != st.InUse || c.Frees != 4 {
 				t.Errorf("after 4 frees: %+v, stats %d blocks, %d bytes", c, st.Blocks, st.InUse)
 			}
-			if _, err := h.Alloc(1 << 40); !errors.Is(err, ErrNoMemory) && !errors.Is(err, ErrTooLarge) {
-				t.Fatalf("Alloc(1 TiB) = %v", err)
+			if _, err := h.Alloc(math.MaxInt); !errors.Is(err, ErrNoMemory) && !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("Alloc(MaxInt) = %v", err)
 			}
 			if _, err := h.Alloc(-1); !errors.Is(err, ErrInvalidSize) {
 				t.Fatalf("Alloc(-1) = %v", err)

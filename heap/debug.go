@@ -434,6 +434,17 @@ func (q *quarantine) count() (int, uintptr) {
 	return len(q.fifo) - q.head, q.bytes
 }
 
+// holds reports whether block p waits in the quarantine: freed, though
+// its slab still counts it busy.
+func (q *quarantine) holds(p unsafe.Pointer) bool {
+	if q == nil {
+		return false
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.held[uintptr(p)]
+}
+
 // empty forgets every waiting block: Reset and Destroy free them all at
 // once.
 func (q *quarantine) empty() {

@@ -72,6 +72,10 @@ var (
 	// ErrInPlace is returned by ReallocInPlace when the block cannot be
 	// resized without moving it (Windows HEAP_REALLOC_IN_PLACE_ONLY).
 	ErrInPlace = errors.New("heap: cannot resize in place")
+	// ErrStaleRef is returned by Pointer, Bytes, FreeRef and Ref when the
+	// block a Ref names was freed since the Ref was made, or is free now:
+	// the handle is stale (see Ref for the limit of that check).
+	ErrStaleRef = errors.New("heap: stale handle: the block was freed")
 	// ErrArenaFreed is returned by every method of an Arena after its Free,
 	// including a second Free.
 	ErrArenaFreed = errors.New("heap: arena freed")

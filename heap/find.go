@@ -75,7 +75,7 @@ func (h *Heap) find(op string, p unsafe.Pointer) (block, error) {
 		if !ok {
 			return block{}, h.bad(op, p, ErrInvalidPointer, "not the start of a %d-byte block", ci.size)
 		}
-		if *s.stateOf(idx) != blockBusy {
+		if !isBusy(*s.stateOf(idx)) {
 			return block{}, h.bad(op, p, ErrDoubleFree, "%d-byte block is free", ci.size)
 		}
 		return block{kind: blockSmall, size: ci.size, p: p, slab: s, idx: idx}, nil

@@ -180,6 +180,8 @@ type Heap struct {
 	// that could not be served (Counters).
 	big      bigCounts
 	failures atomic.Uint64
+	// gens numbers large and huge blocks' generations (nextGen).
+	gens uint16
 
 	freePages uintptr // pages in free runs
 	inUse     uintptr // bytes of busy large and huge blocks (small ones: the caches' and central lists' counters)

@@ -92,6 +92,7 @@ func (r *releasedHuge) has(addr uintptr, space vmem.Space) bool {
 
 type hugeBlock struct {
 	res *vmem.Reservation
+	gen uint16 // the block's generation (ref.go)
 }
 
 func (h *Heap) allocHuge(op string, n, align uintptr) (unsafe.Pointer, error) {
@@ -115,7 +116,7 @@ func (h *Heap) allocHuge(op string, n, align uintptr) (unsafe.Pointer, error) {
 		h.huge = make(map[uintptr]*hugeBlock)
 	}
 	h.hugeFreed.forget(r.Range())
-	h.huge[r.Base()] = &hugeBlock{res: r}
+	h.huge[r.Base()] = &hugeBlock{res: r, gen: h.nextGen()}
 	h.inUse += r.Size()
 	h.blocks++
 	h.big.alloc(r.Size())

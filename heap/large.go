@@ -88,7 +88,7 @@ func (h *Heap) takeCachedRun(k uint32) unsafe.Pointer {
 	h.runs = append(h.runs[:best], h.runs[best+1:]...)
 	h.runBytes -= uintptr(bestN) * h.cfg.page
 	d := h.pt.at(r.gp)
-	d.kind, d.n = kindLarge, k
+	d.kind, d.n, d.gen = kindLarge, k, h.nextGen()
 	d.flags &^= flagFreed
 	if bestN > k {
 		h.freeRun(r.seg, r.gp+k, bestN-k, false)

@@ -243,7 +243,7 @@ func (a *arena) release() error {
 type pageDesc struct {
 	kind  uint8
 	flags uint8
-	_     uint16
+	gen   uint16 // large head: the block's generation (ref.go)
 	n     uint32 // free head/tail and large head: run length in pages; slab page: index in the slab
 	a     uint32 // free head: next in the bin list, gp+1 (0 ends); slab page: slab id
 	b     uint32 // free head: previous in the bin list, gp+1 (0 starts)

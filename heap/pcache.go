@@ -87,7 +87,7 @@ func (h *Heap) allocSmall(op string, n uintptr, c int, zero bool) (unsafe.Pointe
 			if k := m.n - 1; k < magMax && h.gate.Load() == 0 {
 				p, st := m.p[k], m.st[k]
 				m.n = k
-				*st = blockBusy
+				*st |= blockBusy
 				pc.allocs[c]++
 				setIdle(&pc.busy)
 				h.unpin(slot)
@@ -106,11 +106,11 @@ func (h *Heap) allocSmall(op string, n uintptr, c int, zero bool) (unsafe.Pointe
 // handOut marks block p busy and returns it to the caller.
 func (h *Heap) handOut(op string, p unsafe.Pointer, ci *classInfo, zero bool) (unsafe.Pointer, error) {
 	s, _, idx, ok := h.slabFor(p)
-	if !ok || *s.stateOf(idx) != blockFree {
+	if !ok || isBusy(*s.stateOf(idx)) {
 		h.state.CompareAndSwap(stateOK, stateCorrupt)
 		return nil, h.bad(op, p, ErrCorrupt, "a cached block is not a free block of the heap's slabs")
 	}
-	*s.stateOf(idx) = blockBusy
+	*s.stateOf(idx) |= blockBusy
 	if zero {
 		clear(unsafe.Slice((*byte)(p), ci.size))
 	}
@@ -201,7 +201,7 @@ func (h *Heap) freeSmall(p unsafe.Pointer) (ok bool, err error) {
 		return false, nil
 	}
 	st := s.stateOf(idx)
-	if *st != blockBusy {
+	if !isBusy(*st) {
 		return false, nil
 	}
 	c := int(s.class & (numClasses - 1))
@@ -211,7 +211,7 @@ func (h *Heap) freeSmall(p unsafe.Pointer) (ok bool, err error) {
 			pc.busy = 1
 			m := &pc.mags[c]
 			if k := m.n; k < uint32(ci.mag) && k < magMax && h.gate.Load() == 0 {
-				*st = blockFree
+				*st = freed(*st)
 				m.p[k], m.st[k] = p, st
 				m.n = k + 1
 				pc.frees[c]++
@@ -232,10 +232,10 @@ func (h *Heap) freeSmall(p unsafe.Pointer) (ok bool, err error) {
 func (h *Heap) spill(c int, p unsafe.Pointer, st *uint8) error {
 	h.lockClass(c)
 	defer h.unlockClass(c)
-	if *st != blockBusy {
+	if !isBusy(*st) {
 		return h.bad("free", p, ErrDoubleFree, "%d-byte block is free", h.classes[c].size)
 	}
-	*st = blockFree
+	*st = freed(*st)
 	var buf [magMax + 1]unsafe.Pointer
 	buf[0] = p
 	k := 1

@@ -13,7 +13,7 @@ import (
 // one size class. Its record (slabRec, in the heap's slab table, out of
 // band) holds two views of its blocks:
 //
-//   - the state bytes, one per block (blockFree or blockBusy), which Alloc
+//   - the state bytes, one per block (busy or free, and a generation), which Alloc
 //     and Free of a cached block read and write without any lock: a block
 //     belongs to at most one goroutine between its Alloc and its Free, and
 //     distinct bytes never tear;
@@ -36,11 +36,19 @@ const numClasses = 64
 // of a slab.
 const slabWords = slabBytes / minAlign / 64
 
-// Block states.
-const (
-	blockFree = 0
-	blockBusy = 1
-)
+// A block's state byte: bit 0 says busy; the seven bits above it are the
+// block's generation, which each Free advances, so that a Ref taken before
+// a Free and a reuse of the block no longer matches it (ref.go).
+const blockBusy = 1
+
+func isBusy(st uint8) bool { return st&blockBusy != 0 }
+
+// freed is the state of a block freed from state st: free, next
+// generation.
+func freed(st uint8) uint8 { return st&^blockBusy + 2 }
+
+// generation is the generation in state st.
+func generation(st uint8) uint8 { return st >> 1 }
 
 // classInfo is per class: block size, blocks per slab and the magazine
 // size of the per-P caches.
@@ -246,7 +254,7 @@ func (h *Heap) dropSlab(id uint32, s *slabRec) {
 func (h *Heap) takeAvail(s *slabRec, w, i int) (unsafe.Pointer, error) {
 	idx := uintptr(w*64 + i)
 	ci := &h.classes[s.class&(numClasses-1)]
-	if idx >= uintptr(ci.nobj) || *s.stateOf(idx) != blockFree {
+	if idx >= uintptr(ci.nobj) || isBusy(*s.stateOf(idx)) {
 		h.state.CompareAndSwap(stateOK, stateCorrupt)
 		return nil, fmt.Errorf("%w: slab at %p of class %d lists block %d as available, but it is busy or past the slab",
 			ErrCorrupt, s.base, ci.size, idx)
@@ -317,12 +325,10 @@ func (h *Heap) validateSlab(s *segment, gp, end uint32, d *pageDesc) (sl *slabRe
 			continue
 		}
 		switch st := *sl.stateOf(i); {
-		case st == blockBusy && isAvail:
+		case isBusy(st) && isAvail:
 			return nil, 0, 0, fmt.Errorf("slab %d: block %d is busy and available", d.a, i)
-		case st == blockBusy:
+		case isBusy(st):
 			busy++
-		case st != blockFree:
-			return nil, 0, 0, fmt.Errorf("slab %d: block %d has state %d", d.a, i, st)
 		case !isAvail:
 			return nil, 0, 0, fmt.Errorf("slab %d: block %d is free but neither available nor cached", d.a, i)
 		default:

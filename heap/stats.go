@@ -348,7 +348,11 @@ func (h *Heap) Reset() error {
 				return h.stateErr("reset")
 			}
 			c := int(sl.class)
-			clear(unsafe.Slice((*byte)(sl.state), h.classes[c].nobj))
+			for i, st := range unsafe.Slice((*byte)(sl.state), h.classes[c].nobj) {
+				if isBusy(st) { // freed: a Ref taken before Reset no longer matches
+					*sl.stateOf(uintptr(i)) = freed(st)
+				}
+			}
 			h.spare[c] = append(h.spare[c], sl.state)
 		}
 	}

@@ -91,9 +91,9 @@ func (h *Heap) Walk(fn func(Entry) bool) error {
 				ci := &h.classes[sl.class&(numClasses-1)]
 				size, nobj := ci.size, int(ci.nobj)
 				for i := 0; i < nobj; {
-					busy := *sl.stateOf(uintptr(i)) == blockBusy
+					busy := isBusy(*sl.stateOf(uintptr(i)))
 					j := i + 1
-					for !busy && j < nobj && *sl.stateOf(uintptr(j)) != blockBusy {
+					for !busy && j < nobj && !isBusy(*sl.stateOf(uintptr(j))) {
 						j++
 					}
 					e := Entry{Ptr: unsafe.Add(p, uintptr(i)*size), Size: int(uintptr(j-i) * size), Kind: FreeSlots, Class: int(size)}
