@@ -2,10 +2,10 @@ package heap_test
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
-	"unsafe"
 
 	"github.com/zebra-heap/zebra/heap"
 )
@@ -13,20 +13,13 @@ import (
 // The quick start's recipes (see the package documentation). Each is an
 // Example, so CI runs it and go vet checks it.
 
-// handle is a block held as an integer: a Go map or slice of handles holds
-// no pointers, so the garbage collector never scans it, however many
-// entries it has. A block never moves and is not collected, so its
-// address stays valid until Free; unsafe.Add(nil, h) turns it back into a
-// pointer (go vet flags unsafe.Pointer(h), a rule made for Go memory,
-// which the collector may free behind an integer).
-type handle uintptr
-
-func handleOf(p unsafe.Pointer) handle { return handle(uintptr(p)) }
-func (h handle) ptr() unsafe.Pointer   { return unsafe.Add(nil, h) }
-
 // Recipe 1: a cache index. The records live in the heap, the index is a
-// map of integers: the GC scans neither. Records are freed on eviction;
-// heap.CloneBytes / heap.FreeBytes do the same for values of any length.
+// map of heap.Ref, a handle that holds no pointer: the GC scans neither
+// the records nor the index, however many entries it has, and no unsafe
+// conversion is needed. A Ref names its allocation: after eviction, a Ref
+// kept somewhere by mistake gets heap.ErrStaleRef instead of another
+// record's bytes. heap.CloneBytes / heap.FreeBytes do the same for values
+// of any length.
 func Example_cacheIndex() {
 	h, err := heap.New(heap.Options{Name: "cache", Reserve: 64 << 20})
 	if err != nil {
@@ -35,40 +28,36 @@ func Example_cacheIndex() {
 	}
 	defer h.Destroy()
 
-	type record struct {
-		Hits  uint32
-		Len   uint32
-		Value [56]byte
-	}
-	index := make(map[uint64]handle)
+	const recordSize = 64 // 4 bytes of length, then the value
+	index := make(map[uint64]heap.Ref)
 	put := func(key uint64, value string) error {
-		r, err := heap.NewOf[record](h)
+		r, err := h.AllocRef(recordSize)
 		if err != nil {
 			return err
 		}
-		r.Len = uint32(copy(r.Value[:], value))
+		b, _ := h.Bytes(r)
+		n := copy(b[4:recordSize], value)
+		b[0] = byte(n)
 		if old, ok := index[key]; ok {
-			heap.FreeOf(h, (*record)(old.ptr()))
+			h.FreeRef(old)
 		}
-		index[key] = handleOf(unsafe.Pointer(r))
+		index[key] = r
 		return nil
 	}
 	get := func(key uint64) (string, bool) {
-		hd, ok := index[key]
-		if !ok {
+		b, err := h.Bytes(index[key])
+		if err != nil { // a missing key is Ref 0: ErrInvalidPointer
 			return "", false
 		}
-		r := (*record)(hd.ptr())
-		r.Hits++
-		return string(r.Value[:r.Len]), true
+		return string(b[4 : 4+int(b[0])]), true
 	}
 	evict := func(key uint64) error {
-		hd, ok := index[key]
+		r, ok := index[key]
 		if !ok {
 			return nil
 		}
 		delete(index, key)
-		return heap.FreeOf(h, (*record)(hd.ptr()))
+		return h.FreeRef(r)
 	}
 
 	for k := range uint64(100_000) {
@@ -78,11 +67,13 @@ func Example_cacheIndex() {
 		}
 	}
 	put(7, "replaced")
+	stale := index[8]
 	evict(8)
 	v7, _ := get(7)
 	_, ok8 := get(8)
-	fmt.Println(v7, ok8, len(index), h.Stats().Blocks)
-	// Output: replaced false 99999 99999
+	_, err = h.Bytes(stale)
+	fmt.Println(v7, ok8, len(index), h.Stats().Blocks, errors.Is(err, heap.ErrStaleRef))
+	// Output: replaced false 99999 99999 true
 }
 
 // Recipe 2, a per-request arena, is ExampleArena.
