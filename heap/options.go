@@ -59,6 +59,10 @@ func (p Policy) String() string {
 // (each field's doc says which) are rejected with ErrInvalidSize, in one
 // error naming both fields and their values.
 type Options struct {
+	// ---- What Go programs set: a name, how much address space to keep in
+	// one piece, a cap, zeroing, one goroutine or many, huge pages, debug
+	// modes for tests.
+
 	// Name names the heap in errors and its reservations in vmem's
 	// registry (and, where the kernel can, in the process's memory map).
 	// Empty means "heap-N". A name is at most MaxNameLen bytes of printable
@@ -68,24 +72,50 @@ type Options struct {
 	// (see MetadataOwner); others are refused with ErrInvalidName. Two
 	// heaps may share a name.
 	Name string
-	// Space is the address space the heap reserves from: vmem.OS() when
-	// nil, or an emulated window.
-	Space vmem.Space
 	// Reserve is the address space reserved in one piece at creation; the
 	// heap stays one range until it is used up. Zero starts with one
 	// segment of SegmentReserve bytes, like HeapCreate(0, 0, 0).
 	Reserve int
+	// Maximum, when positive, caps the heap's memory: it makes a
+	// fixed-size heap (HeapCreate with a maximum size), Maximum bytes are
+	// reserved at creation and the heap never grows, so Alloc fails with
+	// a *NoMemoryError when they are used up. Unlike Windows it serves blocks of any size that fit.
+	// The growth options (SegmentReserve, SegmentCap, HugeBlock) mean
+	// nothing to a fixed heap and are rejected with it.
+	Maximum int
+	// Zero makes every allocation return zeroed memory (HEAP_ZERO_MEMORY).
+	Zero bool
+	// NoSerialize makes a heap for one goroutine at a time
+	// (HEAP_NO_SERIALIZE): no locks and no pinning at all, one cache. Calls
+	// must not overlap (a call that meets another gets ErrConcurrentUse);
+	// the caller synchronises if goroutines take turns. Without it, the
+	// heap is safe for concurrent use and keeps a cache per P (see
+	// heap.go).
+	NoSerialize bool
+	// HugePages asks for transparent huge pages on the heap's reservations:
+	// they are aligned to 2 MiB and commit and decommit whole huge pages.
+	HugePages bool
+	// Debug switches on debug modes (see Debug): tail canaries, free
+	// fills, a reuse quarantine. Modes in the environment variable
+	// ZEBRA_DEBUG (DebugEnv) are added to it.
+	Debug Debug
+	// QuarantineBytes is the quarantine's budget with DebugQuarantine:
+	// freed blocks wait until more than this many bytes wait. Zero means
+	// 16 MiB.
+	QuarantineBytes int
+	// Space is the address space the heap reserves from: vmem.OS() when
+	// nil, or an emulated window.
+	Space vmem.Space
+
+	// ---- RtlCreateHeap's parameters (CommitSize and RTL_HEAP_PARAMETERS),
+	// kept for fidelity with the Windows heap: how it commits, grows and
+	// decommits. The defaults suit Go programs; the NT policy gives NT's.
+
 	// Commit is committed at creation, at the start of the first segment.
 	// It may not exceed Reserve or Maximum when they are set; with neither,
 	// a Commit above SegmentReserve makes the first segment Commit bytes
 	// (RtlCreateHeap likewise raises the reserve to the commit).
 	Commit int
-	// Maximum, when positive, makes a fixed-size heap (HeapCreate with a
-	// maximum size): Maximum bytes are reserved at creation and the heap
-	// never grows. Unlike Windows it serves blocks of any size that fit.
-	// The growth options (SegmentReserve, SegmentCap, HugeBlock) mean
-	// nothing to a fixed heap and are rejected with it.
-	Maximum int
 	// Policy says how the heap grows past its reserve.
 	Policy Policy
 	// SegmentReserve is the size of the first segment when Reserve is zero,
@@ -113,26 +143,6 @@ type Options struct {
 	// (math.MaxInt also means never). A fixed heap (Maximum > 0) never
 	// makes such reservations.
 	HugeBlock int
-	// Zero makes every allocation return zeroed memory (HEAP_ZERO_MEMORY).
-	Zero bool
-	// HugePages asks for transparent huge pages on the heap's reservations:
-	// they are aligned to 2 MiB and commit and decommit whole huge pages.
-	HugePages bool
-	// NoSerialize makes a heap for one goroutine at a time
-	// (HEAP_NO_SERIALIZE): no locks and no pinning at all, one cache. Calls
-	// must not overlap (a call that meets another gets ErrConcurrentUse);
-	// the caller synchronises if goroutines take turns. Without it, the
-	// heap is safe for concurrent use and keeps a cache per P (see
-	// heap.go).
-	NoSerialize bool
-	// Debug switches on debug modes (see Debug): tail canaries, free
-	// fills, a reuse quarantine. Modes in the environment variable
-	// ZEBRA_DEBUG (DebugEnv) are added to it.
-	Debug Debug
-	// QuarantineBytes is the quarantine's budget with DebugQuarantine:
-	// freed blocks wait until more than this many bytes wait. Zero means
-	// 16 MiB.
-	QuarantineBytes int
 }
 
 // config is Options after defaults, validation and rounding.
