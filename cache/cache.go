@@ -47,8 +47,8 @@
 // # Concurrency
 //
 // Every method is safe for concurrent use. Operations on one shard are
-// serialised by its mutex; with the default of 32 shards for large caches,
-// goroutines rarely wait for each other.
+// serialised by its mutex; with the default of 8 shards for 256 MiB (16 for
+// 512 MiB and more), goroutines rarely wait for each other.
 package cache
 
 import (

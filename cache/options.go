@@ -21,8 +21,10 @@ type Options struct {
 	// overhead). At least MinCapacity.
 	Capacity int
 	// Shards is the number of independent parts, each with its own lock,
-	// heap and index: a power of two. Zero picks one per 8 MiB of
-	// Capacity, between 1 and 32.
+	// heap and index: a power of two. Zero picks one per 32 MiB of
+	// Capacity, between 1 and 16: each shard's heap keeps partly used slabs
+	// of every size class it serves (1.5-3 MiB for values of 100 B-4 KiB),
+	// so small shards waste a larger share of their capacity.
 	Shards int
 	// MaxValueLen is the longest value Set accepts. Zero means 1 MiB or
 	// an eighth of a shard's capacity, whichever is smaller; it may not
@@ -68,7 +70,7 @@ func (o Options) resolve() (config, error) {
 	}
 	if c.shards == 0 {
 		c.shards = 1
-		for c.shards < 32 && 2*c.shards*(8<<20) <= o.Capacity {
+		for c.shards < 16 && 2*c.shards*(32<<20) <= o.Capacity {
 			c.shards *= 2
 		}
 	}
