@@ -11,7 +11,7 @@ import (
 // LRU, CLOCK, SIEVE, S3-FIFO and W-TinyLFU, counting entries of equal size,
 // replayed on Zipf and scan traces at three cache sizes. Run with -v to see
 // the table; the test fails if the policy the cache uses falls more than
-// 1.5 points of hit ratio behind the best model on a Zipf trace.
+// 2 points of hit ratio behind the best model on a Zipf trace.
 
 // model is an eviction policy over keys of one size: access reports a hit
 // and, on a miss, inserts the key (evicting as the policy says).
@@ -369,8 +369,8 @@ func TestEvictionEvidence(t *testing.T) {
 				}
 			}
 			t.Log(line)
-			if strings.HasPrefix(tr.name, "zipf") && sieve < best-0.015 {
-				t.Errorf("%s, %d entries: SIEVE's hit ratio %.4f is more than 1.5 points below the best, %.4f", tr.name, size, sieve, best)
+			if strings.HasPrefix(tr.name, "zipf") && sieve < best-0.02 {
+				t.Errorf("%s, %d entries: SIEVE's hit ratio %.4f is more than 2 points below the best, %.4f", tr.name, size, sieve, best)
 			}
 		}
 	}
