@@ -28,7 +28,6 @@
 //     queue and a ghost index of evicted keys' hashes. A hit costs one store
 //     to the entry's header, no list update, so Gets stay cheap under the
 //     lock.
-//     to the entry's header, no list update.
 //
 // # Capacity
 //
