@@ -34,7 +34,7 @@ func peers() []*peer {
 	for _, z := range zebraPeers {
 		ps = append(ps, &peer{Name: z.Name, Config: z.Config, zebra: true})
 	}
-	return append(ps,
+	return append(append(ps,
 		&peer{Name: "go", Config: "Go runtime make([]byte): GC reclaims; Free drops the reference; destroy = runtime.GC + debug.FreeOSMemory"},
 		&peer{Name: "go-arena", arenas: true, Only: []string{"seed", "destroy", "mappings"}, Config: "Go arena package (GOEXPERIMENT=arenas), one arena per heap; destroy = Arena.Free; no individual frees, so only the fill workloads"},
 		&peer{Name: "mimalloc", Lib: "mimalloc", Var: "heap", Config: "mi_heap_new per heap, owned by its thread (shared churn: mi_malloc, mimalloc has no heap shared by threads)"},
@@ -48,7 +48,7 @@ func peers() []*peer {
 		&peer{Name: "floor-thp", Floor: true, Only: []string{"seed", "destroy"}, Config: "floor: as floor-4k, 2 MiB aligned with MADV_HUGEPAGE; rejected when under 90% huge pages"},
 		&peer{Name: "go-noop", Floor: true, Config: "no-op allocator in the Go harness: one scratch block, frees nothing (harness cost)"},
 		&peer{Name: "c-noop", Lib: "noop", Var: "noop", Floor: true, Config: "no-op allocator in the C harness: one scratch block, frees nothing (harness cost)"},
-	)
+	), cachePeerColumns()...)
 }
 
 //go:embed cpeer/peer.c
