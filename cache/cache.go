@@ -8,8 +8,8 @@
 //
 // A Cache is a power of two of shards, picked by the key's hash (maphash,
 // seeded per cache). Each shard has a mutex, its own heap (a reservation of
-// twice its share of the capacity, so a shard is one or two ranges of the
-// address space and maps name it "NAME shard N"), an index, and a queue for
+// 1.25 times its share of the capacity, so a shard is one range of the
+// address space, which maps name "NAME shard N"), an index, and a queue for
 // eviction:
 //
 //   - An entry is one heap block: a header (queue links, hash, expiry,

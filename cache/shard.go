@@ -3,6 +3,7 @@ package cache
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sync"
 	"unsafe"
@@ -41,8 +42,10 @@ func slotBytes(klen, vlen int) int { return heap.SlotSize(entryHeader+klen+vlen,
 
 func (s *shard) init(name string, limit int) error {
 	h, err := heap.New(heap.Options{
-		Name:    name,
-		Reserve: 2 * limit,
+		Name: name,
+		// A quarter more than the limit: room for what is written between
+		// two measures, so the heap stays one range.
+		Reserve: limit + min(limit/4, math.MaxInt-limit),
 		// The shard's lock serialises every call.
 		NoSerialize: true,
 		// Hand free page runs back early: the shard's memory is bounded,
