@@ -33,14 +33,19 @@
 //
 // Each shard may commit Capacity/Shards bytes. It charges each entry the
 // heap slot it takes (heap.SlotSize of header+key+value) and its index's
-// block, and evicts before a Set would pass its target. Every
-// Capacity/Shards/32 bytes written it measures what its heap really
-// committed (heap.Stats: Committed + MetaCommitted) and, when that is over
-// the limit (size classes' rounding, partly used slabs, bookkeeping),
-// lowers its target by the excess, evicts down to it and compacts the heap.
-// So committed memory stays within Capacity plus what can be written
-// between two measures (Capacity/32) and the heap's commit granularity
-// (64 KiB a shard); tests check Capacity x 1.1 + 1 MiB a shard.
+// block, and evicts before a Set would pass its target, which starts 1/32
+// below the limit. Every Capacity/Shards/32 bytes written it measures what
+// its heap really committed (heap.Stats: Committed + MetaCommitted): when
+// that grew past the limit (partly used slabs of the size classes in use,
+// slab tails, bookkeeping), target drops by the growth, the shard evicts
+// down to it and compacts the heap. Commitment that is over the limit but
+// not growing is left alone: evicting scattered entries from half-used
+// slabs would empty no page, only lower the hit ratio (an earlier version
+// that kept lowering target halved a cache of 1000 B values). So committed
+// memory stays within Capacity plus what can be committed between two
+// measures (Capacity/32) and the slabs of the size classes a shard serves;
+// tests hold it to Capacity x 1.1 + 1 MiB a shard, and a cache of fixed-size
+// values runs about 2% over its capacity.
 //
 // Memory goes back to the OS on Reset and Close, and when Deletes shrink a
 // shard by a quarter of its share since the last compaction.

@@ -24,11 +24,12 @@ type shard struct {
 	// hand starts; the hand moves towards newer entries.
 	newest, oldest, hand *entry
 
-	limit   int // committed bytes the shard may hold
-	target  int // what charged may reach: limit less the measured slack
-	charged int // heap slot bytes of the entries and the table
-	peak    int // charged's high point since the last Compact
-	written int // bytes allocated since the last measure
+	limit     int // committed bytes the shard may hold
+	target    int // what charged may reach: limit less the measured slack
+	committed int // what the heap had committed at the last measure
+	charged   int // heap slot bytes of the entries and the table
+	peak      int // charged's high point since the last Compact
+	written   int // bytes allocated since the last measure
 
 	hits, misses, sets, evictions, expirations uint64
 
@@ -56,7 +57,9 @@ func (s *shard) init(name string, limit int) error {
 	if err != nil {
 		return err
 	}
-	s.h, s.limit, s.target = h, limit, limit
+	// The heap's slabs and bookkeeping take a few percent more than the
+	// slots charged; measure adjusts from there.
+	s.h, s.limit, s.target = h, limit, limit-limit/32
 	return s.newTable(minTableLen)
 }
 
@@ -145,24 +148,33 @@ func (s *shard) set(hash uint64, key, value []byte, expire int64) error {
 	return nil
 }
 
-// measure compares what the heap has committed with what the shard
-// charged for, and moves target so that the committed bytes stay within
-// the limit: the heap's size classes, partly used slabs and bookkeeping
-// are the slack between the two, and it depends on the sizes stored.
+// measure compares what the heap has committed with the limit and moves
+// target, what charged may reach. The heap commits more than the shard
+// charges (partly used slabs, the slabs' tails, bookkeeping), and how much
+// more depends on the sizes stored, so the shard learns it: when the heap
+// has grown past the limit since the last measure, target drops by that
+// growth, the shard evicts down to it and compacts the heap. Committed
+// memory that is over the limit but did not grow is left alone: evicting
+// scattered entries would empty no page, only lower the hit ratio. With
+// room under the limit, target drifts back up by half the room.
 func (s *shard) measure() error {
 	s.written = 0
 	st := s.h.Stats()
 	committed := int(st.Committed + st.MetaCommitted)
-	if committed > s.limit {
-		s.target = max(s.limit/2, s.target-(committed-s.limit))
-		for s.charged > s.target && s.oldest != nil {
-			s.evict()
-		}
-		return s.compact()
+	grew := committed - s.committed
+	s.committed = committed
+	if committed <= s.limit {
+		s.target = min(s.limit, s.target+(s.limit-committed)/2)
+		return nil
 	}
-	// Room to spare: let target drift back towards the limit.
-	s.target = min(s.limit, s.target+(s.limit-committed)/2)
-	return nil
+	if grew <= 0 {
+		return nil
+	}
+	s.target = max(s.limit/2, s.target-min(grew, committed-s.limit))
+	for s.charged > s.target && s.oldest != nil {
+		s.evict()
+	}
+	return s.compact()
 }
 
 // compact gives the heap's free pages back to the OS.
