@@ -2,7 +2,9 @@ package cache
 
 import (
 	"container/list"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 )
@@ -373,5 +375,33 @@ func TestEvictionEvidence(t *testing.T) {
 				t.Errorf("%s, %d entries: SIEVE's hit ratio %.4f is more than 2 points below the best, %.4f", tr.name, size, sieve, best)
 			}
 		}
+	}
+}
+
+// TestCacheFollowsModel replays a Zipf trace on the cache itself (a Get,
+// then a Set on a miss) and checks that its hit ratio is the SIEVE model's
+// at the number of entries the cache held: the evidence above is about
+// the policy the cache really runs.
+func TestCacheFollowsModel(t *testing.T) {
+	skipIfQuarantine(t)
+	trace := zipfTrace(4, 100_000, 0.9, 300_000)
+	c := newCache(t, Options{Capacity: 2 << 20, Shards: 1})
+	val := make([]byte, 100)
+	hits := 0
+	var buf []byte
+	for _, k := range trace {
+		key := binary.LittleEndian.AppendUint64(nil, k)
+		var err error
+		if buf, err = c.Get(buf[:0], key); err == nil {
+			hits++
+			continue
+		}
+		must(t, c.Set(key, val))
+	}
+	got := float64(hits) / float64(len(trace))
+	want := hitRatio(newSIEVE(c.Len()), trace)
+	t.Logf("cache: %.4f with %d entries; SIEVE model: %.4f", got, c.Len(), want)
+	if math.Abs(got-want) > 0.01 {
+		t.Errorf("the cache's hit ratio %.4f is not the SIEVE model's %.4f (%d entries)", got, want, c.Len())
 	}
 }
