@@ -35,7 +35,7 @@ func main() {
 }
 
 // workloads in the order they run and are reported.
-var allWorkloads = []string{"churn", "sizes", "seed", "destroy", "mappings", "bubbles", "gc", "arena"}
+var allWorkloads = []string{"churn", "sizes", "seed", "destroy", "mappings", "bubbles", "gc", "arena", "cache"}
 
 // scale holds the sizes of one mode: full (the figures) or quick
 // (tiny, for CI).
@@ -108,6 +108,8 @@ func jobs(workloads []string, s scale) []job {
 			js = append(js, job{name: "gc", workload: "gc", per: s.gcTotal, ops: s.gcOps})
 		case "arena":
 			js = append(js, job{name: "arena", workload: "arena", ops: s.arenaRequests})
+		case "cache":
+			js = append(js, cacheJobs(s.quick)...)
 		case "mappings":
 			for _, n := range []int{4, 16, 64} {
 				js = append(js, job{name: fmt.Sprintf("mappings/%d", n), workload: "fill", heaps: n, per: s.mapPer, size: 1 << 10})
@@ -123,6 +125,8 @@ func skipJob(p *peer, j job, round int) (skip bool, why string) {
 	base, _, _ := strings.Cut(j.name, "/")
 	switch {
 	case len(p.Only) > 0 && !slices.Contains(p.Only, base):
+		return true, ""
+	case j.workload == "cache" && !slices.Contains(p.Only, "cache"):
 		return true, ""
 	case j.shared && p.zebra && !goPeers[p.Name].shared:
 		return true, p.Name + " does not run: a NoSerialize heap serves one goroutine at a time"
@@ -174,6 +178,8 @@ func argv(p *peer, j job, prefix string) []string {
 		return append(a, "-per", strconv.Itoa(j.per), "-ops", strconv.Itoa(j.ops))
 	case "arena":
 		return append(a, "-ops", strconv.Itoa(j.ops))
+	case "cache":
+		return append(a, "-case", j.name, "-quick="+strconv.FormatBool(j.quick))
 	case "churn":
 		return append(a, "-trace", j.trace(), "-threads", strconv.Itoa(j.threads), "-shared="+strconv.FormatBool(j.shared))
 	case "sizes":

@@ -34,7 +34,7 @@ func peers() []*peer {
 	for _, z := range zebraPeers {
 		ps = append(ps, &peer{Name: z.Name, Config: z.Config, zebra: true})
 	}
-	return append(ps,
+	return append(append(ps,
 		&peer{Name: "go", Config: "Go runtime make([]byte): GC reclaims; Free drops the reference; destroy = runtime.GC + debug.FreeOSMemory"},
 		&peer{Name: "go-arena", arenas: true, Only: []string{"seed", "destroy", "mappings", "arena"}, Config: "Go arena package (GOEXPERIMENT=arenas), one arena per heap; destroy = Arena.Free; no individual frees, so only the fill workloads and the arena case (one arena per request: NewArena, MakeSlice, Free)"},
 		&peer{Name: "mimalloc", Lib: "mimalloc", Var: "heap", Config: "mi_heap_new per heap, owned by its thread (shared churn: mi_malloc, mimalloc has no heap shared by threads)"},
@@ -49,7 +49,7 @@ func peers() []*peer {
 		&peer{Name: "go-bump", Floor: true, Only: []string{"arena"}, Config: "floor of the arena case: a bump allocator written in the benchmark (one Go byte slice, 16-byte aligned objects, offset back to 0 per request)"},
 		&peer{Name: "go-noop", Floor: true, Config: "no-op allocator in the Go harness: one scratch block, frees nothing (harness cost)"},
 		&peer{Name: "c-noop", Lib: "noop", Var: "noop", Floor: true, Config: "no-op allocator in the C harness: one scratch block, frees nothing (harness cost)"},
-	)
+	), cachePeerColumns()...)
 }
 
 //go:embed cpeer/peer.c

@@ -90,6 +90,8 @@ func summarize(v []float64) summary {
 // charted) and the other metrics shown beside it.
 func family(c string) (primary string, others []string) {
 	switch {
+	case strings.HasPrefix(c, "cache/"):
+		return cacheFamily(c)
 	case c == "bubbles":
 		return "blocks", []string{"ms", "array entries", "largest free MiB", "window largest free MiB"}
 	case c == "arena":
@@ -107,7 +109,7 @@ func family(c string) (primary string, others []string) {
 }
 
 // higherBetter says the case ranks the largest primary value best.
-func higherBetter(c string) bool { return c == "bubbles" }
+func higherBetter(c string) bool { return c == "bubbles" || strings.HasPrefix(c, "cache/hits") }
 
 // floorOf is the peer a case's "× floor" column divides by, if any.
 func floorOf(p *peer, c string) string {
@@ -151,6 +153,8 @@ func (r *report) title(c string) string {
 		return fmt.Sprintf(caseTitles[c], space)
 	case c == "gc":
 		return fmt.Sprintf(caseTitles[c], mib(r.scale.gcTotal))
+	case strings.HasPrefix(c, "cache/"):
+		return cacheTitle(c, r.scale.quick)
 	case strings.HasPrefix(c, "sizes/"):
 		return "Alloc+Free pair, " + strings.TrimPrefix(c, "sizes/") + " B"
 	case strings.HasPrefix(c, "mappings/"):

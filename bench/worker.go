@@ -120,6 +120,7 @@ func worker(args []string) error {
 	quickMode := fs.Bool("quick", false, "bubbles: a 64 MiB window instead of 2 GiB")
 	ops := fs.Int("ops", 0, "gc: units of work; arena: requests")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the workload here")
+	cacheCase := fs.String("case", "", "cache: the case")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -140,6 +141,8 @@ func worker(args []string) error {
 		defer pprof.StopCPUProfile()
 	}
 	switch args[0] {
+	case "cache":
+		return cacheWorker(*name, *cacheCase, *quickMode)
 	case "floor":
 		return floorGo(*per, *huge)
 	case "bubbles":
