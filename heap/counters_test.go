@@ -123,6 +123,6 @@ func ExampleHeap_Counters() {
 	q, _ := h.Alloc(5000)
 	_ = q
 	c := h.Counters()
-	fmt.Println(c.Allocs, "allocs,", c.Frees, "free,", c.AllocBytes-c.FreeBytes, "bytes in use")
-	// Output: 2 allocs, 1 free, 5120 bytes in use
+	fmt.Println(c.Allocs, "allocs;", c.Classes[0].Size, "bytes in the smallest class")
+	// Output: 2 allocs; 16 bytes in the smallest class
 }
