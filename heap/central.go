@@ -44,11 +44,11 @@ func (h *Heap) unlockClass(c int) {
 	}
 }
 
-// takeBlocks fills out with up to len(out) avail blocks of class c, from
-// its partial slabs or a new one, and returns how many it took (at least
-// one, or an error). direct of them are counted as handed to a caller. The
+// takeBlocks fills out with up to len(out) avail blocks of class c, and
+// sts with their state bytes, from its partial slabs or a new one, and
+// returns how many it took (at least one, or an error). direct of them are counted as handed to a caller. The
 // caller holds the class's lock.
-func (h *Heap) takeBlocks(c int, out []unsafe.Pointer, direct int) (int, error) {
+func (h *Heap) takeBlocks(c int, out []unsafe.Pointer, sts []*uint8, direct int) (int, error) {
 	cl := &h.central[c]
 	n := 0
 	for n < len(out) {
@@ -81,11 +81,11 @@ func (h *Heap) takeBlocks(c int, out []unsafe.Pointer, direct int) (int, error) 
 				h.state.CompareAndSwap(stateOK, stateCorrupt)
 				return 0, fmt.Errorf("%w: slab at %p counts %d available blocks but its bitmap has none", ErrCorrupt, s.base, s.navail)
 			}
-			p, err := h.takeAvail(s, w, i)
+			p, st, err := h.takeAvail(s, w, i)
 			if err != nil {
 				return 0, err
 			}
-			out[n] = p
+			out[n], sts[n] = p, st
 			n++
 		}
 		if s.navail == 0 {

@@ -103,20 +103,6 @@ func (h *Heap) allocSmall(op string, n uintptr, c int, zero bool) (unsafe.Pointe
 	return h.refill(op, n, c, zero)
 }
 
-// handOut marks block p busy and returns it to the caller.
-func (h *Heap) handOut(op string, p unsafe.Pointer, ci *classInfo, zero bool) (unsafe.Pointer, error) {
-	s, _, idx, ok := h.slabFor(p)
-	if !ok || isBusy(*s.stateOf(idx)) {
-		h.state.CompareAndSwap(stateOK, stateCorrupt)
-		return nil, h.bad(op, p, ErrCorrupt, "a cached block is not a free block of the heap's slabs")
-	}
-	*s.stateOf(idx) |= blockBusy
-	if zero {
-		clear(unsafe.Slice((*byte)(p), ci.size))
-	}
-	return p, nil
-}
-
 // refill takes half a magazine of class c from the central lists: one for
 // the caller, the rest into the P's magazine (what does not fit goes back).
 // It holds the class's lock throughout, so that no block is ever out of
@@ -128,13 +114,14 @@ func (h *Heap) refill(op string, n uintptr, c int, zero bool) (unsafe.Pointer, e
 		return nil, err
 	}
 	var buf [magMax]unsafe.Pointer
+	var sts [magMax]*uint8
 	want := max(int(ci.mag)/2, 1)
 	h.lockClass(c)
 	if h.state.Load() != stateOK {
 		h.unlockClass(c)
 		return nil, h.stateErr(op)
 	}
-	k, err := h.takeBlocks(c, buf[:want], 1)
+	k, err := h.takeBlocks(c, buf[:want], sts[:want], 1)
 	if err != nil {
 		h.unlockClass(c)
 		if errors.Is(err, ErrCorrupt) {
@@ -145,27 +132,21 @@ func (h *Heap) refill(op string, n uintptr, c int, zero bool) (unsafe.Pointer, e
 		return nil, h.wrap(op, n, err)
 	}
 	// The lowest block to the caller; the rest pushed so that they pop
-	// in address order.
-	p, err := h.handOut(op, buf[0], ci, false)
-	if err != nil {
-		h.unlockClass(c)
-		return nil, err
-	}
-	rest := buf[1:k]
+	// in address order. takeBlocks checked that each is free and gave its
+	// state byte.
+	p := buf[0]
+	*sts[0] |= blockBusy
+	rest, restSt := buf[1:k], sts[1:k]
 	slot := h.pin()
 	if uint(slot) < maxSlots {
 		if pc := h.slots[slot].Load(); pc != nil {
 			pc.busy = 1
 			m := &pc.mags[c]
 			for h.gate.Load() == 0 && len(rest) > 0 && m.n < uint32(ci.mag) && m.n < magMax {
-				q := rest[len(rest)-1]
-				s, _, idx, ok := h.slabFor(q)
-				if !ok {
-					break // putBlocks below reports it
-				}
-				m.p[m.n], m.st[m.n] = q, s.stateOf(idx)
+				last := len(rest) - 1
+				m.p[m.n], m.st[m.n] = rest[last], restSt[last]
 				m.n++
-				rest = rest[:len(rest)-1]
+				rest, restSt = rest[:last], restSt[:last]
 			}
 			setIdle(&pc.busy)
 		}

@@ -248,20 +248,20 @@ func (h *Heap) dropSlab(id uint32, s *slabRec) {
 	h.freeRun(h.segOfPage(gp), gp, n, false)
 }
 
-// takeAvail takes block idx out of slab s's avail bitmap: it checks that
-// the block is free, so that a bitmap overwritten behind the heap's back
+// takeAvail takes block idx out of slab s's avail bitmap and returns it
+// with its state byte: it checks that the block is free, so that a bitmap overwritten behind the heap's back
 // cannot hand out a busy block. The caller holds the class's lock.
-func (h *Heap) takeAvail(s *slabRec, w, i int) (unsafe.Pointer, error) {
+func (h *Heap) takeAvail(s *slabRec, w, i int) (unsafe.Pointer, *uint8, error) {
 	idx := uintptr(w*64 + i)
 	ci := &h.classes[s.class&(numClasses-1)]
 	if idx >= uintptr(ci.nobj) || isBusy(*s.stateOf(idx)) {
 		h.state.CompareAndSwap(stateOK, stateCorrupt)
-		return nil, fmt.Errorf("%w: slab at %p of class %d lists block %d as available, but it is busy or past the slab",
+		return nil, nil, fmt.Errorf("%w: slab at %p of class %d lists block %d as available, but it is busy or past the slab",
 			ErrCorrupt, s.base, ci.size, idx)
 	}
 	*s.avail(ci, uintptr(w)) &^= 1 << i
 	s.navail--
-	return unsafe.Add(s.base, idx*ci.size), nil
+	return unsafe.Add(s.base, idx*ci.size), s.stateOf(idx), nil
 }
 
 // putAvail gives block idx back to slab s of class ci. The caller holds
