@@ -17,7 +17,10 @@ import (
 // together cost two mappings each, not a dozen (a metadata reservation per
 // heap is a committed interval, the rest and two guards, and a second one
 // when it fills). Chunks a heap gives back (Destroy) are decommitted and
-// kept for the next heap. The pool's reservations ("zebra metadata") keep
+// kept for the next heap: in batches of poolBatch, since each decommit
+// makes the kernel flush the TLB of every CPU the process runs on (with
+// six heaps made and destroyed per input, FuzzHeap spent a fifth of its
+// time there); up to that much of given-back metadata stays resident. The pool's reservations ("zebra metadata") keep
 // a guard at each end, never committed, as a heap's own did; they are
 // reserved where the space puts them, before the first heap's first
 // segment, so that heaps, which extend downward first, grow away from them.
@@ -30,9 +33,14 @@ const metaPoolOwner = "zebra metadata"
 
 var metaPool struct {
 	mu   sync.Mutex
-	a    arena            // the pool's reservations, cut into chunks
-	free []unsafe.Pointer // chunks given back, decommitted
+	a     arena            // the pool's reservations, cut into chunks
+	free  []unsafe.Pointer // chunks given back, decommitted
+	dirty []unsafe.Pointer // chunks given back, to be decommitted
 }
+
+// poolBatch is the most metadata given back that the pool keeps committed
+// before it decommits it all.
+const poolBatch = 1 << 20
 
 // usePool reports whether heaps in space s with caps c take metadata from
 // the pool.
@@ -61,14 +69,19 @@ func poolChunk() (unsafe.Pointer, error) {
 	return a.chunk()
 }
 
-// poolPut gives chunks back to the pool, decommitted (their memory goes
-// back to the OS; they read as zero when handed out again). Adjacent chunks
-// are decommitted together: a heap's chunks mostly are, so Destroy costs a
-// few system calls, not one per chunk.
+// poolPut gives chunks back to the pool. Once poolBatch of them wait, they
+// are decommitted (their memory goes back to the OS; they read as zero
+// when handed out again), adjacent chunks together: a heap's chunks mostly
+// are, so a batch costs a few system calls, not one per chunk.
 func poolPut(chunks []unsafe.Pointer) error {
 	metaPool.mu.Lock()
 	defer metaPool.mu.Unlock()
-	sorted := slices.Clone(chunks)
+	metaPool.dirty = append(metaPool.dirty, chunks...)
+	if uintptr(len(metaPool.dirty))*metaChunk < poolBatch {
+		return nil
+	}
+	sorted := metaPool.dirty
+	metaPool.dirty = nil
 	slices.SortFunc(sorted, func(a, b unsafe.Pointer) int { return cmp.Compare(uintptr(a), uintptr(b)) })
 	var first error
 	for i := 0; i < len(sorted); {

@@ -45,8 +45,6 @@ const maxSlots = 256
 // A magazine holds blocks with their state bytes, so that Alloc marks a
 // block busy without looking its slab up.
 type magazine struct {
-	n  uint32
-	_  uint32
 	p  [magMax]unsafe.Pointer
 	st [magMax]*uint8
 }
@@ -55,8 +53,11 @@ type magazine struct {
 type pcache struct {
 	// busy is 1 while a goroutine pinned to the slot works in it after
 	// reading the gate open (see closeGate).
-	busy   uint32
-	_      uint32
+	busy uint32
+	// n counts the blocks in each magazine, apart from the magazines so
+	// that closing the gate reads a few lines to find the ones to drain,
+	// not a line in each of the chunk's pages.
+	n      [numClasses]uint32
 	allocs [numClasses]uint64 // blocks handed out from the magazine
 	frees  [numClasses]uint64 // blocks freed into it
 	mags   [numClasses]magazine
@@ -84,9 +85,9 @@ func (h *Heap) allocSmall(op string, n uintptr, c int, zero bool) (unsafe.Pointe
 		if pc := h.slots[slot].Load(); pc != nil {
 			pc.busy = 1
 			m := &pc.mags[c]
-			if k := m.n - 1; k < magMax && h.gate.Load() == 0 {
+			if k := pc.n[c] - 1; k < magMax && h.gate.Load() == 0 {
 				p, st := m.p[k], m.st[k]
-				m.n = k
+				pc.n[c] = k
 				*st |= blockBusy
 				pc.allocs[c]++
 				setIdle(&pc.busy)
@@ -142,10 +143,10 @@ func (h *Heap) refill(op string, n uintptr, c int, zero bool) (unsafe.Pointer, e
 		if pc := h.slots[slot].Load(); pc != nil {
 			pc.busy = 1
 			m := &pc.mags[c]
-			for h.gate.Load() == 0 && len(rest) > 0 && m.n < uint32(ci.mag) && m.n < magMax {
+			for h.gate.Load() == 0 && len(rest) > 0 && pc.n[c] < uint32(ci.mag) && pc.n[c] < magMax {
 				last := len(rest) - 1
-				m.p[m.n], m.st[m.n] = rest[last], restSt[last]
-				m.n++
+				m.p[pc.n[c]], m.st[pc.n[c]] = rest[last], restSt[last]
+				pc.n[c]++
 				rest, restSt = rest[:last], restSt[:last]
 			}
 			setIdle(&pc.busy)
@@ -191,10 +192,10 @@ func (h *Heap) freeSmall(p unsafe.Pointer) (ok bool, err error) {
 		if pc := h.slots[slot].Load(); pc != nil {
 			pc.busy = 1
 			m := &pc.mags[c]
-			if k := m.n; k < uint32(ci.mag) && k < magMax && h.gate.Load() == 0 {
+			if k := pc.n[c]; k < uint32(ci.mag) && k < magMax && h.gate.Load() == 0 {
 				*st = freed(*st)
 				m.p[k], m.st[k] = p, st
-				m.n = k + 1
+				pc.n[c] = k + 1
 				pc.frees[c]++
 				setIdle(&pc.busy)
 				h.unpin(slot)
@@ -225,9 +226,9 @@ func (h *Heap) spill(c int, p unsafe.Pointer, st *uint8) error {
 		if pc := h.slots[slot].Load(); pc != nil {
 			pc.busy = 1
 			m := &pc.mags[c]
-			for half := m.n / 2; h.gate.Load() == 0 && half > 0 && m.n > 0 && m.n <= magMax; half-- {
-				m.n--
-				buf[k] = m.p[m.n]
+			for half := pc.n[c] / 2; h.gate.Load() == 0 && half > 0 && pc.n[c] > 0 && pc.n[c] <= magMax; half-- {
+				pc.n[c]--
+				buf[k] = m.p[pc.n[c]]
 				k++
 			}
 			setIdle(&pc.busy)
@@ -292,11 +293,12 @@ func (h *Heap) closeGate(drain bool) error {
 		if pc == nil {
 			continue
 		}
-		for c := range pc.mags {
-			m := &pc.mags[c]
-			n := min(m.n, magMax)
-			m.n = 0
-			if err := h.putBlocks(c, m.p[:n], 0, true); err != nil {
+		for c, k := range pc.n {
+			if k == 0 {
+				continue
+			}
+			pc.n[c] = 0
+			if err := h.putBlocks(c, pc.mags[c].p[:min(k, magMax)], 0, true); err != nil {
 				return err
 			}
 		}
@@ -348,11 +350,7 @@ func (h *Heap) resetCaches() {
 	}
 	for i := range h.slotsMade() {
 		if pc := h.slots[i].Load(); pc != nil {
-			for c := range pc.mags {
-				if pc.mags[c].n != 0 { // only where set: a write makes the page resident
-					pc.mags[c].n = 0
-				}
-			}
+			clear(pc.n[:])
 		}
 	}
 }
