@@ -56,5 +56,17 @@ func (h *holes) cut(lo, hi uintptr) {
 	h.list = append(h.list[:i], append(keep, h.list[j:]...)...)
 }
 
+// within returns how many bytes of the holes lie inside [lo, hi).
+func (h *holes) within(lo, hi uintptr) (n uintptr) {
+	i := sort.Search(len(h.list), func(k int) bool { return h.list[k].End() > lo })
+	for _, m := range h.list[i:] {
+		if m.Base >= hi {
+			break
+		}
+		n += min(hi, m.End()) - max(lo, m.Base)
+	}
+	return n
+}
+
 // reset forgets every hole.
 func (h *holes) reset() { h.list, h.bytes = nil, 0 }

@@ -178,6 +178,37 @@ func (r *Reservation) Pieces() []Range { return append([]Range(nil), r.pieces...
 // concurrently.
 func (r *Reservation) Committed() uintptr { return r.committed.Load() }
 
+// CommitCost returns how many bytes Commit(addr, n) would add to
+// Committed: the pages between the committed interval and the request,
+// which Commit commits with it to keep the interval one piece, the request
+// outside the interval and the holes inside it. It lets an owner with a
+// budget (the heap's commit limit) check before it commits.
+func (r *Reservation) CommitCost(addr, n uintptr) uintptr {
+	if r.released || n == 0 {
+		return 0
+	}
+	u := r.Unit()
+	lo := addr &^ (u - 1)
+	hi := min((addr+n+u-1)&^(u-1), r.Base()+r.size)
+	if hi <= lo {
+		return 0
+	}
+	if r.clo == r.chi {
+		return hi - lo
+	}
+	var cost uintptr
+	if lo < r.clo {
+		cost += r.clo - lo
+	}
+	if hi > r.chi {
+		cost += hi - r.chi
+	}
+	if a, b := max(lo, r.clo), min(hi, r.chi); a < b {
+		cost += r.holes.within(a, b)
+	}
+	return cost
+}
+
 // CommittedRange returns the committed interval. Pages inside it may have
 // been decommitted since (see Committed).
 func (r *Reservation) CommittedRange() Range { return Range{r.clo, r.chi - r.clo} }
