@@ -28,11 +28,15 @@ func (h *Heap) Alloc(n int) (unsafe.Pointer, error) {
 	if h.cfg.debug == 0 && uint(n) <= uint(h.smallLimit) { // the fast path, one call deep
 		p, err := h.allocSmall("alloc", uintptr(n), classOf(uintptr(n)), h.cfg.zero)
 		if err != nil {
-			return h.counted(p, err)
+			return h.failed(err, func() (unsafe.Pointer, error) { return h.allocAny(n) })
 		}
 		return p, nil
 	}
-	return h.counted(h.allocAny(n))
+	p, err := h.allocAny(n)
+	if err != nil {
+		return h.failed(err, func() (unsafe.Pointer, error) { return h.allocAny(n) })
+	}
+	return p, nil
 }
 
 // allocAny is Alloc past its checks of the heap.
@@ -69,10 +73,17 @@ func (h *Heap) Calloc(count, size int) (unsafe.Pointer, error) {
 	if !ok {
 		return nil, fmt.Errorf("heap %q: calloc %d×%d: %w: the product overflows", h.cfg.name, count, size, ErrInvalidSize)
 	}
-	if h.cfg.debug != 0 {
-		return h.counted(h.debugAlloc("calloc", lo, minAlign, true))
+	again := func() (unsafe.Pointer, error) {
+		if h.cfg.debug != 0 {
+			return h.debugAlloc("calloc", lo, minAlign, true)
+		}
+		return h.allocate("calloc", lo, minAlign, true)
 	}
-	return h.counted(h.allocate("calloc", lo, minAlign, true))
+	p, err := again()
+	if err != nil {
+		return h.failed(err, again)
+	}
+	return p, nil
 }
 
 // maxAlign is the largest alignment AllocAligned accepts (vmem's limit).
@@ -100,10 +111,17 @@ func (h *Heap) AllocAligned(n, align int) (unsafe.Pointer, error) {
 		return nil, fmt.Errorf("heap %q: alloc %d bytes aligned to %d: %w: alignment must be a power of two up to 1 GiB",
 			h.cfg.name, n, align, ErrInvalidSize)
 	}
-	if h.cfg.debug != 0 {
-		return h.counted(h.debugAlloc("alloc", uintptr(n), max(uintptr(align), minAlign), h.cfg.zero))
+	again := func() (unsafe.Pointer, error) {
+		if h.cfg.debug != 0 {
+			return h.debugAlloc("alloc", uintptr(n), max(uintptr(align), minAlign), h.cfg.zero)
+		}
+		return h.allocate("alloc", uintptr(n), max(uintptr(align), minAlign), h.cfg.zero)
 	}
-	return h.counted(h.allocate("alloc", uintptr(n), max(uintptr(align), minAlign), h.cfg.zero))
+	p, err := again()
+	if err != nil {
+		return h.failed(err, again)
+	}
+	return p, nil
 }
 
 // allocate serves n bytes aligned to align: from a size class when one
@@ -423,10 +441,17 @@ func (h *Heap) Realloc(p unsafe.Pointer, n int) (unsafe.Pointer, error) {
 		}
 		defer h.leave()
 	}
-	if h.cfg.debug != 0 {
-		return h.counted(h.debugRealloc(p, n, false))
+	again := func() (unsafe.Pointer, error) {
+		if h.cfg.debug != 0 {
+			return h.debugRealloc(p, n, false)
+		}
+		return h.realloc(p, n, false)
 	}
-	return h.counted(h.realloc(p, n, false))
+	q, err := again()
+	if err != nil {
+		return h.failed(err, again)
+	}
+	return q, nil
 }
 
 // ReallocInPlace resizes a block without moving it

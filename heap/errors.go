@@ -56,6 +56,11 @@ var (
 	// heap is full, or the address space or the OS refused to grow the heap.
 	// The error is a *NoMemoryError.
 	ErrNoMemory = errors.New("heap: out of memory")
+	// ErrCommitLimit is wrapped by the *NoMemoryError of an allocation that
+	// would have committed past Options.CommitLimit, after the heap
+	// decommitted what it held free and Options.Reclaim, if set, freed
+	// what it could.
+	ErrCommitLimit = errors.New("heap: commit limit reached")
 	// ErrInvalidSize is returned for negative sizes, counts whose product
 	// overflows, alignments that are not powers of two, and inconsistent
 	// Options.

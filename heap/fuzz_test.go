@@ -111,7 +111,8 @@ func (b liveBlock) zero() error {
 
 // fuzzHeaps are the heaps each input drives: growable, NT with tiny
 // segments and huge blocks, fixed, eager decommit with zeroing, and a
-// growable heap in an emulated bottom-up window, which extends above, and
+// growable heap with a commit limit in an emulated bottom-up window, which
+// extends above, and
 // one in a top-down window, which extends below (segments carved from the
 // top).
 func fuzzHeaps(t *testing.T) []*model {
@@ -134,7 +135,7 @@ func fuzzHeaps(t *testing.T) []*model {
 		{Name: "fuzz-nt", Policy: NT, SegmentReserve: 64 << 10, SegmentCap: 256 << 10, HugeBlock: 128 << 10},
 		{Name: "fuzz-fixed", Maximum: 4 << 20},
 		{Name: "fuzz-decommit", Policy: Fixed, SegmentReserve: 256 << 10, DecommitFreeBlock: 1, DecommitTotalFree: 1, Zero: true, Commit: 100 << 10},
-		{Name: "fuzz-window", Space: w, SegmentReserve: 64 << 10, SegmentCap: 4 << 20, DecommitFreeBlock: 128 << 10, DecommitTotalFree: 1 << 20},
+		{Name: "fuzz-window", Space: w, SegmentReserve: 64 << 10, SegmentCap: 4 << 20, DecommitFreeBlock: 128 << 10, DecommitTotalFree: 1 << 20, CommitLimit: 3 << 20},
 		{Name: "fuzz-top-down", Space: ws[1], SegmentReserve: 64 << 10, SegmentCommit: 128 << 10, DecommitFreeBlock: 64 << 10, DecommitTotalFree: 256 << 10},
 	}
 	var ms []*model
@@ -216,7 +217,8 @@ func (m *model) pick(k byte) (int, bool) {
 // allowed reports whether err is an acceptable failure for the heap: only
 // the fixed heap may run out.
 func (m *model) allowed(err error) bool {
-	return m.h.cfg.fixed && (errors.Is(err, ErrNoMemory) || errors.Is(err, ErrTooLarge))
+	return m.h.cfg.fixed && (errors.Is(err, ErrNoMemory) || errors.Is(err, ErrTooLarge)) ||
+		m.h.cfg.commitLimit > 0 && errors.Is(err, ErrCommitLimit)
 }
 
 func (m *model) add(p unsafe.Pointer, n int, seed byte, zeroed bool) error {
@@ -422,6 +424,9 @@ func (m *model) verify() error {
 	}
 	if st.Blocks != len(m.live) || st.InUse != inUse {
 		return fmt.Errorf("stats: %d blocks, %d in use; model %d blocks, %d in use", st.Blocks, st.InUse, len(m.live), inUse)
+	}
+	if st.CommitLimit > 0 && st.Committed > st.CommitLimit {
+		return fmt.Errorf("stats: committed %d, past the commit limit %d", st.Committed, st.CommitLimit)
 	}
 	if st.InUse+st.Free > st.Reserved {
 		return fmt.Errorf("stats: in use %d + free %d > reserved %d", st.InUse, st.Free, st.Reserved)

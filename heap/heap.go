@@ -131,6 +131,9 @@ type Heap struct {
 	// that two calls overlapped (errors.go).
 	inCall  uint32
 	misused bool
+	// commitLimit is Options.CommitLimit as SetCommitLimit leaves it
+	// (limit.go).
+	commitLimit atomic.Uintptr
 	// id tells the heap's slabs from other heaps' in the page map.
 	id uint32
 	// gate is 1 while a whole-heap operation keeps the caches closed.
@@ -222,6 +225,7 @@ func New(o Options) (*Heap, error) {
 	}
 	c.owner = claimOwner(c.name)
 	h := &Heap{cfg: c, nextSeg: c.segReserve, classes: makeClasses(c.page), id: heapIDs.Add(1)}
+	h.commitLimit.Store(c.commitLimit)
 	if c.debug&DebugQuarantine != 0 {
 		h.quar = newQuarantine(c.quarantine)
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"strings"
@@ -275,5 +276,22 @@ func TestMappingsPerHeap(t *testing.T) {
 	}
 	if added := count() - before; added > 2*heaps+shared {
 		t.Errorf("%d heaps of 8 MiB added %d mappings, want at most %d", heaps, added, 2*heaps+shared)
+	}
+}
+
+// TestCommitLimitRSS fills a growable heap with a 64 MiB commit limit past
+// it and checks the process's resident set: it grows by the limit at most
+// (and 8 MiB for the test's own Go memory and the heap's metadata).
+func TestCommitLimitRSS(t *testing.T) {
+	const limit = 64 << 20
+	before := rss(t)
+	h, err := New(Options{Name: "limit-rss", CommitLimit: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Destroy()
+	fillToLimit(t, h, limit, rand.New(rand.NewPCG(1, 1)))
+	if after := rss(t); after > before+limit+8<<20 {
+		t.Fatalf("RSS grew by %d MiB with a 64 MiB commit limit", (after-before)>>20)
 	}
 }

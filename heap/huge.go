@@ -108,6 +108,10 @@ func (h *Heap) allocHuge(op string, n, align uintptr) (unsafe.Pointer, error) {
 	if err != nil {
 		return nil, h.wrap(op, n, err)
 	}
+	if err := h.admit(r.Size()); err != nil {
+		r.Release()
+		return nil, h.wrap(op, n, err)
+	}
 	if err := r.Commit(r.Base(), r.Size()); err != nil {
 		r.Release()
 		return nil, h.wrap(op, n, err)

@@ -83,6 +83,22 @@ type Options struct {
 	// The growth options (SegmentReserve, SegmentCap, HugeBlock) mean
 	// nothing to a fixed heap and are rejected with it.
 	Maximum int
+	// CommitLimit, when positive, bounds the memory the heap commits for
+	// its blocks (Stats.Committed; its metadata, Stats.MetaCommitted, a
+	// few hundred KiB, is not counted): an allocation that would commit
+	// past it makes the heap decommit what it holds free (as Compact),
+	// then calls Reclaim if set, and fails with a *NoMemoryError wrapping
+	// ErrCommitLimit if neither makes room. Unlike Maximum it leaves the
+	// heap growable: address space is still reserved as needed. It may not
+	// be below Commit. SetCommitLimit changes it later.
+	CommitLimit int
+	// Reclaim, with CommitLimit, is called when an allocation meets the
+	// limit: with no lock of the heap held, on the goroutine of that
+	// allocation, with the size it asked. It should Free blocks of h (a
+	// cache evicts) and report whether it freed any; after each call that
+	// did the heap decommits what is free and tries again, up to
+	// maxReclaims times. It must not call Destroy.
+	Reclaim func(h *Heap, need int) bool
 	// Zero makes every allocation return zeroed memory (HEAP_ZERO_MEMORY).
 	Zero bool
 	// NoSerialize makes a heap for one goroutine at a time
@@ -168,7 +184,9 @@ type config struct {
 	noSerialize bool
 	debug       Debug
 	quarantine  uintptr // QuarantineBytes with DebugQuarantine
-	pageShift   uint8   // log2(page)
+	commitLimit uintptr // CommitLimit; 0 means none (SetCommitLimit changes Heap.commitLimit)
+	reclaim     func(*Heap, int) bool
+	pageShift   uint8 // log2(page)
 }
 
 var heapSeq atomic.Uint64
@@ -251,7 +269,7 @@ func (o Options) config() (config, error) {
 		name string
 		v    int
 	}{
-		{"Reserve", o.Reserve}, {"Commit", o.Commit}, {"Maximum", o.Maximum},
+		{"Reserve", o.Reserve}, {"Commit", o.Commit}, {"Maximum", o.Maximum}, {"CommitLimit", o.CommitLimit},
 		{"SegmentReserve", o.SegmentReserve}, {"SegmentCommit", o.SegmentCommit},
 		{"SegmentCap", o.SegmentCap}, {"DecommitFreeBlock", o.DecommitFreeBlock},
 		{"DecommitTotalFree", o.DecommitTotalFree}, {"HugeBlock", o.HugeBlock},
@@ -295,6 +313,7 @@ func (o Options) config() (config, error) {
 	}
 	c.reserve = uintptr(o.Reserve)
 	c.commit = uintptr(o.Commit)
+	c.commitLimit, c.reclaim = uintptr(o.CommitLimit), o.Reclaim
 	if o.Maximum > 0 {
 		c.fixed = true
 		c.reserve = uintptr(o.Maximum)
@@ -337,6 +356,10 @@ func (o Options) contradiction(c config) error {
 		}
 		return fmt.Errorf("%s with %s: a fixed heap never adds segments",
 			field(name, v, 0), field("Maximum", o.Maximum, 0))
+	case o.CommitLimit > 0 && o.Commit > o.CommitLimit:
+		return fmt.Errorf("%s exceeds %s", field("Commit", o.Commit, 0), field("CommitLimit", o.CommitLimit, 0))
+	case o.Reclaim != nil && o.CommitLimit == 0:
+		return errors.New("Options.Reclaim without Options.CommitLimit: it is called only at the limit")
 	case c.segCap < c.segReserve:
 		return fmt.Errorf("%s is below %s: segments could not reach their first size",
 			field("SegmentCap", o.SegmentCap, c.segCap), field("SegmentReserve", o.SegmentReserve, c.segReserve))

@@ -177,16 +177,24 @@ func (h *Heap) commitRun(s *segment, gp, n uint32, uncommitted bool) (fresh bool
 		return clean == int(n), nil
 	}
 	page := h.cfg.page
-	lo := uintptr(first-s.gp0) * page
-	hi := uintptr(gp+n-s.gp0) * page
+	lo0 := uintptr(first-s.gp0) * page
+	hi0 := uintptr(gp+n-s.gp0) * page
 	// Commit a whole step ahead and remember it in the descriptors, so
 	// that the next runs carved from the same free run need no system
-	// call: a heap filling its reserve makes one per step.
+	// call: a heap filling its reserve makes one per step. Near the
+	// commit limit, only the run.
+	lo, hi := lo0, hi0
 	step := h.commitStep()
 	if s.below {
 		lo -= min(lo, step-min(step, hi-lo))
 	} else {
 		hi = min(max(hi, lo+step), s.size)
+	}
+	if h.admit(s.res.CommitCost(s.addr()+lo, hi-lo)) != nil {
+		lo, hi = lo0, hi0
+		if err := h.admit(s.res.CommitCost(s.addr()+lo, hi-lo)); err != nil {
+			return false, err
+		}
 	}
 	end := s.gp0 + uint32(hi/page)
 	if err := h.pt.touch(&h.meta, s.gp0+uint32(lo/page), end); err != nil {

@@ -21,6 +21,9 @@ type Stats struct {
 	// each one's committed interval (the watermark) less the holes
 	// decommitted inside it (vmem.Reservation.Committed).
 	Committed uint64
+	// CommitLimit is Options.CommitLimit as SetCommitLimit left it: the
+	// most Committed may reach (0: no limit).
+	CommitLimit uint64
 	// Resident is how much of Committed is in physical memory: measured
 	// with mincore on Linux and FreeBSD and QueryWorkingSetEx on Windows;
 	// equal to Committed on macOS.
@@ -178,12 +181,11 @@ func (h *Heap) stats(measure bool) Stats {
 	var st Stats
 	for _, r := range h.res {
 		st.Reserved += uint64(r.Size())
-		st.Committed += uint64(r.Committed())
 	}
 	for _, b := range h.huge {
 		st.Reserved += uint64(b.res.Size())
-		st.Committed += uint64(b.res.Committed())
 	}
+	st.Committed, st.CommitLimit = uint64(h.committed()), uint64(h.commitLimit.Load())
 	inUse, slabFree, blocks := h.smallTotals()
 	st.InUse = uint64(h.inUse + inUse)
 	st.Free = uint64(h.freePages*h.cfg.page + h.runBytes + slabFree)

@@ -126,10 +126,17 @@ func MakeSlice[T any](h *Heap, n, c int) ([]T, error) {
 
 // alignedCalloc is AllocAligned with zeroed memory.
 func (h *Heap) alignedCalloc(n, align int) (unsafe.Pointer, error) {
-	if h.cfg.debug != 0 {
-		return h.debugAlloc("alloc", uintptr(n), uintptr(align), true)
+	again := func() (unsafe.Pointer, error) {
+		if h.cfg.debug != 0 {
+			return h.debugAlloc("alloc", uintptr(n), uintptr(align), true)
+		}
+		return h.allocate("alloc", uintptr(n), uintptr(align), true)
 	}
-	return h.allocate("alloc", uintptr(n), uintptr(align), true)
+	p, err := again()
+	if err != nil {
+		return h.failed(err, again)
+	}
+	return p, nil
 }
 
 // Grow returns s with room for at least n more elements, reallocating
