@@ -32,7 +32,7 @@ import (
 const metaPoolOwner = "zebra metadata"
 
 var metaPool struct {
-	mu   sync.Mutex
+	mu    sync.Mutex
 	a     arena            // the pool's reservations, cut into chunks
 	free  []unsafe.Pointer // chunks given back, decommitted
 	dirty []unsafe.Pointer // chunks given back, to be decommitted
