@@ -382,6 +382,9 @@ func (h *Heap) freeLocked(b block) error {
 	if !isBusy(*st) {
 		return h.bad("free", b.p, ErrDoubleFree, "%d-byte block is free", b.size)
 	}
+	if h.tagUse != nil {
+		h.untagSmall(b.slab, &h.classes[c], b.idx)
+	}
 	*st = freed(*st)
 	if err := h.putBlocks(c, []unsafe.Pointer{b.p}, 1, false); err != nil {
 		return h.stateErr("free")
@@ -447,11 +450,18 @@ func (h *Heap) Realloc(p unsafe.Pointer, n int) (unsafe.Pointer, error) {
 		}
 		return h.realloc(p, n, false)
 	}
+	t := Untagged
+	if h.tagUse != nil && p != nil {
+		t = h.tagOf(p)
+	}
 	q, err := again()
 	if err != nil {
-		return h.failed(err, again)
+		q, err = h.failed(err, again)
 	}
-	return q, nil
+	if err == nil {
+		h.retag(q, t)
+	}
+	return q, err
 }
 
 // ReallocInPlace resizes a block without moving it
@@ -470,11 +480,18 @@ func (h *Heap) ReallocInPlace(p unsafe.Pointer, n int) error {
 	if p == nil {
 		return fmt.Errorf("heap %q: realloc in place nil: %w", h.cfg.name, ErrInvalidPointer)
 	}
+	t := Untagged
+	if h.tagUse != nil {
+		t = h.tagOf(p)
+	}
 	var err error
 	if h.cfg.debug != 0 {
 		_, err = h.debugRealloc(p, n, true)
 	} else {
 		_, err = h.realloc(p, n, true)
+	}
+	if err == nil {
+		h.retag(p, t)
 	}
 	return err
 }

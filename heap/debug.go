@@ -36,17 +36,24 @@ import (
 //     second Free of a quarantined block is ErrDoubleFree even though the
 //     block would otherwise have been handed out again. Cost: that much
 //     memory held, and a Go map entry per waiting block.
+//   - DebugCallers records where each block was allocated (the first
+//     caller outside this package), so that Leaks groups what is still
+//     allocated by call site. Cost: a stack walk and a Go map entry per
+//     allocation.
 //
 // DebugEnv (ZEBRA_DEBUG) switches modes on for every heap the process
 // creates, like GODEBUG: "all", or a comma-separated list of "tail",
-// "free" and "quarantine".
+// "free", "quarantine" and "callers".
 type Debug uint8
 
 const (
 	DebugTail Debug = 1 << iota
 	DebugFree
 	DebugQuarantine
-	// DebugAll is every mode.
+	DebugCallers
+	// DebugAll is every mode that checks: tail, free and quarantine.
+	// DebugCallers, which reports, is left out: its map grows the Go heap
+	// with every live block.
 	DebugAll = DebugTail | DebugFree | DebugQuarantine
 )
 
@@ -60,7 +67,7 @@ const defaultQuarantine = 16 << 20
 var debugNames = []struct {
 	name string
 	d    Debug
-}{{"tail", DebugTail}, {"free", DebugFree}, {"quarantine", DebugQuarantine}}
+}{{"tail", DebugTail}, {"free", DebugFree}, {"quarantine", DebugQuarantine}, {"callers", DebugCallers}}
 
 func (d Debug) String() string {
 	if d == 0 {
@@ -80,7 +87,7 @@ func (d Debug) String() string {
 }
 
 // ParseDebug reads modes as DebugEnv holds them: "all", "off" or "", or a
-// comma-separated list of "tail", "free" and "quarantine".
+// comma-separated list of "tail", "free", "quarantine" and "callers".
 func ParseDebug(s string) (Debug, error) {
 	var d Debug
 	for _, f := range strings.Split(s, ",") {
@@ -99,7 +106,7 @@ func ParseDebug(s string) (Debug, error) {
 			}
 		}
 		if !found {
-			return 0, fmt.Errorf("%w: unknown debug mode %q (want all, off, tail, free or quarantine)", ErrInvalidSize, f)
+			return 0, fmt.Errorf("%w: unknown debug mode %q (want all, off, tail, free, quarantine or callers)", ErrInvalidSize, f)
 		}
 	}
 	return d, nil
@@ -274,6 +281,9 @@ func (h *Heap) debugAlloc(op string, n, align uintptr, zero bool) (unsafe.Pointe
 	if h.cfg.debug&DebugTail != 0 {
 		writeTail(p, n, uintptr(u))
 	}
+	if h.cfg.debug&DebugCallers != 0 {
+		h.callers.note(p)
+	}
 	return p, nil
 }
 
@@ -305,6 +315,12 @@ func (h *Heap) debugFree(p unsafe.Pointer) error {
 	_, u, err := h.debugCheck("free", p)
 	if err != nil {
 		return err
+	}
+	if h.tagUse != nil {
+		h.untag(p) // now: the block may wait in the quarantine
+	}
+	if h.cfg.debug&DebugCallers != 0 {
+		h.callers.forget(p)
 	}
 	if h.cfg.debug&DebugFree != 0 {
 		h.fillFreed(p, u)
@@ -376,6 +392,9 @@ func (h *Heap) debugRealloc(p unsafe.Pointer, n int, inPlace bool) (unsafe.Point
 	}
 	if h.cfg.debug&DebugTail != 0 {
 		writeTail(q, uintptr(n), uintptr(u))
+	}
+	if h.cfg.debug&DebugCallers != 0 && q != p {
+		h.callers.note(q)
 	}
 	return q, nil
 }

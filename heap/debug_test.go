@@ -168,6 +168,7 @@ func TestParseDebug(t *testing.T) {
 		{"tail", DebugTail, true},
 		{"tail, quarantine", DebugTail | DebugQuarantine, true},
 		{"free,free", DebugFree, true},
+		{"callers", DebugCallers, true},
 		{"tails", 0, false},
 		{"all,\x1b[31m", 0, false},
 	}

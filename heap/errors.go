@@ -61,6 +61,9 @@ var (
 	// decommitted what it held free and Options.Reclaim, if set, freed
 	// what it could.
 	ErrCommitLimit = errors.New("heap: commit limit reached")
+	// ErrInvalidTag is returned by AllocTag for a tag NewTag did not
+	// return, or on a heap made without Options.Tags.
+	ErrInvalidTag = errors.New("heap: invalid tag")
 	// ErrInvalidSize is returned for negative sizes, counts whose product
 	// overflows, alignments that are not powers of two, and inconsistent
 	// Options.

@@ -19,10 +19,10 @@ const (
 // A block is a busy block found by find.
 type block struct {
 	kind uint8
-	size uintptr // usable size
-	p    unsafe.Pointer
-	slab *slabRec // small: its slab
-	idx  uintptr  // small: its index in the slab
+	size uintptr        // usable size
+	p    unsafe.Pointer // the block's start
+	slab *slabRec       // small: its slab
+	idx  uintptr        // small: its index in the slab
 	seg  *segment
 	gp   uint32    // large: head page
 	d    *pageDesc // large: head descriptor
@@ -42,7 +42,7 @@ func (h *Heap) find(op string, p unsafe.Pointer) (block, error) {
 	seg := h.segOf(addr)
 	if seg == nil {
 		if hb := h.huge[addr]; hb != nil {
-			return block{kind: blockHuge, size: hb.res.Size(), hb: hb}, nil
+			return block{kind: blockHuge, size: hb.res.Size(), p: p, hb: hb}, nil
 		}
 		for _, hb := range h.huge {
 			if hb.res.Range().Contains(addr) {
@@ -86,7 +86,7 @@ func (h *Heap) find(op string, p unsafe.Pointer) (block, error) {
 		if off%page != 0 {
 			return block{}, h.bad(op, p, ErrInvalidPointer, "inside a block of %d pages", d.n)
 		}
-		return block{kind: blockLarge, size: uintptr(d.n) * page, seg: seg, gp: gp, d: d}, nil
+		return block{kind: blockLarge, size: uintptr(d.n) * page, p: p, seg: seg, gp: gp, d: d}, nil
 	}
 	if d.kind == kindCached {
 		if off%page == 0 {
@@ -145,6 +145,9 @@ func (h *Heap) bad(op string, p unsafe.Pointer, sentinel error, format string, a
 // release frees a block found by find. Only a huge block can fail to be
 // released, when the OS refuses; it then stays allocated.
 func (h *Heap) release(b block) error {
+	if h.bigTags != nil {
+		h.untagBig(b.p)
+	}
 	switch b.kind {
 	case blockLarge:
 		n := b.d.n

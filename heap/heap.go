@@ -134,6 +134,12 @@ type Heap struct {
 	// commitLimit is Options.CommitLimit as SetCommitLimit leaves it
 	// (limit.go).
 	commitLimit atomic.Uintptr
+	// tagUse counts live blocks per tag with Options.Tags; bigTags holds
+	// the tags of large and huge blocks, under the heap's lock; callers
+	// the allocation sites with DebugCallers (tags.go).
+	tagUse  *tagCounts
+	bigTags map[uintptr]bigTag
+	callers callers
 	// id tells the heap's slabs from other heaps' in the page map.
 	id uint32
 	// gate is 1 while a whole-heap operation keeps the caches closed.
@@ -224,7 +230,10 @@ func New(o Options) (*Heap, error) {
 		return nil, err
 	}
 	c.owner = claimOwner(c.name)
-	h := &Heap{cfg: c, nextSeg: c.segReserve, classes: makeClasses(c.page), id: heapIDs.Add(1)}
+	h := &Heap{cfg: c, nextSeg: c.segReserve, classes: makeClasses(c.page, c.tags), id: heapIDs.Add(1)}
+	if c.tags {
+		h.tagUse, h.bigTags = new(tagCounts), make(map[uintptr]bigTag)
+	}
 	h.commitLimit.Store(c.commitLimit)
 	if c.debug&DebugQuarantine != 0 {
 		h.quar = newQuarantine(c.quarantine)

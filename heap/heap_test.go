@@ -33,7 +33,7 @@ func TestClasses(t *testing.T) {
 		}
 	}
 	for _, page := range []uintptr{4096, 16384, 65536} {
-		for c, ci := range makeClasses(page) {
+		for c, ci := range makeClasses(page, false) {
 			if ci.nobj == 0 || int(ci.nobj) > slabWords*64 || uintptr(ci.nobj)*ci.size > uintptr(ci.pages)*page {
 				t.Errorf("page %d class %d: %+v", page, c, ci)
 			}

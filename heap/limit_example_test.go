@@ -7,7 +7,7 @@ import (
 	"github.com/zebra-heap/zebra/heap"
 )
 
-// A heap whose committed memory stays under 8 MiB whatever is written to
+// A heap whose committed memory stays under 32 MiB whatever is written to
 // it: when an allocation meets the limit, Reclaim evicts the oldest
 // records, as a cache does, and the allocation is tried again.
 func Example_commitLimit() {
@@ -15,7 +15,7 @@ func Example_commitLimit() {
 	evicted := 0
 	h, err := heap.New(heap.Options{
 		Name:        "bounded",
-		CommitLimit: 8 << 20,
+		CommitLimit: 32 << 20,
 		Reclaim: func(h *heap.Heap, need int) bool {
 			freed := 0
 			for len(oldest) > 0 && freed < need+1<<20 {
@@ -35,7 +35,7 @@ func Example_commitLimit() {
 		return
 	}
 	defer h.Destroy()
-	for range 10_000 { // 40 MiB of 4 KiB records
+	for range 40_000 { // 160 MiB of 4 KiB records
 		r, err := h.AllocRef(4096)
 		if err != nil {
 			fmt.Println(err)
@@ -49,7 +49,7 @@ func Example_commitLimit() {
 
 	// A request larger than the limit fails, and says why, without
 	// evicting anything: nothing freed could make it fit.
-	_, err = h.Alloc(16 << 20)
+	_, err = h.Alloc(64 << 20)
 	fmt.Println(errors.Is(err, heap.ErrCommitLimit), errors.Is(err, heap.ErrNoMemory))
 	// Output:
 	// committed within the limit: true

@@ -99,6 +99,11 @@ type Options struct {
 	// did the heap decommits what is free and tries again, up to
 	// maxReclaims times. It must not call Destroy.
 	Reclaim func(h *Heap, need int) bool
+	// Tags keeps a tag byte per small block (and a map entry per tagged
+	// large one) so that AllocTag can say what blocks hold: live bytes per
+	// tag in Stats.Tags, and Leaks. It costs a byte of metadata per small
+	// block.
+	Tags bool
 	// Zero makes every allocation return zeroed memory (HEAP_ZERO_MEMORY).
 	Zero bool
 	// NoSerialize makes a heap for one goroutine at a time
@@ -186,6 +191,7 @@ type config struct {
 	quarantine  uintptr // QuarantineBytes with DebugQuarantine
 	commitLimit uintptr // CommitLimit; 0 means none (SetCommitLimit changes Heap.commitLimit)
 	reclaim     func(*Heap, int) bool
+	tags        bool
 	pageShift   uint8 // log2(page)
 }
 
@@ -238,8 +244,8 @@ func (o Options) config() (config, error) {
 	}
 	c.debug = o.Debug | env
 	switch {
-	case c.debug&^DebugAll != 0:
-		return c, fmt.Errorf("heap %q: %w: unknown debug modes %v", o.Name, ErrInvalidSize, c.debug&^DebugAll)
+	case c.debug&^(DebugAll|DebugCallers) != 0:
+		return c, fmt.Errorf("heap %q: %w: unknown debug modes %v", o.Name, ErrInvalidSize, c.debug&^(DebugAll|DebugCallers))
 	case o.QuarantineBytes < 0:
 		return c, fmt.Errorf("heap %q: %w: QuarantineBytes is negative", o.Name, ErrInvalidSize)
 	case o.QuarantineBytes > 0 && c.debug&DebugQuarantine == 0:
@@ -313,7 +319,7 @@ func (o Options) config() (config, error) {
 	}
 	c.reserve = uintptr(o.Reserve)
 	c.commit = uintptr(o.Commit)
-	c.commitLimit, c.reclaim = uintptr(o.CommitLimit), o.Reclaim
+	c.commitLimit, c.reclaim, c.tags = uintptr(o.CommitLimit), o.Reclaim, o.Tags
 	if o.Maximum > 0 {
 		c.fixed = true
 		c.reserve = uintptr(o.Maximum)
@@ -378,6 +384,16 @@ const reservedPrefix = "process heap "
 
 // checkName returns why name cannot name a heap, or nil.
 func checkName(name string) error {
+	if err := checkPrintable(name); err != nil {
+		return err
+	}
+	return checkReserved(name)
+}
+
+// checkPrintable checks what every name the package keeps must be: at
+// most MaxNameLen bytes of printable UTF-8, so that it can reach a terminal
+// or a page as it is.
+func checkPrintable(name string) error {
 	if len(name) > MaxNameLen {
 		return fmt.Errorf("name is %d bytes long, more than %d", len(name), MaxNameLen)
 	}
@@ -389,6 +405,11 @@ func checkName(name string) error {
 			return fmt.Errorf("name holds the unprintable character %U at byte %d", r, i)
 		}
 	}
+	return nil
+}
+
+// checkReserved refuses the names of other owners in maps.
+func checkReserved(name string) error {
 	// The owner names maps give to other allocators' memory (the list
 	// vmmap.IsSystemOwner reads): a heap taking one would be counted as
 	// the system's, or hide it.

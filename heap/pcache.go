@@ -186,6 +186,9 @@ func (h *Heap) freeSmall(p unsafe.Pointer) (ok bool, err error) {
 	if !isBusy(*st) {
 		return false, nil
 	}
+	if h.tagUse != nil {
+		h.untagSmall(s, ci, idx)
+	}
 	c := int(s.class & (numClasses - 1))
 	slot := h.pin()
 	if uint(slot) < maxSlots {

@@ -60,11 +60,12 @@ type classInfo struct {
 	mag   uint16 // capacity of a per-P magazine of this class
 	words uint16 // avail bitmap words
 	// side is the bytes of a slab's side area: state bytes up to
-	// availOff, then the bitmap.
-	side, availOff uintptr
+	// availOff, then the bitmap, then with Options.Tags a tag byte per
+	// block from tagOff.
+	side, availOff, tagOff uintptr
 }
 
-func makeClasses(page uintptr) (out [numClasses]classInfo) {
+func makeClasses(page uintptr, tags bool) (out [numClasses]classInfo) {
 	for c, sz := range classes {
 		s := uintptr(sz)
 		out[c] = classInfo{
@@ -82,6 +83,10 @@ func makeClasses(page uintptr) (out [numClasses]classInfo) {
 		ci.words = (ci.nobj + 63) / 64
 		ci.availOff = (uintptr(ci.nobj) + 7) &^ 7
 		ci.side = ci.availOff + uintptr(ci.words)*8
+		if tags {
+			ci.tagOff = ci.side
+			ci.side += (uintptr(ci.nobj) + 7) &^ 7
+		}
 	}
 	return out
 }

@@ -350,6 +350,9 @@ func (h *Heap) Reset() error {
 				return h.stateErr("reset")
 			}
 			c := int(sl.class)
+			if h.tagUse != nil {
+				clear(unsafe.Slice((*Tag)(unsafe.Add(sl.state, h.classes[c].tagOff)), h.classes[c].nobj))
+			}
 			for i, st := range unsafe.Slice((*byte)(sl.state), h.classes[c].nobj) {
 				if isBusy(st) { // freed: a Ref taken before Reset no longer matches
 					*sl.stateOf(uintptr(i)) = freed(st)
@@ -359,6 +362,7 @@ func (h *Heap) Reset() error {
 		}
 	}
 	h.unmapSlabs()
+	h.resetTags()
 	h.st.n, h.st.free = 0, 0
 	h.resetCaches()
 	h.runs, h.runBytes = nil, 0

@@ -54,7 +54,11 @@ func (e Entry) Busy() bool { return e.Kind <= Huge }
 // segments in address order, then huge blocks in address order. It stops
 // when fn returns false. fn runs with the heap locked and must not call the
 // heap's methods.
-func (h *Heap) Walk(fn func(Entry) bool) error {
+func (h *Heap) Walk(fn func(Entry) bool) error { return h.walk(fn, nil) }
+
+// walk is Walk; locked, when not nil, runs first with the heap locked and
+// its caches drained.
+func (h *Heap) walk(fn func(Entry) bool, locked func()) error {
 	if h == nil {
 		return nilHeap("walk")
 	}
@@ -65,6 +69,9 @@ func (h *Heap) Walk(fn func(Entry) bool) error {
 	defer h.openGate()
 	if err := h.closeGate(true); err != nil {
 		return err
+	}
+	if locked != nil {
+		locked()
 	}
 	page := h.cfg.page
 	for _, s := range h.segs {
