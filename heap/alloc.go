@@ -378,6 +378,9 @@ func (h *Heap) freeLocked(b block) error {
 	c := int(b.slab.class)
 	h.lockClass(c)
 	defer h.unlockClass(c)
+	if h.state.Load() != stateOK { // destroyed while it waited: b is gone
+		return h.stateErr("free")
+	}
 	st := b.slab.stateOf(b.idx)
 	if !isBusy(*st) {
 		return h.bad("free", b.p, ErrDoubleFree, "%d-byte block is free", b.size)

@@ -2,13 +2,7 @@
 
 package heap
 
-import "runtime"
-
 // processBarrier makes every thread of the process execute a full memory
-// barrier before it returns: here by a stop of the world (ReadMemStats,
-// tens of microseconds), which synchronises with every P. (Linux uses
+// barrier before it returns: here by a stop of the world. (Linux uses
 // membarrier, barrier_linux.go.)
-func processBarrier() {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-}
+func processBarrier() { stopTheWorld() }

@@ -1,10 +1,12 @@
 package heap
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"unsafe"
 )
@@ -74,5 +76,61 @@ func runStaleChild(t *testing.T, name string) {
 	faulted := strings.Contains(string(out), "SIGSEGV") || strings.Contains(string(out), "unexpected fault address")
 	if !faulted || strings.Contains(string(out), staleSurvived) {
 		t.Fatalf("a stale pointer into a destroyed heap did not fault:\n%s", out)
+	}
+}
+
+// TestDestroyWhileCalls destroys heaps while goroutines allocate and free
+// in them: every call either succeeds (before Destroy) or returns
+// ErrDestroyed, nothing faults, and a NoSerialize heap refuses a Destroy
+// that meets another call. The goroutines never touch the blocks' memory,
+// which Destroy takes away.
+func TestDestroyWhileCalls(t *testing.T) {
+	for round := range 20 {
+		h, err := New(Options{Name: "destroy-while-calls"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		started := make(chan struct{}, 4)
+		for g := range 4 {
+			wg.Go(func() {
+				started <- struct{}{}
+				for i := 0; ; i++ {
+					p, err := h.Alloc(16 + (i*(g+1))%5000)
+					if err == nil {
+						err = h.Free(p)
+					}
+					if errors.Is(err, ErrDestroyed) {
+						return
+					}
+					if err != nil {
+						t.Errorf("round %d: %v", round, err)
+						return
+					}
+				}
+			})
+		}
+		for range 4 {
+			<-started
+		}
+		if err := h.Destroy(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+	}
+	h, err := New(Options{Name: "destroy-noserialize", NoSerialize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.inCall = 1 // another call is running
+	if err := h.Destroy(); !errors.Is(err, ErrConcurrentUse) {
+		t.Fatalf("Destroy during a call of a NoSerialize heap: %v, want ErrConcurrentUse", err)
+	}
+	h.inCall = 0
+	if _, err := h.Alloc(16); err != nil {
+		t.Fatalf("the refused Destroy changed the heap: %v", err)
+	}
+	if err := h.Destroy(); err != nil {
+		t.Fatal(err)
 	}
 }

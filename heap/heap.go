@@ -337,9 +337,23 @@ func (h *Heap) Owner() string {
 // pointer into the heap becomes invalid: touching it is a fatal fault. If the
 // OS refuses a release, Destroy still releases the rest and returns the
 // first error; the heap is destroyed either way.
+//
+// Calls running on other goroutines as Destroy begins finish first: it
+// takes every lock and closes the per-P caches' gate, waiting for the calls
+// inside them, before it releases anything, and calls that come later get
+// ErrDestroyed. A block such a call returned is gone with the heap all the
+// same: the caller must not use blocks past Destroy. On a NoSerialize heap,
+// which has no locks, a Destroy that meets another call is refused with
+// ErrConcurrentUse and the heap stays as it was.
 func (h *Heap) Destroy() error {
 	if h == nil {
 		return nilHeap("destroy")
+	}
+	if h.cfg.noSerialize {
+		if err := h.enter("destroy"); err != nil {
+			return err
+		}
+		defer h.leave()
 	}
 	h.lockAll()
 	defer h.unlockAll()
@@ -347,6 +361,9 @@ func (h *Heap) Destroy() error {
 		return fmt.Errorf("heap %q: destroy: %w", h.cfg.name, ErrDestroyed)
 	}
 	h.state.Store(stateDestroyed)
+	if err := h.closeGate(false); err != nil {
+		return err
+	}
 	unregister(h)
 	defer releaseOwner(h.cfg.owner) // after the ranges have left the maps
 	if err := h.releaseAll(); err != nil {
@@ -356,7 +373,15 @@ func (h *Heap) Destroy() error {
 }
 
 func (h *Heap) releaseAll() error {
-	h.gate.Store(1) // for good: the caches go with the metadata
+	h.gate.Store(1) // for good (Destroy closed it): the caches go with the metadata
+	// No goroutine may still hold a cache when its memory goes: one that
+	// loaded its slot before the slots were cleared is pinned until it has
+	// met the closed gate.
+	for i := range h.slots {
+		h.slots[i].Store(nil)
+	}
+	h.nslots.Store(0)
+	quiesce()
 	h.unmapSlabs()
 	h.quar.empty()
 	var errs []error
@@ -377,10 +402,6 @@ func (h *Heap) releaseAll() error {
 	h.view.Store(nil)
 	h.pt.reset()
 	h.st.reset()
-	for i := range h.slots {
-		h.slots[i].Store(nil) // released with the metadata
-	}
-	h.nslots.Store(0)
 	h.resetCaches()
 	h.spare = [numClasses][]unsafe.Pointer{}
 	h.stateChunk, h.stateOff = nil, 0

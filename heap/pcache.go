@@ -167,48 +167,59 @@ func (h *Heap) refill(op string, n uintptr, c int, zero bool) (unsafe.Pointer, e
 }
 
 // freeSmall frees small block p: the fast path pushes it on the P's
-// magazine; ok is false when p is not a busy block of the heap's slabs
-// (the caller's locked path says why). The block's state changes only
-// where it changes hands: inside the slot's busy mark, or under the
-// class's lock in spill.
+// magazine. ok is false when p is not a busy block of the heap's slabs, or
+// when no cache takes it (no slot yet, the gate closed): the caller's
+// locked path frees it or says what is wrong. The block's state changes
+// only where it changes hands: inside the slot's busy mark, or under the
+// class's lock in spill. p is looked up inside the mark too, so that a
+// Destroy, which closes the gate and waits for the marks before it
+// releases the slabs' metadata, cannot pull the record away meanwhile.
 func (h *Heap) freeSmall(p unsafe.Pointer) (ok bool, err error) {
-	// slabFor, written out: this is the hottest path.
-	s := slabOf(uintptr(p))
-	if s == nil || s.heap != h.id || uintptr(s.base) != uintptr(p)&^(slabBytes-1) || s.chk != s.seal() {
-		return false, nil
-	}
-	ci := &h.classes[s.class&(numClasses-1)]
-	idx, ok := ci.index(uintptr(p) & (slabBytes - 1))
-	if !ok {
-		return false, nil
-	}
-	st := s.stateOf(idx)
-	if !isBusy(*st) {
-		return false, nil
-	}
-	if h.tagUse != nil {
-		h.untagSmall(s, ci, idx)
-	}
-	c := int(s.class & (numClasses - 1))
 	slot := h.pin()
 	if uint(slot) < maxSlots {
 		if pc := h.slots[slot].Load(); pc != nil {
 			pc.busy = 1
-			m := &pc.mags[c]
-			if k := pc.n[c]; k < uint32(ci.mag) && k < magMax && h.gate.Load() == 0 {
-				*st = freed(*st)
-				m.p[k], m.st[k] = p, st
-				pc.n[c] = k + 1
-				pc.frees[c]++
+			if h.gate.Load() == 0 {
+				// slabFor, written out: this is the hottest path.
+				s := slabOf(uintptr(p))
+				if s == nil || s.heap != h.id || uintptr(s.base) != uintptr(p)&^(slabBytes-1) || s.chk != s.seal() {
+					setIdle(&pc.busy)
+					h.unpin(slot)
+					return false, nil
+				}
+				ci := &h.classes[s.class&(numClasses-1)]
+				idx, ok := ci.index(uintptr(p) & (slabBytes - 1))
+				st := s.stateOf(idx)
+				if !ok || !isBusy(*st) {
+					setIdle(&pc.busy)
+					h.unpin(slot)
+					return false, nil
+				}
+				if h.tagUse != nil {
+					h.untagSmall(s, ci, idx)
+				}
+				c := int(s.class & (numClasses - 1))
+				if k := pc.n[c]; k < uint32(ci.mag) && k < magMax {
+					*st = freed(*st)
+					m := &pc.mags[c]
+					m.p[k], m.st[k] = p, st
+					pc.n[c] = k + 1
+					pc.frees[c]++
+					setIdle(&pc.busy)
+					h.unpin(slot)
+					return true, nil
+				}
 				setIdle(&pc.busy)
 				h.unpin(slot)
-				return true, nil
+				// spill checks the heap's state under the class's lock
+				// before it touches st.
+				return true, h.spill(c, p, st)
 			}
 			setIdle(&pc.busy)
 		}
 	}
 	h.unpin(slot)
-	return true, h.spill(c, p, st)
+	return false, nil
 }
 
 // spill frees p, whose magazine is full (or that no cache takes), into its
@@ -217,6 +228,9 @@ func (h *Heap) freeSmall(p unsafe.Pointer) (ok bool, err error) {
 func (h *Heap) spill(c int, p unsafe.Pointer, st *uint8) error {
 	h.lockClass(c)
 	defer h.unlockClass(c)
+	if h.state.Load() != stateOK { // destroyed while it waited: st is gone
+		return h.stateErr("free")
+	}
 	if !isBusy(*st) {
 		return h.bad("free", p, ErrDoubleFree, "%d-byte block is free", h.classes[c].size)
 	}

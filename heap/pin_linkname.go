@@ -28,3 +28,8 @@ func pin() int { return procPin() }
 
 // unpin ends what pin began; slot is pin's result.
 func unpin(slot int) { procUnpin() }
+
+// quiesce returns once every goroutine that was pinned when it was called
+// has unpinned (stopTheWorld waits for them), so that Destroy can release
+// the caches no goroutine can reach any more.
+func quiesce() { stopTheWorld() }

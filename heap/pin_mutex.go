@@ -35,3 +35,13 @@ func pin() int {
 }
 
 func unpin(slot int) { slotLocks[slot].Unlock() }
+
+// quiesce returns once every slot taken when it was called has been given
+// back, so that Destroy can release the caches no goroutine can reach any
+// more.
+func quiesce() {
+	for i := range slotLocks {
+		slotLocks[i].Lock()
+		slotLocks[i].Unlock()
+	}
+}
