@@ -48,6 +48,17 @@
 // (MakeBytes with Zeroed or Uninitialized). Package heapvar publishes a
 // heap's Stats as an expvar variable.
 //
+// # Limits, tags and leaks
+//
+// Options.CommitLimit bounds the memory a heap commits, growable heaps
+// included; at the limit the heap decommits what it holds free and calls
+// Options.Reclaim, where a cache evicts, before it fails with a
+// *NoMemoryError wrapping ErrCommitLimit (Example_commitLimit;
+// SetCommitLimit changes it). With Options.Tags, AllocTag tags blocks with
+// names registered by NewTag, TagStats counts live blocks per tag, and
+// Leaks lists what is still allocated, by tag and, with DebugCallers, by
+// call site (ExampleHeap_Leaks).
+//
 // # Debug modes in tests
 //
 // Memory bugs in off-heap memory are silent by default, as in C: run the
