@@ -32,6 +32,9 @@ type Figure struct {
 	Name  string     `json:"name"`
 	Owner string     `json:"owner"` // as maps show the heap: heap.Heap.Owner
 	Stats heap.Stats `json:"stats"`
+	// Tags are the live blocks per tag of a heap made with
+	// heap.Options.Tags (heap.Heap.TagStats).
+	Tags []heap.TagStats `json:"tags,omitempty"`
 }
 
 // Figures returns the figures of hs, in order. Each costs a Heap.Stats
@@ -45,7 +48,7 @@ func Figures(hs []*heap.Heap) []Figure {
 	return out
 }
 
-func figure(h *heap.Heap) Figure { return Figure{h.Name(), h.Owner(), h.Stats()} }
+func figure(h *heap.Heap) Figure { return Figure{h.Name(), h.Owner(), h.Stats(), h.TagStats()} }
 
 // ErrNameTaken is returned by Publish and PublishAll for a name that an
 // expvar variable already has (expvar itself would panic).

@@ -137,3 +137,32 @@ func TestPublishBadInput(t *testing.T) {
 		t.Error("a refused Publish published")
 	}
 }
+
+// TestPublishTags: a heap with tags publishes its live blocks per tag.
+func TestPublishTags(t *testing.T) {
+	tag, err := heap.NewTag("heapvar-records")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := heap.New(heap.Options{Name: "var-tags", Tags: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Destroy()
+	for range 3 {
+		if _, err := h.AllocTag(100, tag); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name := unique("tags")
+	if err := Publish(name, h); err != nil {
+		t.Fatal(err)
+	}
+	var f Figure
+	if err := json.Unmarshal([]byte(expvar.Get(name).String()), &f); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Tags) != 1 || f.Tags[0].Name != "heapvar-records" || f.Tags[0].Blocks != 3 {
+		t.Fatalf("published tags: %+v", f.Tags)
+	}
+}
