@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"testing"
 	"unsafe"
@@ -24,7 +25,20 @@ type liveBlock struct {
 	p    unsafe.Pointer
 	n    int
 	seed byte
+	tag  Tag // AllocTag's, kept by Realloc
 }
+
+// fuzzTags are the tags FuzzHeap gives blocks of its Tags heap.
+var fuzzTags = func() (ts [2]Tag) {
+	for i, name := range []string{"fuzz-a", "fuzz-b"} {
+		t, err := NewTag(name)
+		if err != nil {
+			panic(err)
+		}
+		ts[i] = t
+	}
+	return ts
+}()
 
 // The pattern of a block with seed s has byte s+7i at offset i. Since 7
 // is odd, it is a window of one table, patternBase[j] = 7j, starting at the
@@ -110,7 +124,7 @@ func (b liveBlock) zero() error {
 }
 
 // fuzzHeaps are the heaps each input drives: growable, NT with tiny
-// segments and huge blocks, fixed, eager decommit with zeroing, and a
+// segments, huge blocks and tags, fixed, eager decommit with zeroing, and a
 // growable heap with a commit limit in an emulated bottom-up window, which
 // extends above, and
 // one in a top-down window, which extends below (segments carved from the
@@ -132,7 +146,7 @@ func fuzzHeaps(t *testing.T) []*model {
 	w := ws[0]
 	opts := []Options{
 		{Name: "fuzz-default"},
-		{Name: "fuzz-nt", Policy: NT, SegmentReserve: 64 << 10, SegmentCap: 256 << 10, HugeBlock: 128 << 10},
+		{Name: "fuzz-nt", Policy: NT, SegmentReserve: 64 << 10, SegmentCap: 256 << 10, HugeBlock: 128 << 10, Tags: true},
 		{Name: "fuzz-fixed", Maximum: 4 << 20},
 		{Name: "fuzz-decommit", Policy: Fixed, SegmentReserve: 256 << 10, DecommitFreeBlock: 1, DecommitTotalFree: 1, Zero: true, Commit: 100 << 10},
 		{Name: "fuzz-window", Space: w, SegmentReserve: 64 << 10, SegmentCap: 4 << 20, DecommitFreeBlock: 128 << 10, DecommitTotalFree: 1 << 20, CommitLimit: 3 << 20},
@@ -266,15 +280,29 @@ func (m *model) step(op, hi, a, b byte) error {
 		op = 3 // keep memory bounded: free instead
 	}
 	switch op {
-	case 0, 1: // Alloc
-		p, err := h.Alloc(n)
+	case 0, 1: // Alloc; op 1 tags the block on the Tags heap
+		tag := Untagged
+		if op == 1 && h.cfg.tags {
+			tag = fuzzTags[a%2]
+		}
+		var p unsafe.Pointer
+		var err error
+		if tag != Untagged {
+			p, err = h.AllocTag(n, tag)
+		} else {
+			p, err = h.Alloc(n)
+		}
 		if err != nil {
 			if m.allowed(err) {
 				return nil
 			}
 			return err
 		}
-		return m.add(p, n, a^b, h.cfg.zero)
+		if err := m.add(p, n, a^b, h.cfg.zero); err != nil {
+			return err
+		}
+		m.live[len(m.live)-1].tag = tag
+		return nil
 	case 2: // Calloc
 		count := int(a%16) + 1
 		p, err := h.Calloc(count, n/count)
@@ -326,7 +354,11 @@ func (m *model) step(op, hi, a, b byte) error {
 			return fmt.Errorf("realloc %p -> %p (%d -> %d): %w", blk.p, q, blk.n, n, err)
 		}
 		m.remove(i)
-		return m.add(q, n, blk.seed+1, false)
+		if err := m.add(q, n, blk.seed+1, false); err != nil {
+			return err
+		}
+		m.live[len(m.live)-1].tag = blk.tag
+		return nil
 	case 7: // Realloc in place
 		i, ok := m.pick(a)
 		if !ok {
@@ -344,7 +376,11 @@ func (m *model) step(op, hi, a, b byte) error {
 			return err
 		}
 		m.remove(i)
-		return m.add(blk.p, n, blk.seed+3, false)
+		if err := m.add(blk.p, n, blk.seed+3, false); err != nil {
+			return err
+		}
+		m.live[len(m.live)-1].tag = blk.tag
+		return nil
 	case 8: // Aligned
 		align := 16 << (a % 10)
 		p, err := h.AllocAligned(n, align)
@@ -425,11 +461,38 @@ func (m *model) verify() error {
 	if st.Blocks != len(m.live) || st.InUse != inUse {
 		return fmt.Errorf("stats: %d blocks, %d in use; model %d blocks, %d in use", st.Blocks, st.InUse, len(m.live), inUse)
 	}
+	if m.h.cfg.tags {
+		if err := m.verifyTags(); err != nil {
+			return err
+		}
+	}
 	if st.CommitLimit > 0 && st.Committed > st.CommitLimit {
 		return fmt.Errorf("stats: committed %d, past the commit limit %d", st.Committed, st.CommitLimit)
 	}
 	if st.InUse+st.Free > st.Reserved {
 		return fmt.Errorf("stats: in use %d + free %d > reserved %d", st.InUse, st.Free, st.Reserved)
+	}
+	return nil
+}
+
+// verifyTags checks each live block's tag and TagStats' counts against the
+// model.
+func (m *model) verifyTags() error {
+	want := map[Tag]int{}
+	for _, b := range m.live {
+		if got := m.h.tagOf(b.p); got != b.tag {
+			return fmt.Errorf("block %p is tagged %v, want %v", b.p, got, b.tag)
+		}
+		if b.tag != Untagged {
+			want[b.tag]++
+		}
+	}
+	got := map[Tag]int{}
+	for _, ts := range m.h.TagStats() {
+		got[ts.Tag] = ts.Blocks
+	}
+	if !maps.Equal(got, want) {
+		return fmt.Errorf("TagStats counts %v, model %v", got, want)
 	}
 	return nil
 }
