@@ -105,7 +105,7 @@ type bigTag struct {
 	size uintptr
 }
 
-// tagOfSmall returns the tag byte of block idx of slab s (a Tags heap).
+// tagOf returns the tag byte of block idx of slab s (a Tags heap).
 func (s *slabRec) tagOf(ci *classInfo, idx uintptr) *Tag {
 	return (*Tag)(unsafe.Add(s.state, ci.tagOff+idx))
 }
@@ -141,13 +141,10 @@ func (h *Heap) checkTag(op string, n int, t Tag) error {
 
 // setTag tags block p, just allocated and untagged, with t.
 func (h *Heap) setTag(p unsafe.Pointer, t Tag) {
-	if s := slabOf(uintptr(p)); s != nil && s.heap == h.id && s.chk == s.seal() {
-		ci := &h.classes[s.class&(numClasses-1)]
-		if idx, ok := ci.index(uintptr(p) & (slabBytes - 1)); ok {
-			*s.tagOf(ci, idx) = t
-			h.tagUse.add(t, ci.size)
-			return
-		}
+	if s, ci, idx, ok := h.slabFor(p); ok {
+		*s.tagOf(ci, idx) = t
+		h.tagUse.add(t, ci.size)
+		return
 	}
 	size, err := h.Size(p)
 	if err != nil {
@@ -178,11 +175,8 @@ func (h *Heap) untagBig(p unsafe.Pointer) {
 
 // tagOf returns the tag of busy block p of a Tags heap.
 func (h *Heap) tagOf(p unsafe.Pointer) Tag {
-	if s := slabOf(uintptr(p)); s != nil && s.heap == h.id && s.chk == s.seal() {
-		ci := &h.classes[s.class&(numClasses-1)]
-		if idx, ok := ci.index(uintptr(p) & (slabBytes - 1)); ok {
-			return *s.tagOf(ci, idx)
-		}
+	if s, ci, idx, ok := h.slabFor(p); ok {
+		return *s.tagOf(ci, idx)
 	}
 	h.lockHeap()
 	defer h.unlockHeap()
@@ -192,11 +186,8 @@ func (h *Heap) tagOf(p unsafe.Pointer) Tag {
 // untag clears the tag of busy block p: as the debug modes free it (it
 // may wait in the quarantine), or before retag.
 func (h *Heap) untag(p unsafe.Pointer) {
-	if s := slabOf(uintptr(p)); s != nil && s.heap == h.id && s.chk == s.seal() {
-		ci := &h.classes[s.class&(numClasses-1)]
-		if idx, ok := ci.index(uintptr(p) & (slabBytes - 1)); ok {
-			h.untagSmall(s, ci, idx)
-		}
+	if s, ci, idx, ok := h.slabFor(p); ok {
+		h.untagSmall(s, ci, idx)
 		return
 	}
 	h.lockHeap()
@@ -298,10 +289,9 @@ func (h *Heap) Leaks() ([]Leak, error) {
 		k := key{}
 		switch {
 		case e.Kind == Small && h.tagUse != nil:
-			s := slabOf(uintptr(e.Ptr))
-			ci := &h.classes[s.class&(numClasses-1)]
-			idx, _ := ci.index(uintptr(e.Ptr) & (slabBytes - 1))
-			k.tag = *s.tagOf(ci, idx)
+			if s, ci, idx, ok := h.slabFor(e.Ptr); ok {
+				k.tag = *s.tagOf(ci, idx)
+			}
 		case e.Kind != Small:
 			k.tag = tags[uintptr(e.Ptr)].tag
 		}
