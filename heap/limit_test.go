@@ -3,6 +3,7 @@ package heap
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 	"unsafe"
@@ -199,7 +200,7 @@ func TestSetCommitLimit(t *testing.T) {
 	if _, err := h.Alloc(1 << 20); err != nil {
 		t.Fatalf("Alloc with the limit removed: %v", err)
 	}
-	for _, n := range []int{-1, -1 << 40} {
+	for _, n := range []int{-1, math.MinInt} {
 		if err := h.SetCommitLimit(n); !errors.Is(err, ErrInvalidSize) {
 			t.Errorf("SetCommitLimit(%d) = %v, want ErrInvalidSize", n, err)
 		}
