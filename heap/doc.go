@@ -14,7 +14,18 @@
 // pointer-free Go values in a heap; MakeBytes, CloneBytes, CloneString,
 // FreeBytes and FreeString hold byte slices and strings; an Arena is a bump
 // allocator inside a heap. Every engine of the project implements
-// Allocator. The design is described at the top of heap.go.
+// Allocator.
+//
+// Inside, small blocks (up to 16 KiB) come from 64 KiB slabs of size
+// classes, found from their address through one page map for the process;
+// each P keeps a magazine of free blocks per class, which Alloc and Free
+// use without a lock, pinned to their P as sync.Pool is. A block's state
+// (busy or free, a generation for Refs, a tag) is a byte out of band, which
+// Free checks: bad frees are errors, not corruption. Larger blocks are runs
+// of pages with boundary tags; freed ones stay committed for reuse up to a
+// budget. All bookkeeping lives off the Go heap, outside the blocks, behind
+// guard pages. The design, layer by layer, is described at the top of
+// heap.go.
 //
 // # Quick start
 //

@@ -17,12 +17,16 @@ package heap
 //	meta.go      the bookkeeping's memory: page table, slab records;
 //	             meta_pool.go, the process's pool of it
 //
+// Beside them: limit.go (the commit limit, checked where pages are
+// committed, made room for at the API), tags.go (tags and leak reports),
+// debug.go (debug modes around the API), ref.go (handles), arena.go.
+//
 // Small blocks (up to 16 KiB, the LFH's limit) come in size classes. An
 // Alloc pins its goroutine to its P (pin_linkname.go: runtime.procPin, as
 // sync.Pool does) and pops a block from that P's magazine of the class;
-// a Free looks the block's slab up in the page map (its address with the
-// low 16 bits cleared, two dependent loads), checks the block's state byte
-// and pushes the block on its P's magazine. Neither takes a lock or an
+// a Free, pinned likewise, looks the block's slab up in the page map (its
+// address with the low 16 bits cleared, two dependent loads), checks the
+// block's state byte and pushes the block on its P's magazine. Neither takes a lock or an
 // atomic read-modify-write; the goroutine never locks, calls the system,
 // allocates Go memory or panics while pinned. An empty magazine takes half
 // its capacity from the class's central lists, a full one gives half back,
@@ -96,8 +100,13 @@ package heap
 // Compact, Reset) take every lock, close the caches' gate and wait for the
 // busy marks to clear (pcache.go), and move every cached block back to its
 // slab, so they see each block where it belongs; Stats sums the caches'
-// counters without stopping anyone; Destroy must not run beside other
-// calls. Options.NoSerialize makes one cache and takes no lock at all; two
+// counters without stopping anyone. Destroy closes the gate as they do,
+// then clears the slots and waits until every goroutine pinned before has
+// unpinned (a stop of the world, which a pinned goroutine holds off) before
+// it releases the caches and the slabs' records: a Free looks its block up
+// inside its slot's busy mark for that reason, and paths that waited for a
+// class's lock check the heap's state before they touch a block.
+// Options.NoSerialize makes one cache and takes no lock at all; two
 // calls that overlap on such a heap get ErrConcurrentUse. vmem's registry
 // lock is taken only when the heap's address space changes.
 
