@@ -31,7 +31,7 @@ func fillToLimit(t *testing.T, h *Heap, limit uint64, rng *rand.Rand) []unsafe.P
 	for i := 0; ; i++ {
 		n := limitSize(rng)
 		p, err := h.Alloc(n)
-		if st := h.Stats(); st.Committed > limit {
+		if st := h.stats(false); st.Committed > limit {
 			t.Fatalf("after %d allocations: committed %d > limit %d", i, st.Committed, limit)
 		}
 		if err != nil {
@@ -143,7 +143,7 @@ func TestCommitLimitReclaim(t *testing.T) {
 				clear(unsafe.Slice((*byte)(p), n))
 				fifo = append(fifo, p)
 				written += n
-				if c := h.Stats().Committed; c > limit {
+				if c := h.stats(false).Committed; c > limit {
 					t.Fatalf("committed %d > limit %d", c, limit)
 				}
 			}
