@@ -91,9 +91,6 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		if errors.Is(err, timeline.ErrTooLarge) {
 			err = fmt.Errorf("%w (--max-input raises the cap)", err)
 		}
-		if errors.Is(err, errNoFrame) {
-			return fmt.Errorf("%s: %w", pos[0], err)
-		}
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
 	if trunc, dropped := r.Truncated(); trunc {
