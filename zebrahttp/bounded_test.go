@@ -3,6 +3,7 @@ package zebrahttp
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"expvar"
 	"go/build"
 	"io"
@@ -262,3 +263,62 @@ func TestRingBytes(t *testing.T) {
 		t.Errorf("estimate %d B is %.2f of the heap's %.0f B", one, r, heapPer)
 	}
 }
+
+// TestPaced: a page is sent whole and in order, sleeping until each chunk
+// is due at the rate (on a clock that moves only when paced sleeps, the
+// sleeps add up to the time the bytes before the last chunk take), and a
+// failed write stops it.
+func TestPaced(t *testing.T) {
+	body := make([]byte, 300<<10+5)
+	for i := range body {
+		body[i] = byte(i * 7)
+	}
+	tests := []struct {
+		name       string
+		rate       int
+		writeTakes time.Duration // on the clock
+		wantSleep  time.Duration
+	}{
+		// 4 chunks of 64 KiB, then 44 KiB and 5 bytes: slept until the
+		// first 256 KiB are due.
+		{"1 MiB/s", 1 << 20, 0, 250 * time.Millisecond},
+		// Each chunk is due 62.5 ms after the one before: a client that
+		// takes 100 ms to read one is never waited for.
+		{"a slower client", 1 << 20, 100 * time.Millisecond, 0},
+		{"partly slower", 1 << 20, 50 * time.Millisecond, 50 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := time.Unix(0, 0)
+			var slept time.Duration
+			var out bytes.Buffer
+			w := writerFunc(func(b []byte) (int, error) {
+				clock = clock.Add(tt.writeTakes)
+				return out.Write(b)
+			})
+			err := paced(w, body, tt.rate, func() time.Time { return clock }, func(d time.Duration) {
+				slept += d
+				clock = clock.Add(d)
+			})
+			if err != nil || !bytes.Equal(out.Bytes(), body) {
+				t.Fatalf("err %v; %d bytes out of %d, equal %v", err, out.Len(), len(body), bytes.Equal(out.Bytes(), body))
+			}
+			// Sleeps round down to the nanosecond: within 5 ns.
+			if d := slept - tt.wantSleep; d < -5 || d > 5 {
+				t.Errorf("slept %v, want %v", slept, tt.wantSleep)
+			}
+		})
+	}
+	broken := errors.New("client gone")
+	if err := paced(failingWriter{broken}, body, 1<<20, time.Now, func(time.Duration) { t.Fatal("slept after a failed write") }); err != broken {
+		t.Errorf("err %v, want %v", err, broken)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+type failingWriter struct{ err error }
+
+func (f failingWriter) Write([]byte) (int, error) { return 0, f.err }
