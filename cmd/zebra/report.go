@@ -96,7 +96,11 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if trunc, dropped := r.Truncated(); trunc {
 		fmt.Fprintf(stderr, "zebra report: warning: %s: %s\n", visible.String(pos[0]), dropped)
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d snapshots of %s\n", *out, frames, visible.String(r.Header().Source))
+	what := "snapshots"
+	if frames == 1 {
+		what = "snapshot"
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d %s of %s\n", *out, frames, what, visible.String(r.Header().Source))
 	return nil
 }
 

@@ -176,7 +176,7 @@ pre{font-size:.8em;background:#f8f8f8;padding:.5em;max-height:22em;overflow:auto
 input[type=range]{width:100%}
 </style></head><body>
 <h1>{{.Title}}</h1>
-<p class="note">{{.Frames}} snapshots from {{.Source}}; span {{.Span}}; ended: {{.Ended}}.{{if .Phases}} {{.Phases}}.{{end}}</p>
+<p class="note">{{.Frames}} snapshot{{if ne .Frames 1}}s{{end}} from {{.Source}}; span {{.Span}}; ended: {{.Ended}}.{{if .Phases}} {{.Phases}}.{{end}}</p>
 <div class="grid">
 {{range .Charts}}<div class="card"><h2>{{.Title}}</h2><p class="note">{{.Note}}</p>{{.SVG}}</div>
 {{end}}</div>
