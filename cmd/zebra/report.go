@@ -81,17 +81,17 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer r.Close()
-	var frames int
-	err = writeAtomically(*out, func(w io.Writer) error {
-		var err error
-		frames, err = writeTimelineHTMLBounded(w, pos[0], r, int(limPage))
-		return err
-	})
-	if err != nil {
-		if errors.Is(err, timeline.ErrTooLarge) {
-			err = fmt.Errorf("%w (--max-input raises the cap)", err)
-		}
+	// The file is read whole before the page is written: a timeline
+	// that fails leaves no page.
+	v, frames, err := timelineView(pos[0], r, int(limPage))
+	switch {
+	case errors.Is(err, timeline.ErrTooLarge):
+		return fmt.Errorf("%s: %w (--max-input raises the cap)", pos[0], err)
+	case err != nil:
 		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	if err := writeAtomically(*out, func(w io.Writer) error { return timelineTemplate.Execute(w, v) }); err != nil {
+		return err
 	}
 	if trunc, dropped := r.Truncated(); trunc {
 		fmt.Fprintf(stderr, "zebra report: warning: %s: %s\n", visible.String(pos[0]), dropped)
@@ -108,8 +108,8 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 // nothing to draw.
 var errNoFrame = errors.New("the timeline holds no snapshot")
 
-// timelineView is what the template shows.
-type timelineView struct {
+// timelinePage is what the template shows.
+type timelinePage struct {
 	Title, Source, Span, Ended string
 	Phases                     string // what the grey lines mark, or ""
 	Frames                     int
@@ -133,8 +133,8 @@ func phaseNames(ph []phase) string {
 	return strings.Join(names, "; ")
 }
 
-// frameSource yields a timeline's frames one at a time: a timeline.Reader,
-// or a timeline held in memory (heldFrames).
+// frameSource yields a timeline's frames one at a time: a
+// timeline.Reader (the tests give timelines held in memory).
 type frameSource interface {
 	Header() timeline.Header
 	Next() (timeline.Frame, error)
@@ -142,38 +142,23 @@ type frameSource interface {
 	Truncated() (bool, string)
 }
 
-// heldFrames is a frameSource over a timeline in memory.
-type heldFrames struct {
-	t    *timeline.Timeline
-	next int
-}
-
-func framesOf(t *timeline.Timeline) *heldFrames { return &heldFrames{t: t} }
-func (h *heldFrames) Header() timeline.Header   { return h.t.Header }
-func (h *heldFrames) End() (string, *int)       { return h.t.End, h.t.ExitStatus }
-func (h *heldFrames) Truncated() (bool, string) { return h.t.Truncated, h.t.Dropped }
-func (h *heldFrames) Next() (timeline.Frame, error) {
-	if h.next == len(h.t.Frames) {
-		return timeline.Frame{}, io.EOF
+// writeTimelineHTML renders the frames of src (see timelineView) and
+// returns their number.
+func writeTimelineHTML(w io.Writer, name string, src frameSource, maxData int) (int, error) {
+	v, frames, err := timelineView(name, src, maxData)
+	if err != nil {
+		return 0, err
 	}
-	h.next++
-	return h.t.Frames[h.next-1], nil
+	return frames, timelineTemplate.Execute(w, v)
 }
 
-// writeTimelineHTML renders the frames of src with the default bound on
-// the page's region data.
-func writeTimelineHTML(w io.Writer, name string, src frameSource) error {
-	_, err := writeTimelineHTMLBounded(w, name, src, reportMaxData)
-	return err
-}
-
-// writeTimelineHTMLBounded renders the frames of src in one pass that
-// holds one frame's snapshot at a time (and the one before, for the
-// reference frames share): per frame it keeps the figures the charts and
-// the slider's table show, and adds the frame's map to the page data,
-// whose distinct regions are kept until they take maxData bytes of the
-// page. It returns the number of frames.
-func writeTimelineHTMLBounded(w io.Writer, name string, src frameSource, maxData int) (int, error) {
+// timelineView reads the frames of src in one pass that holds one
+// frame's snapshot at a time (and the one before, for the reference frames
+// share): per frame it keeps the figures the charts and the slider's table
+// show, and adds the frame's map to the page data, whose distinct regions
+// are kept until they take maxData bytes of the page. It returns what the
+// page shows and the number of frames.
+func timelineView(name string, src frameSource, maxData int) (*timelinePage, int, error) {
 	h := src.Header()
 	var (
 		points []timeline.Point
@@ -191,7 +176,7 @@ func writeTimelineHTMLBounded(w io.Writer, name string, src frameSource, maxData
 			break
 		}
 		if err != nil {
-			return 0, err
+			return nil, 0, err
 		}
 		// Frames stored as references share the snapshot before them:
 		// escaped and measured once.
@@ -211,7 +196,7 @@ func writeTimelineHTMLBounded(w io.Writer, name string, src frameSource, maxData
 		page.add(vis, ref)
 	}
 	if len(points) == 0 {
-		return 0, errNoFrame
+		return nil, 0, errNoFrame
 	}
 	page.finish(vis)
 	end, _ := src.End()
@@ -219,7 +204,7 @@ func writeTimelineHTMLBounded(w io.Writer, name string, src frameSource, maxData
 	drops := largestDrops(points, reportDrops)
 
 	source := visible.String(h.Source)
-	v := timelineView{
+	v := &timelinePage{
 		Title:  "zebra timeline: " + source,
 		Source: filepath.Base(name), Frames: len(points),
 		Span:  vis.Span.String(),
@@ -282,10 +267,10 @@ func writeTimelineHTMLBounded(w io.Writer, name string, src frameSource, maxData
 	}
 	js, err := json.Marshal(page.d)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	v.Data, v.Script = template.JS(js), template.JS(reportScript)
-	return len(points), timelineTemplate.Execute(w, v)
+	return v, len(points), nil
 }
 
 // largestDrops returns the frames (up to n) after which the largest free

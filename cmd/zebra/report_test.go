@@ -138,7 +138,7 @@ var reportJSON = regexp.MustCompile(`<script type="application/json" id="data">(
 func reportPage(t *testing.T, tl *timeline.Timeline) ([]byte, reportData) {
 	t.Helper()
 	var b bytes.Buffer
-	if err := writeTimelineHTML(&b, "synthetic.jsonl", framesOf(tl)); err != nil {
+	if err := writePage(&b, "synthetic.jsonl", tl); err != nil {
 		t.Fatal(err)
 	}
 	m := reportJSON.FindSubmatch(b.Bytes())
@@ -336,7 +336,7 @@ func churnTimeline(n, m, k int) *timeline.Timeline {
 func TestReportBound(t *testing.T) {
 	tl := churnTimeline(40, 2000, 400)
 	var b bytes.Buffer
-	frames, err := writeTimelineHTMLBounded(&b, "churn.jsonl", framesOf(tl), 400<<10)
+	frames, err := writeTimelineHTML(&b, "churn.jsonl", framesOf(tl), 400<<10)
 	if err != nil || frames != 40 {
 		t.Fatalf("%d frames, %v", frames, err)
 	}
@@ -497,11 +497,34 @@ func TestReportErrors(t *testing.T) {
 	dir := tempdir.New(t)
 	bad := filepath.Join(dir, "bad.jsonl")
 	os.WriteFile(bad, []byte(`{"schema":"other"}`+"\n"), 0o644)
+	good := filepath.Join(dir, "good.jsonl.gz")
+	w, err := timeline.Create(good, timeline.Header{Source: "churn", Started: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range churnTimeline(5, 300, 5).Frames {
+		w.Write(f.Snapshot)
+	}
+	if err := w.Close(timeline.EndDone); err != nil {
+		t.Fatal(err)
+	}
+	newer := filepath.Join(dir, "newer.jsonl")
+	os.WriteFile(newer, []byte(`{"schema":"zebra.timeline/v3"}`+"\n"), 0o644)
+	empty := filepath.Join(dir, "empty.jsonl")
+	os.WriteFile(empty, []byte(`{"schema":"zebra.timeline/v2","source":"x","started":"2026-12-02T14:00:00Z"}`+"\n"), 0o644)
+	page := filepath.Join(dir, "x.html")
 	tests := []struct {
 		name string
 		args []string
 		want string
 	}{
+		{"past --max-input", []string{good, "--max-input", "1KiB", "-o", page},
+			good + ": line 2: timeline too large: more than 1 KiB of text (the reader's cap) (--max-input raises the cap)"},
+		{"bad --max-input", []string{good, "--max-input", "lots", "-o", page}, `--max-input "lots": want a size such as 4GiB`},
+		{"zero --max-page", []string{good, "--max-page", "0", "-o", page}, `--max-page "0": want a size such as 64MiB`},
+		{"newer version", []string{newer, "-o", page},
+			newer + `: timeline version not supported: "zebra.timeline/v3" (this zebra reads zebra.timeline/v1 and zebra.timeline/v2)`},
+		{"no frame", []string{empty, "-o", page}, empty + ": the timeline holds no snapshot"},
 		{"no file", []string{"-o", "x.html"}, "want one timeline"},
 		{"no output", []string{bad}, "-o FILE.html"},
 		{"not html", []string{bad, "-o", "x.png"}, "-o FILE.html"},
@@ -571,7 +594,7 @@ func TestReportInChromium(t *testing.T) {
 	page := func(name string, tl *timeline.Timeline) string {
 		t.Helper()
 		path := filepath.Join(dir, name+".html")
-		if err := writeAtomically(path, func(w io.Writer) error { return writeTimelineHTML(w, name+".jsonl", framesOf(tl)) }); err != nil {
+		if err := writeAtomically(path, func(w io.Writer) error { return writePage(w, name+".jsonl", tl) }); err != nil {
 			t.Fatal(err)
 		}
 		return path
