@@ -142,16 +142,6 @@ type frameSource interface {
 	Truncated() (bool, string)
 }
 
-// writeTimelineHTML renders the frames of src (see timelineView) and
-// returns their number.
-func writeTimelineHTML(w io.Writer, name string, src frameSource, maxData int) (int, error) {
-	v, frames, err := timelineView(name, src, maxData)
-	if err != nil {
-		return 0, err
-	}
-	return frames, timelineTemplate.Execute(w, v)
-}
-
 // timelineView reads the frames of src in one pass that holds one
 // frame's snapshot at a time (and the one before, for the reference frames
 // share): per frame it keeps the figures the charts and the slider's table

@@ -25,6 +25,16 @@ func (h *heldFrames) Next() (timeline.Frame, error) {
 	return h.t.Frames[h.next-1], nil
 }
 
+// writeTimelineHTML renders the frames of src (see timelineView) and
+// returns their number.
+func writeTimelineHTML(w io.Writer, name string, src frameSource, maxData int) (int, error) {
+	v, frames, err := timelineView(name, src, maxData)
+	if err != nil {
+		return 0, err
+	}
+	return frames, timelineTemplate.Execute(w, v)
+}
+
 // writePage renders tl with the default bound on the page's region data.
 func writePage(w io.Writer, name string, tl *timeline.Timeline) error {
 	_, err := writeTimelineHTML(w, name, framesOf(tl), reportMaxData)
