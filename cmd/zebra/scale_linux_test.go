@@ -94,7 +94,7 @@ func TestRecordReportAtScale(t *testing.T) {
 
 	page := filepath.Join(dir, "scale.html")
 	repUse, repWall := runMeasured(t, bin["zebra"], "report", rec, "-o", page)
-	peak := repUse.Maxrss << 10 // bytes
+	peak := int64(repUse.Maxrss) << 10 // bytes (Maxrss is in KiB, an int32 on 32-bit Linux)
 	html, err := os.ReadFile(page)
 	if err != nil {
 		t.Fatal(err)
