@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zebra-heap/zebra/heap"
 	"github.com/zebra-heap/zebra/vmmap"
 )
 
@@ -322,3 +323,52 @@ func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 type failingWriter struct{ err error }
 
 func (f failingWriter) Write([]byte) (int, error) { return 0, f.err }
+
+// TestIndexCached: the index and heaps.json read the heaps' figures once
+// per indexTTL however many requests come, a request never waits while
+// another rebuilds them, and once they are older than indexTTL the next
+// request rebuilds them.
+func TestIndexCached(t *testing.T) {
+	var calls atomic.Int32
+	saved := heapFigures
+	defer func() { heapFigures = saved }()
+	name := "none yet"
+	heapFigures = func(hs []*heap.Heap) []HeapFigure {
+		calls.Add(1)
+		return []HeapFigure{{Name: name, Owner: name}}
+	}
+	h := newHandler(Options{Path: "/"}, func() (*vmmap.Snapshot, error) { return fakeSnapshot(t, 10), nil })
+	get := func(page string) string {
+		t.Helper()
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/"+page, nil))
+		if w.Code != http.StatusOK {
+			t.Fatalf("/%s: %d", page, w.Code)
+		}
+		return w.Body.String()
+	}
+	for i := range 50 {
+		get([]string{"", "heaps.json"}[i%2])
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("50 requests read the heaps' figures %d times, want once", n)
+	}
+	// A rebuild in progress: the copy there is is served at once.
+	h.refresh.Lock()
+	h.front.Load().built = time.Now().Add(-2 * indexTTL)
+	name = "heap B"
+	done := make(chan string)
+	go func() { done <- get("") }()
+	select {
+	case body := <-done:
+		if !strings.Contains(body, "none yet") {
+			t.Errorf("the index served during a rebuild is not the copy there was")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the index waited for a rebuild")
+	}
+	h.refresh.Unlock()
+	if body := get("heaps.json"); !strings.Contains(body, `"name":"heap B"`) || calls.Load() != 2 {
+		t.Errorf("after indexTTL heaps.json is %s (%d readings); want heap B, read again", body, calls.Load())
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zebra-heap/zebra/internal/tempdir"
 	"github.com/zebra-heap/zebra/vmmap"
 )
 
@@ -246,7 +247,7 @@ func TestHeldFrames(t *testing.T) {
 	for k := range used {
 		used[k] = k%3 != 0
 	}
-	f, err := os.CreateTemp(t.TempDir(), "*.jsonl.gz")
+	f, err := os.CreateTemp(tempdir.New(t), "*.jsonl.gz")
 	if err != nil {
 		t.Fatal(err)
 	}
