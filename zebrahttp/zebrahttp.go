@@ -52,7 +52,7 @@
 // once a second from the heaps' figures (heap.Heap.Stats, which locks each
 // heap a moment) and the ring's length, and served from memory, never
 // waiting for a drawing: the index answers within milliseconds while pages
-// are drawn and sent (p99 of 36-46 ms under 200 loopback clients on 2
+// are drawn and sent (p99 of 42-49 ms under 200 loopback clients on 2
 // busy cores, TestLoad). Every page is read-only (GET and HEAD), sent with
 // X-Content-Type-Options: nosniff, and shows names a process chose
 // escaped (see internal/visible). The index reads only the heaps' figures
