@@ -120,7 +120,7 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, name string)
 // sent. A debugging handler lives in the program it observes: copying
 // pages of megabytes (map.html of 2,000 mappings is 2.6 MB) to 200
 // loopback clients as fast as they read took a whole core, and the index
-// waited behind it (p99 160 ms; 36-46 ms paced, TestLoad). Each of the at
+// waited behind it (p99 160 ms; 42-49 ms paced, TestLoad). Each of the at
 // most two sendings gets this much: 64 MiB/s for the handler, a page of
 // 2.6 MB in 80 ms.
 const sendRate = 32 << 20
