@@ -109,8 +109,16 @@ func TestDeltaRoundTrip(t *testing.T) {
 			if !reflect.DeepEqual(&got, want[i]) {
 				t.Fatalf("compress %v: frame %d differs: %s", compress, i, firstDiff(&got, want[i]))
 			}
-			if wantSame := i > 0 && sameSnapshot(want[i-1], want[i]); f.Same != wantSame {
+			wantSame := i > 0 && sameSnapshot(want[i-1], want[i])
+			if f.Same != wantSame {
 				t.Errorf("frame %d: Same %v", i, f.Same)
+			}
+			// Changed: -1 for the whole first frame, 0 for a
+			// reference, else the regions gone and put.
+			switch gone, put := diffRegions(want[max(i-1, 0)].Regions, want[i].Regions); {
+			case i == 0 && f.Changed != -1, wantSame && f.Changed != 0,
+				i > 0 && !wantSame && f.Changed != len(gone)+len(put):
+				t.Errorf("frame %d: Changed %d (%d gone, %d put)", i, f.Changed, len(gone), len(put))
 			}
 		}
 		if end, _ := r.End(); end != EndDone {

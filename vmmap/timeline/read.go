@@ -332,6 +332,7 @@ func (r *Reader) parse(line []byte) (f Frame, isFrame bool, err error) {
 		for i, a := range l.Gone {
 			gone[i] = uint64(a)
 		}
+		changed := len(gone) + len(s.Regions)
 		if s.Regions, err = applyDelta(r.prev.Regions, gone, s.Regions); err != nil {
 			return f, false, fmt.Errorf("frame %d: %w", f.Seq, err)
 		}
@@ -339,7 +340,7 @@ func (r *Reader) parse(line []byte) (f Frame, isFrame bool, err error) {
 			return f, false, fmt.Errorf("frame %d: %w", f.Seq, err)
 		}
 		s.Taken = l.Taken
-		f.Snapshot, f.Changed = s, len(l.Gone)+len(l.Put)
+		f.Snapshot, f.Changed = s, changed
 	}
 	if !f.Same {
 		r.prev, r.held = f.Snapshot, f.Seq
