@@ -158,6 +158,7 @@ type pageData struct {
 	prevAt  int     // that frame, or -1
 	chain   int     // frames stored as differences since the last whole one
 	held    int     // the last frame that is not a reference
+	before  int     // the one before it: the frames between are references to it
 	cutAt   int     // the first frame past the bound, or -1
 	stamp   []int32 // per row: the frame that last listed it (to diff lists)
 	palette *render.Palette
@@ -165,7 +166,7 @@ type pageData struct {
 
 func newPageData(max int) *pageData {
 	p := &pageData{max: max, row: map[regionID]int32{}, str: map[string]int32{"": 0}, seen: map[string]bool{},
-		prevAt: -1, cutAt: -1}
+		prevAt: -1, cutAt: -1, held: -1, before: -1}
 	p.d.Strings = []string{""}
 	p.d.DiffLines = reportDiffLines
 	return p
@@ -198,7 +199,7 @@ func (p *pageData) add(s *vmmap.Snapshot, ref bool) {
 		}
 		return
 	}
-	p.held = i
+	p.before, p.held = p.held, i
 	for _, o := range vmmap.Owners(s) {
 		if !o.System && !p.seen[o.Owner] {
 			p.seen[o.Owner] = true
@@ -243,10 +244,11 @@ func (p *pageData) embed(s *vmmap.Snapshot, i int, force bool) bool {
 		p.stamp = append(p.stamp, -1)
 	}
 	// The rows this frame drops from the last and adds to it, when the
-	// last frame with a map is the one before and the chain of
-	// differences is short.
+	// last frame with a map holds the regions of the frame before (it is
+	// that frame, or the frames since are references to it) and the chain
+	// of differences is short.
 	var del, add []int
-	diff := p.prevAt == i-1 && p.chain < reportKeyEvery
+	diff := p.prevAt >= 0 && p.prevAt == p.before && p.chain < reportKeyEvery
 	if diff {
 		for _, n := range ids {
 			p.stamp[n] = int32(i)
@@ -294,7 +296,7 @@ func (p *pageData) embed(s *vmmap.Snapshot, i int, force bool) bool {
 	}
 	fd.Span = [2]string{hex(span.Start), hex(span.End)}
 	if diff {
-		from := i - 1
+		from := p.prevAt
 		fd.From, fd.Del, fd.Add = &from, del, add
 		p.chain++
 	} else {

@@ -205,6 +205,12 @@ func TestReportData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Frames 5 and 6 unchanged since 4: frame 7 is stored as its
+	// difference from frame 4.
+	pause := churnTimeline(12, 300, 5)
+	for _, k := range []int{5, 6} {
+		pause.Frames[k].Snapshot, pause.Frames[k].Same = pause.Frames[4].Snapshot, true
+	}
 	idle := synthTimeline(4, 2)
 	for i := range idle.Frames[2:] {
 		idle.Frames[2+i].Snapshot, idle.Frames[2+i].Same = idle.Frames[1].Snapshot, true
@@ -221,6 +227,7 @@ func TestReportData(t *testing.T) {
 		// 50 frames of 300 mappings, 5 of which change each time: the
 		// frames are stored as differences (and every 32nd whole).
 		{"a few changes a frame", churnTimeline(50, 300, 5), nil},
+		{"a pause between differences", pause, []int{5, 6}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -253,6 +260,11 @@ func TestReportData(t *testing.T) {
 			}
 			if !slices.Equal(refs, tt.wantRef) {
 				t.Errorf("frames by reference %v, want %v", refs, tt.wantRef)
+			}
+			if tt.name == "a pause between differences" {
+				if f := d.Frames[7].From; f == nil || *f != 4 {
+					t.Errorf("frame 7 is from frame %v, want 4", f)
+				}
 			}
 		})
 	}
@@ -601,6 +613,9 @@ func TestReportInChromium(t *testing.T) {
 	}
 	demoPage := page("demo", demo)
 	churn := churnTimeline(50, 300, 2)
+	for _, k := range []int{10, 11} { // unchanged: frame 12 is stored from frame 9
+		churn.Frames[k].Snapshot, churn.Frames[k].Same = churn.Frames[9].Snapshot, true
+	}
 	tests := []struct {
 		name            string
 		page            string
@@ -616,6 +631,7 @@ func TestReportInChromium(t *testing.T) {
 		// from the last whole one (frame 0, then 32).
 		{"differences", page("churn", churn), churn, 40, 3, 40},
 		{"differences, backwards", page("churn", churn), churn, 2, 45, 2},
+		{"differences across references", page("churn", churn), churn, 12, 11, 12},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
