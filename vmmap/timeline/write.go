@@ -167,14 +167,10 @@ func snapshotJSON(s *vmmap.Snapshot) (json.RawMessage, error) {
 	c := *s
 	c.Taken = time.Time{}
 	var b bytes.Buffer
-	if err := vmmap.WriteJSON(&b, &c); err != nil {
+	if err := vmmap.WriteJSONLine(&b, &c); err != nil {
 		return nil, err
 	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, b.Bytes()); err != nil {
-		return nil, err
-	}
-	return compact.Bytes(), nil
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // SetLabel names the frames written from now on (Frame.Label): a phase of
