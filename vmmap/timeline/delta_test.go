@@ -230,6 +230,18 @@ func TestMaxBytes(t *testing.T) {
 	}
 }
 
+// TestLongLine: a line longer than maxLine is an error that says so, not
+// a parse error of its first part.
+func TestLongLine(t *testing.T) {
+	defer func(n int) { maxLine = n }(maxLine)
+	maxLine = 300
+	data := string(write(t, false, 0x20000, 0x30000))
+	_, err := Read(strings.NewReader(data))
+	if want := "line 2: malformed timeline: line longer than 300 bytes"; err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant  %s", err, want)
+	}
+}
+
 // TestVersions: a timeline of a version this zebra does not read is
 // refused with an error that names the version.
 func TestVersions(t *testing.T) {

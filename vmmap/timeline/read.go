@@ -17,8 +17,8 @@ import (
 )
 
 // maxLine bounds one line (one snapshot), so a corrupt file cannot make a
-// reader allocate without limit.
-const maxLine = 256 << 20
+// reader allocate without limit. A variable for the tests.
+var maxLine = 256 << 20
 
 // DefaultMaxBytes is the cap on a timeline's text that Options leaves at
 // zero: 4 GiB, about 270 whole snapshots of a process of 60,000 mappings,
@@ -169,7 +169,7 @@ func (r *Reader) Next() (Frame, error) {
 			r.done = true
 			continue
 		}
-		if errors.Is(err, ErrTooLarge) {
+		if errors.Is(err, ErrTooLarge) || errors.Is(err, ErrParse) { // past the cap, or past maxLine
 			r.err = fmt.Errorf("line %d: %w", r.line, err)
 			return Frame{}, r.err
 		}
