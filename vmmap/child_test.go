@@ -59,22 +59,12 @@ func child() int {
 	return 0
 }
 
-// manyMappings makes about n mappings in this process: n/2 reservations of
-// two pages, the first page committed, so that each is two kernel
-// mappings (read-write, then inaccessible) that merge with no neighbour.
+// manyMappings makes about n mappings in this process (childproc.Mappings)
+// and keeps them.
 func manyMappings(n int) error {
-	page := vmem.OS().Caps().Granularity
-	for range n / 2 {
-		r, err := vmem.OS().Reserve(2*page, vmem.Options{})
-		if err != nil {
-			return err
-		}
-		if err := r.Commit(r.Base(), page); err != nil {
-			return err
-		}
-		childKeepRes = append(childKeepRes, r)
-	}
-	return nil
+	rs, err := childproc.Mappings(n)
+	childKeepRes = rs
+	return err
 }
 
 var childKeepRes []*vmem.Reservation

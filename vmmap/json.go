@@ -114,7 +114,15 @@ type jsonRegion struct {
 }
 
 // WriteJSON writes the snapshot in the SchemaV1 form, indented.
-func WriteJSON(w io.Writer, s *Snapshot) error {
+func WriteJSON(w io.Writer, s *Snapshot) error { return writeJSON(w, s, "  ") }
+
+// WriteJSONLine writes the snapshot in the SchemaV1 form on one line, as a
+// timeline stores its frames: indenting 60,000 regions and compacting them
+// again cost a recorder as much as encoding them.
+func WriteJSONLine(w io.Writer, s *Snapshot) error { return writeJSON(w, s, "") }
+
+// writeJSON writes s indented by indent ("" for one line).
+func writeJSON(w io.Writer, s *Snapshot, indent string) error {
 	j := jsonSnapshot{
 		Schema: SchemaV1, Source: s.Source, PID: s.PID, Command: s.Command, Taken: s.Taken,
 		SourceRaw: rawBytes(s.Source), CommandRaw: rawBytes(s.Command),
@@ -133,7 +141,7 @@ func WriteJSON(w io.Writer, s *Snapshot) error {
 		}
 	}
 	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	enc.SetIndent("", indent)
 	return enc.Encode(j)
 }
 

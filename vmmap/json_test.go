@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -26,16 +27,26 @@ func TestJSONRoundTrip(t *testing.T) {
 	for _, name := range []string{"go", "arenas", "spaces", "anon"} {
 		t.Run(name, func(t *testing.T) {
 			s := fixtureSnapshot(t, name)
-			var b bytes.Buffer
-			if err := WriteJSON(&b, s); err != nil {
-				t.Fatal(err)
-			}
-			got, err := ReadJSON(&b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(s, got); diff != "" {
-				t.Errorf("round trip (-want +got):\n%s", diff)
+			// Indented for people, on one line for timelines.
+			for _, w := range []struct {
+				name    string
+				write   func(io.Writer, *Snapshot) error
+				oneLine bool
+			}{{"WriteJSON", WriteJSON, false}, {"WriteJSONLine", WriteJSONLine, true}} {
+				var b bytes.Buffer
+				if err := w.write(&b, s); err != nil {
+					t.Fatal(err)
+				}
+				if lines := bytes.Count(b.Bytes(), []byte("\n")); (lines == 1) != w.oneLine {
+					t.Errorf("%s: %d lines", w.name, lines)
+				}
+				got, err := ReadJSON(&b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(s, got); diff != "" {
+					t.Errorf("%s: round trip (-want +got):\n%s", w.name, diff)
+				}
 			}
 		})
 	}

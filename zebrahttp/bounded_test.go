@@ -3,6 +3,7 @@ package zebrahttp
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"expvar"
 	"go/build"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zebra-heap/zebra/heap"
 	"github.com/zebra-heap/zebra/vmmap"
 )
 
@@ -260,5 +262,113 @@ func TestRingBytes(t *testing.T) {
 		mappings, one, float64(one)/mappings, heapPer, heapPer/mappings)
 	if r := float64(one) / heapPer; r < 0.67 || r > 1.5 {
 		t.Errorf("estimate %d B is %.2f of the heap's %.0f B", one, r, heapPer)
+	}
+}
+
+// TestPaced: a page is sent whole and in order, sleeping until each chunk
+// is due at the rate (on a clock that moves only when paced sleeps, the
+// sleeps add up to the time the bytes before the last chunk take), and a
+// failed write stops it.
+func TestPaced(t *testing.T) {
+	body := make([]byte, 300<<10+5)
+	for i := range body {
+		body[i] = byte(i * 7)
+	}
+	tests := []struct {
+		name       string
+		rate       int
+		writeTakes time.Duration // on the clock
+		wantSleep  time.Duration
+	}{
+		// 4 chunks of 64 KiB, then 44 KiB and 5 bytes: slept until the
+		// first 256 KiB are due.
+		{"1 MiB/s", 1 << 20, 0, 250 * time.Millisecond},
+		// Each chunk is due 62.5 ms after the one before: a client that
+		// takes 100 ms to read one is never waited for.
+		{"a slower client", 1 << 20, 100 * time.Millisecond, 0},
+		{"partly slower", 1 << 20, 50 * time.Millisecond, 50 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := time.Unix(0, 0)
+			var slept time.Duration
+			var out bytes.Buffer
+			w := writerFunc(func(b []byte) (int, error) {
+				clock = clock.Add(tt.writeTakes)
+				return out.Write(b)
+			})
+			err := paced(w, body, tt.rate, func() time.Time { return clock }, func(d time.Duration) {
+				slept += d
+				clock = clock.Add(d)
+			})
+			if err != nil || !bytes.Equal(out.Bytes(), body) {
+				t.Fatalf("err %v; %d bytes out of %d, equal %v", err, out.Len(), len(body), bytes.Equal(out.Bytes(), body))
+			}
+			// Sleeps round down to the nanosecond: within 5 ns.
+			if d := slept - tt.wantSleep; d < -5 || d > 5 {
+				t.Errorf("slept %v, want %v", slept, tt.wantSleep)
+			}
+		})
+	}
+	broken := errors.New("client gone")
+	if err := paced(failingWriter{broken}, body, 1<<20, time.Now, func(time.Duration) { t.Fatal("slept after a failed write") }); err != broken {
+		t.Errorf("err %v, want %v", err, broken)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+type failingWriter struct{ err error }
+
+func (f failingWriter) Write([]byte) (int, error) { return 0, f.err }
+
+// TestIndexCached: the index and heaps.json read the heaps' figures once
+// per indexTTL however many requests come, a request never waits while
+// another rebuilds them, and once they are older than indexTTL the next
+// request rebuilds them.
+func TestIndexCached(t *testing.T) {
+	var calls atomic.Int32
+	saved := heapFigures
+	defer func() { heapFigures = saved }()
+	name := "none yet"
+	heapFigures = func(hs []*heap.Heap) []HeapFigure {
+		calls.Add(1)
+		return []HeapFigure{{Name: name, Owner: name}}
+	}
+	h := newHandler(Options{Path: "/"}, func() (*vmmap.Snapshot, error) { return fakeSnapshot(t, 10), nil })
+	get := func(page string) string {
+		t.Helper()
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/"+page, nil))
+		if w.Code != http.StatusOK {
+			t.Fatalf("/%s: %d", page, w.Code)
+		}
+		return w.Body.String()
+	}
+	for i := range 50 {
+		get([]string{"", "heaps.json"}[i%2])
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("50 requests read the heaps' figures %d times, want once", n)
+	}
+	// A rebuild in progress: the copy there is is served at once.
+	h.refresh.Lock()
+	h.front.Load().built = time.Now().Add(-2 * indexTTL)
+	name = "heap B"
+	done := make(chan string)
+	go func() { done <- get("") }()
+	select {
+	case body := <-done:
+		if !strings.Contains(body, "none yet") {
+			t.Errorf("the index served during a rebuild is not the copy there was")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the index waited for a rebuild")
+	}
+	h.refresh.Unlock()
+	if body := get("heaps.json"); !strings.Contains(body, `"name":"heap B"`) || calls.Load() != 2 {
+		t.Errorf("after indexTTL heaps.json is %s (%d readings); want heap B, read again", body, calls.Load())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zebra-heap/zebra/heap"
@@ -33,6 +34,25 @@ type Handler struct {
 	bytes int64      // the ring's estimated size (sample.bytes summed)
 	gen   uint64     // samples taken so far: the generation of the pages
 	pages map[string]*page
+
+	// The index and heaps.json, built at most once per indexTTL: see
+	// figures. refresh is held by the one request that rebuilds them.
+	front   atomic.Pointer[frontPages]
+	refresh sync.Mutex
+}
+
+// indexTTL is how long the index and heaps.json are served as built. The
+// heaps' Stats take every lock of each heap for a moment and measure its
+// resident memory with system calls: built per request, 200 clients
+// asking without pause would hold the program's heaps all the time. Built
+// once a second, they cost the same whatever the number of clients, and
+// no request waits for the building when a copy exists.
+const indexTTL = time.Second
+
+// frontPages are the index and heaps.json of one moment.
+type frontPages struct {
+	built       time.Time
+	index, json []byte
 }
 
 // New returns a Handler with its own ring and starts its sampler: a
@@ -80,10 +100,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		http.NotFound(w, r)
 	case name == "":
-		h.index(w)
+		f, err := h.figures()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(f.index)
 	case name == "heaps.json":
+		f, err := h.figures()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(heapFigures(heap.Heaps()))
+		w.Write(f.json)
 	case h.pages[name] != nil:
 		h.servePage(w, r, name)
 	default:
@@ -105,29 +136,53 @@ var indexTemplate = template.Must(template.New("index").Funcs(template.FuncMap{
 <li><a href="snapshot.json">snapshot.json</a>: the snapshot as JSON</li>
 <li><a href="heaps.json">heaps.json</a>: the figures above as JSON</li>
 <li><a href="timeline.jsonl.gz">timeline.jsonl.gz</a>: the last {{.Ring}} snapshots (one every {{.Every}}, at most {{.Keep}} and {{bytes .MaxBytes}}; {{bytes .Bytes}} held); read with <code>zebra report</code></li></ul>
-<p>The map pages show the newest snapshot{{if .Taken}}, taken {{.Taken}}{{end}}.</p>
+<p>Heap figures as of {{.Built}} (this page and heaps.json are rebuilt at most once a second). The map pages show the newest snapshot{{if .Taken}}, taken {{.Taken}}{{end}}.</p>
 </body></html>
 `))
 
-func (h *Handler) index(w http.ResponseWriter) {
+// figures returns the index and heaps.json, rebuilt when they are older
+// than indexTTL. While one request rebuilds them the others get the copy
+// there is, so the index never waits on the heaps' locks, the ring's
+// bookkeeping (h.mu is held a moment, and never while drawing) or a
+// drawing.
+func (h *Handler) figures() (*frontPages, error) {
+	f := h.front.Load()
+	if f != nil && time.Since(f.built) < indexTTL {
+		return f, nil
+	}
+	if f != nil {
+		if !h.refresh.TryLock() {
+			return f, nil
+		}
+	} else {
+		h.refresh.Lock()
+	}
+	defer h.refresh.Unlock()
+	if g := h.front.Load(); g != nil && time.Since(g.built) < indexTTL {
+		return g, nil // rebuilt while this request waited for the lock
+	}
 	h.mu.Lock()
 	v := struct {
 		Heaps           []HeapFigure
 		Ring, Keep      int
 		Every           time.Duration
 		Bytes, MaxBytes uint64
-		Taken           string
+		Taken, Built    string
 	}{Ring: len(h.ring), Keep: h.opt.Keep, Every: h.opt.Every, Bytes: uint64(h.bytes), MaxBytes: uint64(h.opt.MaxBytes)}
 	if len(h.ring) > 0 {
 		v.Taken = h.ring[len(h.ring)-1].snap.Taken.Format(time.RFC3339)
 	}
 	h.mu.Unlock()
-	v.Heaps = heapFigures(heap.Heaps())
-	var b bytes.Buffer
-	if err := indexTemplate.Execute(&b, v); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
+	built := time.Now()
+	v.Heaps, v.Built = heapFigures(heap.Heaps()), built.Format(time.RFC3339)
+	var index, js bytes.Buffer
+	if err := indexTemplate.Execute(&index, v); err != nil {
+		return nil, err
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write(b.Bytes())
+	if err := json.NewEncoder(&js).Encode(v.Heaps); err != nil {
+		return nil, err
+	}
+	f = &frontPages{built: built, index: index.Bytes(), json: js.Bytes()}
+	h.front.Store(f)
+	return f, nil
 }

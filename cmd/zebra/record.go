@@ -276,7 +276,7 @@ func recordLoop(ctx context.Context, w *timeline.Writer, first *vmmap.Snapshot, 
 	if err := w.Write(first); err != nil {
 		return timeline.EndInterrupted, err
 	}
-	behind := &lateness{every: cfg.every, started: started, w: stderr}
+	behind := &lateness{every: cfg.every, dur: cfg.dur, started: started, w: stderr}
 	defer behind.report(w)
 	behind.took(time.Since(started))
 	var deadline <-chan time.Time
@@ -322,6 +322,7 @@ func recordLoop(ctx context.Context, w *timeline.Writer, first *vmmap.Snapshot, 
 // lateness watches a recording fall behind its interval.
 type lateness struct {
 	every   time.Duration
+	dur     time.Duration // --for, or 0
 	started time.Time
 	w       io.Writer
 	late    int           // snapshots that took longer than every
@@ -348,6 +349,12 @@ func (l *lateness) report(w *timeline.Writer) {
 		return
 	}
 	elapsed := time.Since(l.started)
+	// Asked: one at each multiple of every before the end, which is
+	// --for at most (no snapshot starts at it).
+	asked := elapsed
+	if l.dur > 0 {
+		asked = min(asked, l.dur)
+	}
 	fmt.Fprintf(l.w, "zebra record: warning: %d snapshots in %v at --every %v (%d asked); the slowest took %v\n",
-		w.Frames(), elapsed.Round(time.Millisecond), l.every, int(elapsed/l.every)+1, l.slowest.Round(time.Millisecond))
+		w.Frames(), elapsed.Round(time.Millisecond), l.every, int((asked-1)/l.every)+1, l.slowest.Round(time.Millisecond))
 }

@@ -32,6 +32,7 @@ var builtBinaries = sync.OnceValues(func() (map[string]string, error) {
 	out := map[string]string{}
 	for name, pkg := range map[string]string{
 		"growheaps": "github.com/zebra-heap/zebra/internal/testprog/growheaps",
+		"manymaps":  "github.com/zebra-heap/zebra/internal/testprog/manymaps",
 		"zebra":     "github.com/zebra-heap/zebra/cmd/zebra",
 	} {
 		out[name] = filepath.Join(dir, name)

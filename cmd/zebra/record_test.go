@@ -61,6 +61,11 @@ func TestRecordFallsBehind(t *testing.T) {
 			if warned != tt.wantWarn {
 				t.Errorf("warned %v, want %v:\n%s", warned, tt.wantWarn, stderr.String())
 			}
+			// One asked at each multiple of --every before --for: 0 to
+			// 480 ms.
+			if tt.wantWarn && !strings.Contains(stderr.String(), "(13 asked)") {
+				t.Errorf("the warning does not count 13 snapshots asked in 500 ms at 40 ms:\n%s", stderr.String())
+			}
 			if strings.Count(stderr.String(), "falls behind") > 1 {
 				t.Errorf("the warning is repeated:\n%s", stderr.String())
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"html/template"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/zebra-heap/zebra/internal/units"
 	"github.com/zebra-heap/zebra/internal/visible"
@@ -33,6 +35,13 @@ vm.max_map_count is drawn on the VMA chart when it is near the counts (else
 named as off the scale); frames labelled by phase (the demo's scenarios)
 get a grey line where each phase begins. No external script, font or URL.
 
+The file is read once, one snapshot at a time, so a long recording of a
+large process costs the memory of a few snapshots. The page embeds each
+distinct region once and each frame as the regions it adds to and drops
+from the one before; that region data stops growing at --max-page: frames
+past it keep their figures in the charts and the table, the last frame
+keeps its map, and the page says which frames have one.
+
 Flags:
 `
 
@@ -47,6 +56,8 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	help := stdout
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	out := fs.String("o", "", "write the report to `FILE` (.html)")
+	maxIn := fs.String("max-input", units.Bytes(timeline.DefaultMaxBytes), "stop with an error when the timeline's text, decompressed, passes `SIZE` (a guard against a small gzip file that expands without end)")
+	maxData := fs.String("max-page", units.Bytes(reportMaxData), "embed the maps of frames until their regions take `SIZE` of the page (later frames keep their figures, the last its map too)")
 	pos, err := parseInterspersed(fs, args, reportUsage, help)
 	if err != nil {
 		return err
@@ -57,29 +68,53 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if *out == "" || !strings.HasSuffix(strings.ToLower(*out), ".html") {
 		return usageErrorf("-o FILE.html is required")
 	}
-	t, err := timeline.Open(pos[0])
+	limIn, err := units.Parse(*maxIn)
+	if err != nil || limIn == 0 || limIn > 1<<62 {
+		return usageErrorf("--max-input %q: want a size such as 4GiB", *maxIn)
+	}
+	limPage, err := units.Parse(*maxData)
+	if err != nil || limPage == 0 || limPage > 1<<40 {
+		return usageErrorf("--max-page %q: want a size such as 64MiB", *maxData)
+	}
+	r, err := timeline.OpenReader(pos[0], timeline.Options{MaxBytes: int64(limIn)})
 	if err != nil {
 		return err
 	}
-	if t.Truncated {
-		fmt.Fprintf(stderr, "zebra report: warning: %s: %s\n", visible.String(pos[0]), t.Dropped)
+	defer r.Close()
+	// The file is read whole before the page is written: a timeline
+	// that fails leaves no page.
+	v, frames, err := timelineView(pos[0], r, int(limPage))
+	switch {
+	case errors.Is(err, timeline.ErrTooLarge):
+		return fmt.Errorf("%s: %w (--max-input raises the cap)", pos[0], err)
+	case err != nil:
+		return fmt.Errorf("%s: %w", pos[0], err)
 	}
-	if len(t.Frames) == 0 {
-		return fmt.Errorf("%s: the timeline holds no snapshot", pos[0])
-	}
-	if err := writeAtomically(*out, func(w io.Writer) error { return writeTimelineHTML(w, pos[0], t) }); err != nil {
+	if err := writeAtomically(*out, func(w io.Writer) error { return timelineTemplate.Execute(w, v) }); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d snapshots of %s\n", *out, len(t.Frames), visible.String(t.Header.Source))
+	if trunc, dropped := r.Truncated(); trunc {
+		fmt.Fprintf(stderr, "zebra report: warning: %s: %s\n", visible.String(pos[0]), dropped)
+	}
+	what := "snapshots"
+	if frames == 1 {
+		what = "snapshot"
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d %s of %s\n", *out, frames, what, visible.String(r.Header().Source))
 	return nil
 }
 
-// timelineView is what the template shows.
-type timelineView struct {
+// errNoFrame is returned for a timeline without a snapshot: there is
+// nothing to draw.
+var errNoFrame = errors.New("the timeline holds no snapshot")
+
+// timelinePage is what the template shows.
+type timelinePage struct {
 	Title, Source, Span, Ended string
 	Phases                     string // what the grey lines mark, or ""
 	Frames                     int
 	Charts                     []chartView
+	Bound                      string      // what the page embeds, and its bound
 	Data                       template.JS // reportData as JSON
 	Script                     template.JS // report_timeline.js
 }
@@ -98,31 +133,79 @@ func phaseNames(ph []phase) string {
 	return strings.Join(names, "; ")
 }
 
-// writeTimelineHTML renders t.
-func writeTimelineHTML(w io.Writer, name string, t *timeline.Timeline) error {
-	t = visibleTimeline(t)
-	points := make([]timeline.Point, len(t.Frames))
-	for i, f := range t.Frames {
-		points[i] = timeline.Measure(f.Snapshot)
+// frameSource yields a timeline's frames one at a time: a
+// timeline.Reader (the tests give timelines held in memory).
+type frameSource interface {
+	Header() timeline.Header
+	Next() (timeline.Frame, error)
+	End() (string, *int)
+	Truncated() (bool, string)
+}
+
+// timelineView reads the frames of src in one pass that holds one
+// frame's snapshot at a time (and the one before, for the reference frames
+// share): per frame it keeps the figures the charts and the slider's table
+// show, and adds the frame's map to the page data, whose distinct regions
+// are kept until they take maxData bytes of the page. It returns what the
+// page shows and the number of frames.
+func timelineView(name string, src frameSource, maxData int) (*timelinePage, int, error) {
+	h := src.Header()
+	var (
+		points []timeline.Point
+		secs   []float64
+		labels []string
+		same   []bool
+		start  time.Time
+		raw    *vmmap.Snapshot // the last frame's snapshot
+		vis    *vmmap.Snapshot // raw, escaped for the page
+	)
+	page := newPageData(maxData)
+	for {
+		f, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		// Frames stored as references share the snapshot before them:
+		// escaped and measured once.
+		ref := raw != nil && f.Snapshot == raw
+		if !ref {
+			raw, vis = f.Snapshot, vmmap.Visible(f.Snapshot)
+			points = append(points, timeline.Measure(vis))
+		} else {
+			points = append(points, points[len(points)-1])
+		}
+		if len(secs) == 0 {
+			start = f.Taken
+		}
+		secs = append(secs, f.Taken.Sub(start).Seconds())
+		labels = append(labels, f.Label)
+		same = append(same, f.Same)
+		page.add(vis, ref)
 	}
+	if len(points) == 0 {
+		return nil, 0, errNoFrame
+	}
+	page.finish(vis)
+	end, _ := src.End()
+	truncated, _ := src.Truncated()
 	drops := largestDrops(points, reportDrops)
 
-	v := timelineView{
-		Title:  "zebra timeline: " + t.Header.Source,
-		Source: filepath.Base(name), Frames: len(t.Frames),
-		Span:  t.Frames[len(t.Frames)-1].Snapshot.Span.String(),
-		Ended: t.End,
+	source := visible.String(h.Source)
+	v := &timelinePage{
+		Title:  "zebra timeline: " + source,
+		Source: filepath.Base(name), Frames: len(points),
+		Span:  vis.Span.String(),
+		Ended: end,
+		Bound: page.bound(),
 	}
 	switch {
-	case t.Truncated:
+	case truncated:
 		v.Ended = "the recording was cut off (its last line is torn); every complete snapshot is shown"
 	case v.Ended == "":
 		v.Ended = "the recording has no end line (the recorder died)"
-	}
-	start := t.Frames[0].Taken
-	secs := make([]float64, len(points))
-	for i, f := range t.Frames {
-		secs[i] = f.Taken.Sub(start).Seconds()
 	}
 	series := func(f func(timeline.Point) float64) []float64 {
 		out := make([]float64, len(points))
@@ -139,10 +222,6 @@ func writeTimelineHTML(w io.Writer, name string, t *timeline.Timeline) error {
 	if limit > 0 {
 		vmaNote = fmt.Sprintf("vm.max_map_count is %.0f; the last snapshot uses %.2f%% of it", limit,
 			100*float64(points[len(points)-1].VMAs)/limit)
-	}
-	labels := make([]string, len(t.Frames))
-	for i, f := range t.Frames {
-		labels[i] = f.Label
 	}
 	ph := phases(labels)
 	newChart := func(bytes bool, lines ...line) chart {
@@ -161,31 +240,27 @@ func writeTimelineHTML(w io.Writer, name string, t *timeline.Timeline) error {
 			newChart(true, line{name: "largest free", ys: series(func(p timeline.Point) float64 { return float64(p.Largest) })}).svg()},
 		{"Zebra score", "owner changes walking up the address space over zebra heaps' memory",
 			newChart(false, line{name: "zebra score", ys: series(func(p timeline.Point) float64 { return float64(p.ZebraScore) })}).svg()},
-		{"Stripes per owner", stripesNote(points), newChart(false, stripeLines(points, render.NewPalette(allOwners(t), nil))...).svg()},
+		{"Stripes per owner", stripesNote(points), newChart(false, stripeLines(points, page.palette)...).svg()},
 	}
 	if len(ph) > 0 {
 		v.Phases = "grey lines: where each phase begins (" + phaseNames(ph) + ")"
 	}
-
-	data := reportData{DiffLines: reportDiffLines}
 	for i, p := range points {
 		var st []string
 		for _, o := range sortedOwners(p.Stripes) {
 			st = append(st, fmt.Sprintf("%s %d", o, p.Stripes[o]))
 		}
-		data.Frames = append(data.Frames, frameData{
-			T: fmt.Sprintf("%.1fs", secs[i]), VMAs: p.VMAs, Committed: units.Bytes(p.Committed),
-			Resident: units.Bytes(p.Resident), Largest: units.Bytes(p.Largest), Zebra: p.ZebraScore,
-			Stripes: strings.Join(st, ", "), Same: t.Frames[i].Same, Phase: t.Frames[i].Label,
-		})
+		fd := &page.d.Frames[i]
+		fd.T, fd.VMAs, fd.Committed = fmt.Sprintf("%.1fs", secs[i]), p.VMAs, units.Bytes(p.Committed)
+		fd.Resident, fd.Largest, fd.Zebra = units.Bytes(p.Resident), units.Bytes(p.Largest), p.ZebraScore
+		fd.Stripes, fd.Same, fd.Phase = strings.Join(st, ", "), same[i], labels[i]
 	}
-	data.addRegions(t, allOwners(t))
-	js, err := json.Marshal(data)
+	js, err := json.Marshal(page.d)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	v.Data, v.Script = template.JS(js), template.JS(reportScript)
-	return timelineTemplate.Execute(w, v)
+	return v, len(points), nil
 }
 
 // largestDrops returns the frames (up to n) after which the largest free
@@ -226,23 +301,6 @@ func sortedOwners(m map[string]int) []string {
 		out = append(out, o)
 	}
 	slices.Sort(out)
-	return out
-}
-
-func allOwners(t *timeline.Timeline) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, f := range t.Frames {
-		if f.Same {
-			continue
-		}
-		for _, o := range vmmap.Owners(f.Snapshot) {
-			if !o.System && !seen[o.Owner] {
-				seen[o.Owner] = true
-				out = append(out, o.Owner)
-			}
-		}
-	}
 	return out
 }
 

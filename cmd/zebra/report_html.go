@@ -176,11 +176,12 @@ pre{font-size:.8em;background:#f8f8f8;padding:.5em;max-height:22em;overflow:auto
 input[type=range]{width:100%}
 </style></head><body>
 <h1>{{.Title}}</h1>
-<p class="note">{{.Frames}} snapshots from {{.Source}}; span {{.Span}}; ended: {{.Ended}}.{{if .Phases}} {{.Phases}}.{{end}}</p>
+<p class="note">{{.Frames}} snapshot{{if ne .Frames 1}}s{{end}} from {{.Source}}; span {{.Span}}; ended: {{.Ended}}.{{if .Phases}} {{.Phases}}.{{end}}</p>
 <div class="grid">
 {{range .Charts}}<div class="card"><h2>{{.Title}}</h2><p class="note">{{.Note}}</p>{{.SVG}}</div>
 {{end}}</div>
 <h2 style="margin-top:1em">Snapshot</h2>
+<p class="note" id="bound">Maps: {{.Bound}}.</p>
 <input type="range" id="frame" min="0" max="{{.Frames}}" value="0" aria-label="snapshot">
 <div class="grid"><div class="card"><table id="fig"></table></div>
 <div class="card" id="pic"><p class="note" id="mapcap"></p><canvas id="map" width="720" height="0"></canvas><p class="legend" id="legend"></p></div></div>

@@ -138,7 +138,7 @@ var reportJSON = regexp.MustCompile(`<script type="application/json" id="data">(
 func reportPage(t *testing.T, tl *timeline.Timeline) ([]byte, reportData) {
 	t.Helper()
 	var b bytes.Buffer
-	if err := writeTimelineHTML(&b, "synthetic.jsonl", tl); err != nil {
+	if err := writePage(&b, "synthetic.jsonl", tl); err != nil {
 		t.Fatal(err)
 	}
 	m := reportJSON.FindSubmatch(b.Bytes())
@@ -205,6 +205,12 @@ func TestReportData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Frames 5 and 6 unchanged since 4: frame 7 is stored as its
+	// difference from frame 4.
+	pause := churnTimeline(12, 300, 5)
+	for _, k := range []int{5, 6} {
+		pause.Frames[k].Snapshot, pause.Frames[k].Same = pause.Frames[4].Snapshot, true
+	}
 	idle := synthTimeline(4, 2)
 	for i := range idle.Frames[2:] {
 		idle.Frames[2+i].Snapshot, idle.Frames[2+i].Same = idle.Frames[1].Snapshot, true
@@ -218,6 +224,10 @@ func TestReportData(t *testing.T) {
 		{"synthetic", synthTimeline(5, 3), nil},
 		{"unchanged frames", idle, []int{2, 3}},
 		{"edges", edgeTimeline(), nil},
+		// 50 frames of 300 mappings, 5 of which change each time: the
+		// frames are stored as differences (and every 32nd whole).
+		{"a few changes a frame", churnTimeline(50, 300, 5), nil},
+		{"a pause between differences", pause, []int{5, 6}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,7 +235,7 @@ func TestReportData(t *testing.T) {
 			if len(d.Frames) != len(tt.tl.Frames) {
 				t.Fatalf("%d frames, want %d", len(d.Frames), len(tt.tl.Frames))
 			}
-			pal := render.NewPalette(allOwners(tt.tl), nil)
+			pal := render.NewPalette(ownersOf(tt.tl), nil)
 			var refs []int
 			for i, f := range tt.tl.Frames {
 				fd := d.Frames[i]
@@ -234,9 +244,8 @@ func TestReportData(t *testing.T) {
 					if tt.tl.Frames[*fd.Ref].Snapshot != f.Snapshot {
 						t.Errorf("frame %d refers to frame %d, another snapshot", i, *fd.Ref)
 					}
-					fd = d.Frames[*fd.Ref]
 				}
-				got := decodeRegions(t, d, fd)
+				got := decodeRegions(t, d, i)
 				var want []vmmap.Region
 				for _, r := range f.Snapshot.Regions {
 					if r.Type != vmmap.Free {
@@ -252,35 +261,132 @@ func TestReportData(t *testing.T) {
 			if !slices.Equal(refs, tt.wantRef) {
 				t.Errorf("frames by reference %v, want %v", refs, tt.wantRef)
 			}
+			if tt.name == "a pause between differences" {
+				if f := d.Frames[7].From; f == nil || *f != 4 {
+					t.Errorf("frame 7 is from frame %v, want 4", f)
+				}
+			}
 		})
 	}
 }
 
-// decodeRegions reads a frame's regions back from the page's data, the
+// decodeRegions reads frame i's regions back from the page's data, as
+// the page's script does (following references and differences), the
 // colour in Perms.
-func decodeRegions(t *testing.T, d reportData, fd frameData) []vmmap.Region {
+func decodeRegions(t *testing.T, d reportData, i int) []vmmap.Region {
 	t.Helper()
-	num := func(v any) uint64 {
-		s, _ := v.(string)
-		if s == "" {
-			return 0
-		}
-		n, err := strconv.ParseUint(s, 16, 64)
-		if err != nil {
-			t.Fatalf("%q: %v", s, err)
-		}
-		return n
-	}
 	var out []vmmap.Region
-	for k := 0; k < len(fd.Runs); k += 2 {
-		for _, row := range d.Regions[fd.Runs[k] : fd.Runs[k]+fd.Runs[k+1]] {
-			idx := func(j int) int { return int(row[j].(float64)) }
-			out = append(out, vmmap.Region{Start: num(row[0]), End: num(row[1]), Type: vmmap.Type(idx(2)),
-				State: vmmap.State(idx(3)), Owner: d.Strings[idx(4)], Path: d.Strings[idx(5)], Base: num(row[6]),
-				Committed: num(row[7]), Perms: d.Colors[idx(8)][0]})
+	for _, j := range decodeRows(t, d, i) {
+		row := d.Regions[j]
+		out = append(out, vmmap.Region{Start: row.start, End: row.end, Type: row.typ, State: row.state,
+			Owner: d.Strings[row.owner], Path: d.Strings[row.path], Base: row.base, Committed: row.committed,
+			Perms: d.Colors[row.color][0]})
+	}
+	slices.SortStableFunc(out, func(a, b vmmap.Region) int { return cmpDesc(b.Start, a.Start) })
+	return out
+}
+
+// decodeRows returns the rows of Regions frame i lists.
+func decodeRows(t *testing.T, d reportData, i int) []int {
+	t.Helper()
+	fd := d.Frames[i]
+	if fd.Ref != nil {
+		fd = d.Frames[*fd.Ref]
+	}
+	var rows []int
+	switch {
+	case fd.NoMap:
+		t.Fatalf("frame %d has no map", i)
+	case fd.From != nil:
+		for _, j := range decodeRows(t, d, *fd.From) {
+			if !slices.Contains(fd.Del, j) {
+				rows = append(rows, j)
+			}
+		}
+		rows = append(rows, fd.Add...)
+	default:
+		for k := 0; k < len(fd.Runs); k += 2 {
+			for j := fd.Runs[k]; j < fd.Runs[k]+fd.Runs[k+1]; j++ {
+				rows = append(rows, j)
+			}
 		}
 	}
-	return out
+	return rows
+}
+
+// churnTimeline is n frames of m mappings of a page, k of which move to
+// a new place each frame (so every frame changes, by little).
+func churnTimeline(n, m, k int) *timeline.Timeline {
+	t0 := time.Date(2026, 12, 2, 14, 0, 0, 0, time.UTC)
+	tl := &timeline.Timeline{Header: timeline.Header{Source: "churn"}, End: timeline.EndDone}
+	slot := make([]uint64, m) // each mapping's slot, 2 pages each
+	for j := range slot {
+		slot[j] = uint64(j)
+	}
+	next := uint64(m)
+	for f := range n {
+		for c := range k {
+			slot[(f*k+c*7)%m] = next
+			next++
+		}
+		s := &vmmap.Snapshot{Source: "churn", Taken: t0.Add(time.Duration(f) * time.Second),
+			Span: vmmap.AddrRange{Start: 0x100000, End: 0x100000 + 0x2000*next}, Granularity: 4096}
+		for _, at := range slices.Sorted(slices.Values(slot)) {
+			start := 0x100000 + at*0x2000
+			s.Regions = append(s.Regions, vmmap.Region{Start: start, End: start + 0x1000, Type: vmmap.PrivateData,
+				State: vmmap.StateCommitted, Perms: "rw-p", Committed: 0x1000, Path: fmt.Sprint("[anon:", at%3, "]")})
+		}
+		tl.Frames = append(tl.Frames, timeline.Frame{Seq: f, Taken: s.Taken, Snapshot: s})
+	}
+	return tl
+}
+
+// TestReportBound: a page whose region data would pass its bound holds
+// the maps of the frames before it and of the last, says so, and the
+// others keep their figures; the frames stored as differences decode to
+// their regions.
+func TestReportBound(t *testing.T) {
+	tl := churnTimeline(40, 2000, 400)
+	var b bytes.Buffer
+	frames, err := writeTimelineHTML(&b, "churn.jsonl", framesOf(tl), 400<<10)
+	if err != nil || frames != 40 {
+		t.Fatalf("%d frames, %v", frames, err)
+	}
+	m := reportJSON.FindSubmatch(b.Bytes())
+	var d reportData
+	if err := json.Unmarshal(m[1], &d); err != nil {
+		t.Fatal(err)
+	}
+	var mapped []int
+	diffs := 0
+	for i, fd := range d.Frames {
+		if fd.NoMap {
+			if fd.T == "" || fd.VMAs != tl.Frames[i].Snapshot.VMAs {
+				t.Errorf("frame %d without map lacks its figures: %+v", i, fd)
+			}
+			continue
+		}
+		mapped = append(mapped, i)
+		if fd.From != nil {
+			diffs++
+		}
+		if got, want := decodeRegions(t, d, i), tl.Frames[i].Snapshot.Regions; len(got) != len(want) || got[0].Start != want[0].Start ||
+			got[len(got)-1].Start != want[len(want)-1].Start {
+			t.Errorf("frame %d: %d regions from %#x, want %d from %#x", i, len(got), got[0].Start, len(want), want[0].Start)
+		}
+	}
+	k := len(mapped) - 1
+	if k < 2 || mapped[k] != 39 || mapped[k-1] != k-1 || diffs == 0 {
+		t.Fatalf("frames with maps %v (%d differences); want a first run and the last", mapped, diffs)
+	}
+	want := fmt.Sprintf("the page holds the maps of frames 0 to %d and of the last (39), ", k-1)
+	if !strings.HasPrefix(d.Bound, want) || !bytes.Contains(b.Bytes(), []byte("Maps: "+want)) ||
+		!strings.HasSuffix(d.Bound, "it stops adding maps at 400 KiB (zebra report --max-page), so the other frames show their figures only") {
+		t.Errorf("bound %q\nwant it to start %q, and the page to say it", d.Bound, want)
+	}
+	if len(m[1]) > 400<<10+200<<10 {
+		t.Errorf("page data %d B for a bound of 400 KiB and a last frame", len(m[1]))
+	}
 }
 
 // TestReportSize: a page costs its charts, its figures and each distinct
@@ -403,11 +509,34 @@ func TestReportErrors(t *testing.T) {
 	dir := tempdir.New(t)
 	bad := filepath.Join(dir, "bad.jsonl")
 	os.WriteFile(bad, []byte(`{"schema":"other"}`+"\n"), 0o644)
+	good := filepath.Join(dir, "good.jsonl.gz")
+	w, err := timeline.Create(good, timeline.Header{Source: "churn", Started: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range churnTimeline(5, 300, 5).Frames {
+		w.Write(f.Snapshot)
+	}
+	if err := w.Close(timeline.EndDone); err != nil {
+		t.Fatal(err)
+	}
+	newer := filepath.Join(dir, "newer.jsonl")
+	os.WriteFile(newer, []byte(`{"schema":"zebra.timeline/v3"}`+"\n"), 0o644)
+	empty := filepath.Join(dir, "empty.jsonl")
+	os.WriteFile(empty, []byte(`{"schema":"zebra.timeline/v2","source":"x","started":"2026-12-02T14:00:00Z"}`+"\n"), 0o644)
+	page := filepath.Join(dir, "x.html")
 	tests := []struct {
 		name string
 		args []string
 		want string
 	}{
+		{"past --max-input", []string{good, "--max-input", "1KiB", "-o", page},
+			good + ": line 2: timeline too large: more than 1 KiB of text (the reader's cap) (--max-input raises the cap)"},
+		{"bad --max-input", []string{good, "--max-input", "lots", "-o", page}, `--max-input "lots": want a size such as 4GiB`},
+		{"zero --max-page", []string{good, "--max-page", "0", "-o", page}, `--max-page "0": want a size such as 64MiB`},
+		{"newer version", []string{newer, "-o", page},
+			newer + `: timeline version not supported: "zebra.timeline/v3" (this zebra reads zebra.timeline/v1 and zebra.timeline/v2)`},
+		{"no frame", []string{empty, "-o", page}, empty + ": the timeline holds no snapshot"},
 		{"no file", []string{"-o", "x.html"}, "want one timeline"},
 		{"no output", []string{bad}, "-o FILE.html"},
 		{"not html", []string{bad, "-o", "x.png"}, "-o FILE.html"},
@@ -477,12 +606,16 @@ func TestReportInChromium(t *testing.T) {
 	page := func(name string, tl *timeline.Timeline) string {
 		t.Helper()
 		path := filepath.Join(dir, name+".html")
-		if err := writeAtomically(path, func(w io.Writer) error { return writeTimelineHTML(w, name+".jsonl", tl) }); err != nil {
+		if err := writeAtomically(path, func(w io.Writer) error { return writePage(w, name+".jsonl", tl) }); err != nil {
 			t.Fatal(err)
 		}
 		return path
 	}
 	demoPage := page("demo", demo)
+	churn := churnTimeline(50, 300, 2)
+	for _, k := range []int{10, 11} { // unchanged: frame 12 is stored from frame 9
+		churn.Frames[k].Snapshot, churn.Frames[k].Same = churn.Frames[9].Snapshot, true
+	}
 	tests := []struct {
 		name            string
 		page            string
@@ -494,6 +627,11 @@ func TestReportInChromium(t *testing.T) {
 		{"demo, a later scenario", demoPage, demo, len(demo.Frames) - 1, best, len(demo.Frames) - 1},
 		{"edges", page("edges", edgeTimeline()), edgeTimeline(), 1, 0, 1},
 		{"cut at 40 lines", page("cut", synthTimeline(3, 50)), synthTimeline(3, 50), 2, 0, 2},
+		// Frames stored as differences in the page, built by the script
+		// from the last whole one (frame 0, then 32).
+		{"differences", page("churn", churn), churn, 40, 3, 40},
+		{"differences, backwards", page("churn", churn), churn, 2, 45, 2},
+		{"differences across references", page("churn", churn), churn, 12, 11, 12},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -539,4 +677,38 @@ func TestReportInChromium(t *testing.T) {
 			t.Errorf("%d pixels of %s's colour in the screenshot; the map did not draw", n, heap)
 		}
 	}
+}
+
+// UnmarshalJSON reads a row as MarshalJSON writes it.
+func (r *regionRow) UnmarshalJSON(b []byte) error {
+	var a [10]any
+	if err := json.Unmarshal(b, &a); err != nil {
+		return err
+	}
+	num := func(v any) (n uint64) {
+		if s, _ := v.(string); s != "" {
+			n, _ = strconv.ParseUint(s, 16, 64)
+		}
+		return n
+	}
+	idx := func(v any) int32 { f, _ := v.(float64); return int32(f) }
+	*r = regionRow{start: num(a[0]), end: num(a[1]), typ: vmmap.Type(idx(a[2])), state: vmmap.State(idx(a[3])),
+		owner: idx(a[4]), path: idx(a[5]), base: num(a[6]), committed: num(a[7]), color: idx(a[8]), untouched: idx(a[9]) == 1}
+	return nil
+}
+
+// ownersOf lists the zebra heaps of tl's snapshots in order of
+// appearance, as the page's palette takes them.
+func ownersOf(tl *timeline.Timeline) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range tl.Frames {
+		for _, o := range vmmap.Owners(f.Snapshot) {
+			if !o.System && !seen[o.Owner] {
+				seen[o.Owner] = true
+				out = append(out, o.Owner)
+			}
+		}
+	}
+	return out
 }

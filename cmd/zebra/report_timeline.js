@@ -7,24 +7,45 @@
 "use strict";
 const D = JSON.parse(document.getElementById("data").textContent);
 const big = s => BigInt("0x" + s);
-const REG = D.regions.map(r => ({
-  start: big(r[0]), end: big(r[1]), type: r[2], state: r[3], owner: D.strings[r[4]], path: D.strings[r[5]],
+const REG = D.regions.map((r, id) => ({
+  id, start: big(r[0]), end: big(r[1]), type: r[2], state: r[3], owner: D.strings[r[4]], path: D.strings[r[5]],
   block: r[6] ? big(r[6]) : big(r[0]), committed: big(r[7]), color: r[8], untouched: r[9] === 1,
 }));
 const last = D.frames.length - 1;
+const byStart = (a, b) => a.start < b.start ? -1 : a.start > b.start ? 1 : 0;
 
-// held returns the frame that holds frame i's regions.
-function held(i) {
+// held returns the index of the frame that holds frame i's regions.
+function heldIndex(i) {
   const f = D.frames[i];
-  return f.ref === undefined ? f : D.frames[f.ref];
+  return f.ref === undefined ? i : f.ref;
 }
+const held = i => D.frames[heldIndex(i)];
 
-// regions returns frame i's regions (free ones left out), in address order.
+// built keeps the last few frames' region lists: a frame stored as a
+// difference is built from the one before it, so stepping the slider
+// costs one difference, not a whole frame.
+const built = new Map();
+
+// regions returns frame i's regions (free ones left out), in address
+// order, or null when the page holds no map of it (past its bound).
 function regions(i) {
-  const runs = held(i).runs || [], out = [];
-  for (let k = 0; k < runs.length; k += 2) {
-    for (let j = runs[k]; j < runs[k] + runs[k + 1]; j++) out.push(REG[j]);
+  const h = heldIndex(i), f = D.frames[h];
+  if (f.nomap) return null;
+  if (built.has(h)) return built.get(h);
+  let out = [];
+  if (f.from !== undefined) {
+    const del = new Set(f.del || []);
+    out = regions(f.from).filter(r => !del.has(r.id));
+    for (const j of f.add || []) out.push(REG[j]);
+    out.sort(byStart);
+  } else {
+    const runs = f.runs || [];
+    for (let k = 0; k < runs.length; k += 2) {
+      for (let j = runs[k]; j < runs[k] + runs[k + 1]; j++) out.push(REG[j]);
+    }
   }
+  built.set(h, out);
+  if (built.size > 8) built.delete(built.keys().next().value);
   return out;
 }
 
@@ -55,7 +76,6 @@ function bytes(n) {
 
 const hex = v => "0x" + v.toString(16);
 const minB = (a, b) => a < b ? a : b, maxB = (a, b) => a > b ? a : b;
-const byStart = (a, b) => a.start < b.start ? -1 : a.start > b.start ? 1 : 0;
 
 // ---- the diff: vmmap.Blocks, vmmap.Diff, vmmap.Change.String ----
 
@@ -210,9 +230,11 @@ function foldText(l, b) {
 
 // draw draws frame i on the canvas and fills in its caption and legend.
 function draw(i) {
-  const rs = normalized(i), cv = document.getElementById("map");
+  const cv = document.getElementById("map");
   const fig = document.getElementById("mapcap"), leg = document.getElementById("legend");
   leg.textContent = "";
+  if (regions(i) === null) { cv.height = 0; fig.textContent = "frame " + i + ": no map in this page (" + D.bound + ")"; return; }
+  const rs = normalized(i);
   if (!rs.length) { cv.height = 0; fig.textContent = "frame " + i + ": nothing to draw"; return; }
   const l = layout(rs);
   const rowY = r => r * l.rowH + BAND * l.bands.filter(b => b.before <= r).length;
@@ -284,6 +306,9 @@ function showDiff() {
   document.getElementById("dat").textContent = "at " + D.frames[a].t;
   document.getElementById("dbt").textContent = "at " + D.frames[b].t;
   if (a === b) { o.textContent = "the same snapshot"; return; }
+  for (const i of [a, b]) {
+    if (regions(i) === null) { o.textContent = "frame " + i + " has no map in this page (" + D.bound + ")"; return; }
+  }
   const cs = diff(a, b), lines = cs.slice(0, D.diffLines).map(changeText);
   o.textContent = (lines.length ? lines.join("\n") + "\n" : "") +
     (cs.length > lines.length ? "… and " + (cs.length - lines.length) + " more\n" : "") +

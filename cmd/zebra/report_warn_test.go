@@ -38,7 +38,7 @@ func TestReportWarnsOfDroppedLine(t *testing.T) {
 	if code := run([]string{"report", path, "-o", filepath.Join(dir, "t.html")}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	want := "zebra report: warning: " + path + ": its last line (3) was dropped: malformed timeline: frame 1 refers to frame 7, which holds no snapshot\n"
+	want := "zebra report: warning: " + path + ": its last line (3) was dropped: malformed timeline: frame 1 refers to frame 7, which is not the last frame that holds a snapshot\n"
 	if stderr.String() != want {
 		t.Errorf("stderr %q\nwant   %q", stderr.String(), want)
 	}

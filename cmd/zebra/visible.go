@@ -6,7 +6,6 @@ import (
 
 	"github.com/zebra-heap/zebra/internal/visible"
 	"github.com/zebra-heap/zebra/vmmap"
-	"github.com/zebra-heap/zebra/vmmap/timeline"
 )
 
 // What a process names itself and the files it maps reach the user's
@@ -28,24 +27,4 @@ func writeStructured(stdout io.Writer, format string, s *vmmap.Snapshot) error {
 	}
 	_, err := io.WriteString(stdout, visible.Lines(b.String()))
 	return err
-}
-
-// visibleTimeline returns t with its source and every frame's snapshot
-// escaped by vmmap.Visible, for the report page; frames that share a
-// snapshot keep sharing it. t itself is not modified.
-func visibleTimeline(t *timeline.Timeline) *timeline.Timeline {
-	c := *t
-	c.Header.Source = visible.String(t.Header.Source)
-	c.Frames = make([]timeline.Frame, len(t.Frames))
-	done := map[*vmmap.Snapshot]*vmmap.Snapshot{}
-	for i, f := range t.Frames {
-		v, ok := done[f.Snapshot]
-		if !ok {
-			v = vmmap.Visible(f.Snapshot)
-			done[f.Snapshot] = v
-		}
-		f.Snapshot = v
-		c.Frames[i] = f
-	}
-	return &c
 }

@@ -105,11 +105,7 @@ type (
 	htmlTypeFilter  struct{ Class, Name, Swatch string }
 	htmlRegionOrder struct {
 		Key, Label string
-		Rows       []htmlRegionRow
-	}
-	htmlRegionRow struct {
-		Class string
-		Cells []htmlCell
+		Rows       []template.HTML // regionRow's
 	}
 	htmlTable struct {
 		Caption string
@@ -385,6 +381,36 @@ func labelOr(l Labelled, def string) string {
 // order).
 const reportRegions = 3000
 
+// regionRow is r's row of a region list, every text escaped (the owner
+// and the path are the process's to choose), with the swatch of the colour
+// pal draws it with.
+func regionRow(b *strings.Builder, r vmmap.Region, pal *palette) template.HTML {
+	b.Reset()
+	cell := func(class, text string) {
+		b.WriteString("<td")
+		if class != "" {
+			b.WriteString(` class="` + class + `"`)
+		}
+		b.WriteString(">")
+		b.WriteString(template.HTMLEscapeString(text))
+		b.WriteString("</td>")
+	}
+	b.WriteString(`<tr class="t-` + typeClass(r.Type) + `">`)
+	cell("", fmt.Sprintf("%#x", r.Start))
+	cell("", fmt.Sprintf("%#x", r.End))
+	cell("num", units.Bytes(r.Size()))
+	b.WriteString(`<td><span class="sw" style="background: ` + template.HTMLEscapeString(pal.swatch(r.Owner, r.Type)) + `"></span>`)
+	b.WriteString(template.HTMLEscapeString(r.Type.String()) + "</td>")
+	cell("", r.State.String())
+	cell("num", units.Bytes(r.Committed))
+	cell("num", units.Bytes(r.RSS))
+	cell("", r.Perms)
+	cell("", r.Owner)
+	cell("", r.Path)
+	b.WriteString("</tr>")
+	return template.HTML(b.String())
+}
+
 // typeClass is a type's name as a CSS class suffix: "PrivateData".
 func typeClass(t vmmap.Type) string { return strings.ReplaceAll(t.String(), " ", "") }
 
@@ -408,18 +434,21 @@ func regionList(s *vmmap.Snapshot, id string, pal *palette) htmlRegionList {
 			rl.Types = append(rl.Types, htmlTypeFilter{Class: typeClass(t), Name: t.String(), Swatch: hexColor(t.Color())})
 		}
 	}
+	// Each region's row is written once, here, and shared by the orders:
+	// through the template's range, cell by cell with reflection, the
+	// rows took ~0.25 s for 2,000 regions (zebrahttp's map.html).
+	rows := make(map[uint64]template.HTML, len(rs)) // by start: regions do not overlap
+	var b strings.Builder
+	for _, r := range rs {
+		rows[r.Start] = regionRow(&b, r, pal)
+	}
 	labels := map[string]string{"addr": "address", "size": "size, largest first", "rss": "resident, largest first"}
 	for _, key := range vmmap.SortKeys {
 		sorted := slices.Clone(rs)
 		vmmap.SortRegions(sorted, key)
-		ord := htmlRegionOrder{Key: key, Label: labels[key]}
-		for _, r := range sorted {
-			ord.Rows = append(ord.Rows, htmlRegionRow{Class: "t-" + typeClass(r.Type), Cells: []htmlCell{
-				{Text: fmt.Sprintf("%#x", r.Start)}, {Text: fmt.Sprintf("%#x", r.End)}, {Text: units.Bytes(r.Size())},
-				{Text: r.Type.String(), Swatch: pal.swatch(r.Owner, r.Type)}, {Text: r.State.String()},
-				{Text: units.Bytes(r.Committed)}, {Text: units.Bytes(r.RSS)}, {Text: r.Perms},
-				{Text: r.Owner}, {Text: r.Path},
-			}})
+		ord := htmlRegionOrder{Key: key, Label: labels[key], Rows: make([]template.HTML, len(sorted))}
+		for i, r := range sorted {
+			ord.Rows[i] = rows[r.Start]
 		}
 		rl.Orders = append(rl.Orders, ord)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"html"
+	"html/template"
 	"regexp"
 	"slices"
 	"strings"
@@ -210,7 +212,7 @@ func TestHTMLRegionList(t *testing.T) {
 	}
 	bySize := rl.Orders[1].Rows
 	for i := 1; i < len(bySize); i++ {
-		if a, b := size[bySize[i-1].Cells[0].Text], size[bySize[i].Cells[0].Text]; a < b {
+		if a, b := size[rowCells(t, bySize[i-1])[0].Text], size[rowCells(t, bySize[i])[0].Text]; a < b {
 			t.Errorf("size order: %d bytes before %d", a, b)
 		}
 	}
@@ -259,7 +261,8 @@ func TestHTMLTableSwatchesMatchPictures(t *testing.T) {
 	checked := map[string]int{}
 	rl := regionList(before, "x", pal)
 	for _, row := range rl.Orders[0].Rows {
-		owner, ty := row.Cells[8].Text, row.Cells[3]
+		cells := rowCells(t, row)
+		owner, ty := cells[8].Text, cells[3]
 		if w := want(owner, typeNamed(t, ty.Text)); ty.Swatch != w {
 			t.Errorf("Regions: %s row of %q: swatch %s, want %s", ty.Text, owner, ty.Swatch, w)
 		}
@@ -342,4 +345,27 @@ func TestHTMLMoreNotListed(t *testing.T) {
 			t.Errorf("%s table of %d: note %q, want %q", tt.table, tt.n, got, tt.want)
 		}
 	}
+}
+
+var (
+	rowCell   = regexp.MustCompile(`<td[^>]*>(?:<span class="sw" style="background: ([^"]*)"></span>)?(.*?)</td>`)
+	rowOfType = regexp.MustCompile(`^<tr class="t-[A-Za-z]+">(.*)</tr>$`)
+)
+
+// rowCells reads a region list's row back into its cells: text
+// unescaped, swatch if any.
+func rowCells(t *testing.T, row template.HTML) []htmlCell {
+	t.Helper()
+	m := rowOfType.FindStringSubmatch(string(row))
+	if m == nil {
+		t.Fatalf("not a region row: %s", row)
+	}
+	var out []htmlCell
+	for _, c := range rowCell.FindAllStringSubmatch(m[1], -1) {
+		out = append(out, htmlCell{Text: html.UnescapeString(c[2]), Swatch: c[1]})
+	}
+	if len(out) != 10 {
+		t.Fatalf("%d cells in %s", len(out), row)
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReadMalformed: each malformed timeline the issue found accepted, or
@@ -51,7 +52,7 @@ func TestReadMalformed(t *testing.T) {
 		{"blank line in the middle", lines[0] + lines[1] + "\n" + lines[2] + lines[3],
 			"line 3: malformed timeline: blank line", false},
 		{"negative interval", strings.Replace(lines[0], `"every":"1s"`, `"every":"-1s"`, 1) + lines[1],
-			`not a zebra timeline of schema zebra.timeline/v1: every "-1s" is not a positive duration`, false},
+			`malformed timeline: header: every "-1s" is not a positive duration`, false},
 		{"exit status 300", lines[0] + lines[1] + strings.Replace(lines[3], `"end":"exited"`, `"end":"exited","status":300`, 1),
 			"its last line (3) was dropped: malformed timeline: exit status 300 (want 0 to 255)", true},
 		{"unknown end", lines[0] + lines[1] + strings.Replace(lines[3], `"end":"exited"`, `"end":"crashed"`, 1),
@@ -65,6 +66,49 @@ func TestReadMalformed(t *testing.T) {
 		{"gzip cut after a frame", gz(good, len(gz(good, 1<<20))-30),
 			"its last line (4) was dropped: malformed timeline: unexpected EOF", true},
 	}
+	// A recording stored as differences: frame 1 turns the free slot 1
+	// into a mapping, frame 2 is unchanged, frame 3 frees slot 0.
+	d := strings.SplitAfter(string(writeSlots(t)), "\n") // header, 4 frames, end, ""
+	if !strings.Contains(d[2], `"gone":["0x11000"]`) || !strings.Contains(d[3], `"same":1`) || !strings.Contains(d[4], `"gone":["0x10000"]`) {
+		t.Fatalf("not the differences expected:\n%s", strings.Join(d, ""))
+	}
+	diffs := func(old, new string) string {
+		t.Helper()
+		if !strings.Contains(d[2], old) {
+			t.Fatalf("frame 1 lacks %q: %s", old, d[2])
+		}
+		return d[0] + d[1] + strings.Replace(d[2], old, new, 1) + d[3] + d[4] + d[5]
+	}
+	tests = append(tests, []struct {
+		name, in string
+		want     string
+		dropped  bool
+	}{
+		{"difference removes no region", diffs(`"gone":["0x11000"]`, `"gone":["0x11800"]`),
+			"line 3: frame 1: malformed timeline: gone region 0x11800 is not the start of one of the previous frame's regions", false},
+		{"difference out of order", diffs(`"gone":["0x11000"]`, `"gone":["0x11000","0x10000"]`),
+			"line 3: frame 1: malformed timeline: gone region 0x10000 follows 0x11000: not in address order", false},
+		{"difference overlaps a kept region", diffs(`"gone":["0x11000"]`, `"gone":[]`),
+			"line 3: frame 1: malformed input: region 2 0x11000-0x12000 overlaps or precedes the one before (ending 0x12000)", false},
+		{"difference with a resident of 16 EiB", diffs(`"perms":"rw-p"`, `"perms":"rw-p","rss":18446744073709551615`),
+			"line 3: frame 1: put: malformed input: region 0 0x11000-0x12000: resident 18446744073709551615 B exceeds its size 4096 B", false},
+		{"difference with a negative VMA count", diffs(`"vmas":3`, `"vmas":-3`),
+			"line 3: frame 1: put: malformed input: -3 VMAs (want 0 to 2147483647)", false},
+		{"difference with a bad address", diffs(`"gone":["0x11000"]`, `"gone":["11000"]`),
+			`line 3: malformed timeline: address "11000" is not a 0x-prefixed hexadecimal string`, false},
+		{"difference in a version 1 file", strings.Replace(diffs("", ""), Schema, SchemaV1, 1),
+			"line 3: malformed timeline: frame 1 is a difference, which zebra.timeline/v1 does not have", false},
+		{"difference and snapshot", d[0] + d[1] + strings.Replace(d[2], `"gone"`, `"snapshot":{},"gone"`, 1) + d[3],
+			"line 3: malformed timeline: frame 1 is more than one of snapshot, difference and reference", false},
+		{"reference to a frame not held", d[0] + d[1] + d[2] + strings.Replace(d[3], `"same":1`, `"same":0`, 1) + d[4],
+			"line 4: malformed timeline: frame 2 refers to frame 0, which is not the last frame that holds a snapshot", false},
+		{"frame without any form", d[0] + d[1] + `{"seq":1,"taken":"2026-12-02T14:00:01Z"}` + "\n" + d[3],
+			"line 3: malformed timeline: frame 1 has neither snapshot, difference nor reference", false},
+		{"newer version", strings.Replace(good, Schema, "zebra.timeline/v3", 1),
+			`timeline version not supported: "zebra.timeline/v3" (this zebra reads zebra.timeline/v1 and zebra.timeline/v2)`, false},
+		{"another schema", `{"schema":"zebra.vmmap/v1"}` + "\n",
+			`not a zebra timeline: schema "zebra.vmmap/v1"`, false},
+	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tl, err := Read(strings.NewReader(tt.in))
@@ -80,6 +124,29 @@ func TestReadMalformed(t *testing.T) {
 	}
 }
 
+// writeSlots writes a recording of three one-page slots stored as
+// differences: slot 1 becomes a mapping in frame 1, frame 2 is unchanged,
+// slot 0 is freed in frame 3.
+func writeSlots(t testing.TB) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	t0 := time.Date(2026, 12, 2, 14, 0, 0, 0, time.UTC)
+	w, err := NewWriter(&b, Header{Source: "test", PID: 7, Started: t0, Every: time.Second}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rss := make([]uint64, 3)
+	for i, used := range [][]bool{{true, false, false}, {true, true, false}, {true, true, false}, {false, true, false}} {
+		if err := w.Write(slots(t0, i, used, rss, 3)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(EndDone); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
 // TestHeaderWithoutNewline: a recording killed right after its header
 // holds no frame; its header is read, not called an empty file.
 func TestHeaderWithoutNewline(t *testing.T) {
@@ -89,7 +156,7 @@ func TestHeaderWithoutNewline(t *testing.T) {
 	if err != nil || tl.Header.Source != "test" || len(tl.Frames) != 0 {
 		t.Fatalf("Read = %+v, %v; want the header and no frame", tl, err)
 	}
-	if _, err := Read(strings.NewReader("")); err == nil || err.Error() != "not a zebra timeline of schema zebra.timeline/v1: empty file" {
+	if _, err := Read(strings.NewReader("")); err == nil || err.Error() != "not a zebra timeline: empty file" {
 		t.Errorf("empty: %v", err)
 	}
 }

@@ -123,7 +123,8 @@ func TestReadErrors(t *testing.T) {
 	}{
 		{"empty", "", ErrSchema},
 		{"not a timeline", `{"schema":"zebra.vmmap/v1"}` + "\n", ErrSchema},
-		{"bad every", `{"schema":"zebra.timeline/v1","every":"often"}` + "\n", ErrSchema},
+		{"bad every", `{"schema":"zebra.timeline/v1","every":"often"}` + "\n", ErrParse},
+		{"newer version", `{"schema":"zebra.timeline/v9"}` + "\n", ErrVersion},
 		{"garbage in the middle", lines[0] + "{oops\n" + lines[1], ErrParse},
 		{"out of sequence", lines[0] + lines[2] + lines[1], ErrParse},
 		{"dangling reference", lines[0] + `{"seq":0,"taken":"2026-12-02T14:00:00Z","same":5}` + "\n" + lines[1], ErrParse},
@@ -139,14 +140,19 @@ func TestReadErrors(t *testing.T) {
 }
 
 // FuzzRead: whatever Read accepts is a timeline a recorder could have
-// written: frames in sequence and in time order, each snapshot passing the
-// checks a reading of /proc passes (vmmap.Snapshot.Validate), a known end.
+// written: frames in sequence and in time order, each snapshot (those
+// rebuilt from differences included) passing the checks a reading of /proc
+// passes (vmmap.Snapshot.Validate), a known end.
 func FuzzRead(f *testing.F) {
 	f.Add(write(&testing.T{}, false, 0x20000, 0x20000, 0x30000))
 	f.Add(write(&testing.T{}, true, 0x20000))
 	good := write(&testing.T{}, false, 0x20000, 0x30000)
 	f.Add(bytes.Replace(good, []byte(`"vmas":1`), []byte(`"vmas":-1`), 1))
 	f.Add(bytes.Replace(good, []byte(`"perms":"rw-p"`), []byte(`"perms":"rw-p","rss":99999999999`), 1))
+	// Differences: a region appears, one vanishes, a reference between.
+	diffs := writeSlots(f)
+	f.Add(diffs)
+	f.Add(bytes.Replace(diffs, []byte(`"gone":["0x11000"]`), []byte(`"gone":[]`), 1))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tl, err := Read(bytes.NewReader(data))
 		if err != nil {
