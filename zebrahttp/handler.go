@@ -115,6 +115,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(f.json)
+	case name == "leaks.txt":
+		h.serveLeaks(w, r)
 	case h.pages[name] != nil:
 		h.servePage(w, r, name)
 	default:
@@ -131,10 +133,14 @@ var indexTemplate = template.Must(template.New("index").Funcs(template.FuncMap{
 {{if .Heaps}}<table><tr><th>heap</th><th>reserved</th><th>committed</th><th>resident</th><th>in use</th><th>free</th><th>largest free</th><th>blocks</th><th>huge</th><th>segments</th><th>ranges</th><th>metadata reserved</th><th>metadata committed</th></tr>
 {{range .Heaps}}<tr><td>{{visible .Name}}{{if ne .Owner .Name}} ({{visible .Owner}} in the map){{end}}</td><td>{{bytes .Stats.Reserved}}</td><td>{{bytes .Stats.Committed}}</td><td>{{bytes .Stats.Resident}}</td><td>{{bytes .Stats.InUse}}</td><td>{{bytes .Stats.Free}}</td><td>{{bytes .Stats.Largest}}</td><td>{{.Stats.Blocks}}</td><td>{{.Stats.HugeBlocks}}</td><td>{{.Stats.Segments}}</td><td>{{.Stats.Ranges}}</td><td>{{bytes .Stats.MetaReserved}}</td><td>{{bytes .Stats.MetaCommitted}}</td></tr>
 {{end}}</table>{{else}}<p>No live zebra heap in this process.</p>{{end}}
+{{range .Heaps}}{{if .Tags}}<h2>{{visible .Name}}: live blocks by tag</h2><table><tr><th>tag</th><th>blocks</th><th>bytes</th></tr>
+{{range .Tags}}<tr><td>{{visible .Name}}</td><td>{{.Blocks}}</td><td>{{bytes .Bytes}}</td></tr>
+{{end}}</table>{{end}}{{end}}
 <ul><li><a href="map.html">map.html</a>: the address space, VMMap style</li>
 <li><a href="map.png">map.png</a>, <a href="map.svg">map.svg</a>: the fragmentation view</li>
 <li><a href="snapshot.json">snapshot.json</a>: the snapshot as JSON</li>
 <li><a href="heaps.json">heaps.json</a>: the figures above as JSON</li>
+<li><a href="leaks.txt">leaks.txt</a>: what each heap still holds, by tag and (with the callers debug mode) call site; walks every heap</li>
 <li><a href="timeline.jsonl.gz">timeline.jsonl.gz</a>: the last {{.Ring}} snapshots (one every {{.Every}}, at most {{.Keep}} and {{bytes .MaxBytes}}; {{bytes .Bytes}} held); read with <code>zebra report</code></li></ul>
 <p>Heap figures as of {{.Built}} (this page and heaps.json are rebuilt at most once a second). The map pages show the newest snapshot{{if .Taken}}, taken {{.Taken}}{{end}}.</p>
 </body></html>

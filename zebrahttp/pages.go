@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/zebra-heap/zebra/heap"
+	"github.com/zebra-heap/zebra/internal/visible"
 	"github.com/zebra-heap/zebra/vmmap"
 	"github.com/zebra-heap/zebra/vmmap/render"
 	"github.com/zebra-heap/zebra/vmmap/timeline"
@@ -187,6 +189,45 @@ func (h *Handler) drawn(r *http.Request, name string, deadline <-chan time.Time)
 	}
 	h.mu.Unlock()
 	return b.Bytes(), attach, http.StatusOK
+}
+
+// serveLeaks answers with every live heap's Leaks as text. It walks each
+// heap with its locks held, so it takes a slot of the work that costs CPU
+// like a drawing, and waits no longer than a page would.
+func (h *Handler) serveLeaks(w http.ResponseWriter, r *http.Request) {
+	deadline := time.NewTimer(h.opt.Wait)
+	defer deadline.Stop()
+	if !acquire(h.work, r, deadline.C) {
+		h.busy(w)
+		return
+	}
+	defer func() { <-h.work }()
+	var b bytes.Buffer
+	writeLeaks(&b, heap.Heaps())
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write(b.Bytes())
+}
+
+// writeLeaks writes the Leaks of hs, a heap a paragraph; the names a
+// program chose are escaped for the terminal the text may reach.
+func writeLeaks(w io.Writer, hs []*heap.Heap) {
+	if len(hs) == 0 {
+		fmt.Fprintln(w, "no live zebra heap in this process")
+	}
+	for _, hp := range hs {
+		leaks, err := hp.Leaks()
+		fmt.Fprintf(w, "heap %s\n", visible.String(hp.Name()))
+		if err != nil {
+			fmt.Fprintf(w, "  %s\n", visible.String(err.Error()))
+			continue
+		}
+		if len(leaks) == 0 {
+			fmt.Fprintln(w, "  nothing allocated")
+		}
+		for _, l := range leaks {
+			fmt.Fprintf(w, "  %s\n", visible.String(l.String()))
+		}
+	}
 }
 
 // busy answers 503 with Retry-After: the pages are being drawn for other

@@ -19,8 +19,12 @@
 // paths answer, anything else is 404):
 //
 //	(the index)       every live heap (heap.Heaps) with its Stats,
-//	                  metadata included, and links to the rest
+//	                  metadata included, its live blocks per tag
+//	                  (heap.Options.Tags), and links to the rest
 //	heaps.json        the same figures as JSON
+//	leaks.txt         what each heap still holds (heap.Heap.Leaks), by
+//	                  tag and, with heap.DebugCallers, call site; it walks
+//	                  every heap, so it waits for a slot like a drawing
 //	map.png, map.svg  the fragmentation view of the process (vmmap/render)
 //	map.html          the self-contained HTML report of the process's map
 //	snapshot.json     the map as a vmmap snapshot (vmmap.SchemaV1)

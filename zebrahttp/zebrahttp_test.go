@@ -75,6 +75,7 @@ func TestPages(t *testing.T) {
 		{"map.html", "text/html", "pages-A"},
 		{"snapshot.json", "application/json", vmmap.SchemaV1},
 		{"timeline.jsonl.gz", "application/gzip", "\x1f\x8b"},
+		{"leaks.txt", "text/plain", "heap pages-A\n  untagged: 1 KiB in 1 block"},
 	}
 	for _, tt := range tests {
 		t.Run("/"+tt.page, func(t *testing.T) {
@@ -284,5 +285,37 @@ func TestSamplesWithoutVisits(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if m := len(h.Ring()); m != n {
 		t.Errorf("ring grew from %d to %d after Stop", n, m)
+	}
+}
+
+// TestTagsShown: the index lists a Tags heap's live blocks per tag, and
+// leaks.txt what each heap holds by tag.
+func TestTagsShown(t *testing.T) {
+	tag, err := heap.NewTag("zebrahttp-records")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := heap.New(heap.Options{Name: "tags-shown", Tags: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Destroy()
+	for range 3 {
+		if _, err := h.AllocTag(200, tag); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/debug/zebra/", newHandler(Options{}, vmmap.Self))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	base := srv.URL + "/debug/zebra/"
+	_, index := get(t, base)
+	if !bytes.Contains(index, []byte("tags-shown: live blocks by tag")) || !bytes.Contains(index, []byte("<td>zebrahttp-records</td><td>3</td>")) {
+		t.Errorf("index lacks the tags:\n%s", index)
+	}
+	resp, leaks := get(t, base+"leaks.txt")
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(leaks, []byte("heap tags-shown\n  zebrahttp-records: ")) || !bytes.Contains(leaks, []byte("in 3 blocks")) {
+		t.Errorf("leaks.txt: %s\n%s", resp.Status, leaks)
 	}
 }
