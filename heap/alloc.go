@@ -408,6 +408,10 @@ func (h *Heap) Size(p unsafe.Pointer) (int, error) {
 		defer h.leave()
 	}
 	if h.cfg.debug != 0 {
+		if err := h.debugEnter("size"); err != nil {
+			return 0, err
+		}
+		defer h.debugLeave()
 		n, _, err := h.debugCheck("size", p)
 		return int(n), err
 	}

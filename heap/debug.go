@@ -257,7 +257,26 @@ type quarantined struct {
 }
 
 // debugAlloc is Alloc, Calloc and AllocAligned with debug modes on.
+// debugEnter counts a call of the debug modes, which read and write block
+// memory outside the heap's locks and caches (fills, canaries), so that
+// Destroy waits for it before it releases that memory; once the heap is
+// destroyed it fails instead. debugLeave ends what it began.
+func (h *Heap) debugEnter(op string) error {
+	h.debugCalls.Add(1)
+	if h.state.Load() == stateDestroyed {
+		h.debugCalls.Add(-1)
+		return h.stateErr(op)
+	}
+	return nil
+}
+
+func (h *Heap) debugLeave() { h.debugCalls.Add(-1) }
+
 func (h *Heap) debugAlloc(op string, n, align uintptr, zero bool) (unsafe.Pointer, error) {
+	if err := h.debugEnter(op); err != nil {
+		return nil, err
+	}
+	defer h.debugLeave()
 	want := n
 	if h.cfg.debug&DebugTail != 0 {
 		want += tailExtra
@@ -312,6 +331,10 @@ func (h *Heap) debugCheck(op string, p unsafe.Pointer) (asked, usable uintptr, e
 
 // debugFree is Free with debug modes on.
 func (h *Heap) debugFree(p unsafe.Pointer) error {
+	if err := h.debugEnter("free"); err != nil {
+		return err
+	}
+	defer h.debugLeave()
 	_, u, err := h.debugCheck("free", p)
 	if err != nil {
 		return err
@@ -363,6 +386,10 @@ func (h *Heap) debugFree(p unsafe.Pointer) error {
 
 // debugRealloc is Realloc and ReallocInPlace with debug modes on.
 func (h *Heap) debugRealloc(p unsafe.Pointer, n int, inPlace bool) (unsafe.Pointer, error) {
+	if err := h.debugEnter("realloc"); err != nil {
+		return nil, err
+	}
+	defer h.debugLeave()
 	if n < 0 {
 		return nil, fmt.Errorf("heap %q: realloc %p to %d bytes: %w: negative", h.cfg.name, p, n, ErrInvalidSize)
 	}

@@ -114,6 +114,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -143,6 +144,8 @@ type Heap struct {
 	// commitLimit is Options.CommitLimit as SetCommitLimit leaves it
 	// (limit.go).
 	commitLimit atomic.Uintptr
+	// debugCalls counts the debug modes' calls in progress (debug.go).
+	debugCalls atomic.Int32
 	// tagUse counts live blocks per tag with Options.Tags; bigTags holds
 	// the tags of large and huge blocks, under the heap's lock; callers
 	// the allocation sites with DebugCallers (tags.go).
@@ -365,11 +368,22 @@ func (h *Heap) Destroy() error {
 		defer h.leave()
 	}
 	h.lockAll()
-	defer h.unlockAll()
 	if h.state.Load() == stateDestroyed {
+		h.unlockAll()
 		return fmt.Errorf("heap %q: destroy: %w", h.cfg.name, ErrDestroyed)
 	}
 	h.state.Store(stateDestroyed)
+	if h.cfg.debug != 0 {
+		// The debug modes fill and check blocks outside the locks: let
+		// the calls in progress finish (they fail at the next lock they
+		// take, which they could not while Destroy held them).
+		h.unlockAll()
+		for h.debugCalls.Load() != 0 {
+			runtime.Gosched()
+		}
+		h.lockAll()
+	}
+	defer h.unlockAll()
 	if err := h.closeGate(false); err != nil {
 		return err
 	}
