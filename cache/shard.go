@@ -12,17 +12,18 @@ import (
 )
 
 // A shard is one part of a cache: a lock, a zebra heap holding its entries
-// and its index, and the SIEVE queue of its entries. Every field is guarded
-// by mu. See cache.go for the design.
+// and its index, and the S3-FIFO queues of its entries. Every field is
+// guarded by mu. See cache.go for the design.
 type shard struct {
 	mu     sync.Mutex
 	h      *heap.Heap // nil once closed
 	t      table
-	tblock unsafe.Pointer // the block of t.slots
+	g      ghost
+	tblock unsafe.Pointer // the block of t.slots and g.buckets
 
-	// The SIEVE queue: newest is where entries enter, oldest where the
-	// hand starts; the hand moves towards newer entries.
-	newest, oldest, hand *entry
+	// S3-FIFO's queues: new keys enter small; keys read there, and keys
+	// the ghost remembers, go to main.
+	small, main fifo
 
 	limit     int // committed bytes the shard may hold
 	target    int // what charged may reach: limit less the measured slack
@@ -63,9 +64,9 @@ func (s *shard) init(name string, limit int) error {
 	return s.newTable(minTableLen)
 }
 
-// newTable replaces the index by an empty one of n slots.
+// newTable replaces the index and the ghost by empty ones for n slots.
 func (s *shard) newTable(n int) error {
-	p, err := s.h.Calloc(n, slotSize)
+	p, err := s.h.Calloc(1, tableBytes(n))
 	if err != nil {
 		return err
 	}
@@ -75,24 +76,32 @@ func (s *shard) newTable(n int) error {
 			return err
 		}
 	}
-	s.tblock = p
-	s.t = table{slots: unsafe.Slice((*slot)(p), n)}
-	s.charged += heap.SlotSize(tableBytes(n), pageSize)
+	s.setTable(p, n)
 	return nil
 }
 
-// growTable doubles the index, keeping its entries.
+// setTable makes the zeroed block p, of tableBytes(n), the index and the
+// ghost: n slots, then the ghost's buckets.
+func (s *shard) setTable(p unsafe.Pointer, n int) {
+	s.tblock = p
+	s.t = table{slots: unsafe.Slice((*slot)(p), n)}
+	s.g = ghost{buckets: unsafe.Slice((*ghostBucket)(unsafe.Add(p, n*slotSize)), ghostBuckets(n))}
+	s.charged += heap.SlotSize(tableBytes(n), pageSize)
+}
+
+// growTable doubles the index, keeping its entries. The ghost starts
+// afresh: its buckets come from hash bits the new size changes, and it
+// only grows while the shard fills, when it has remembered little.
 func (s *shard) growTable() error {
 	old, oldBlock := s.t.slots, s.tblock
 	n := 2 * len(old)
-	p, err := s.h.Calloc(n, slotSize)
+	p, err := s.h.Calloc(1, tableBytes(n))
 	if err != nil {
 		return err
 	}
-	s.t = table{slots: unsafe.Slice((*slot)(p), n)}
+	s.charged -= heap.SlotSize(tableBytes(len(old)), pageSize)
+	s.setTable(p, n)
 	s.t.rehash(old)
-	s.tblock = p
-	s.charged += heap.SlotSize(tableBytes(n), pageSize) - heap.SlotSize(tableBytes(len(old)), pageSize)
 	return s.h.Free(oldBlock)
 }
 
@@ -113,14 +122,25 @@ func (s *shard) lookup(hash uint64, key []byte, now func() int64) *entry {
 
 // set stores key and value, replacing the key's entry if there is one.
 func (s *shard) set(hash uint64, key, value []byte, expire int64) error {
+	// A replaced entry's successor keeps its queue and counts as a read;
+	// a key the ghost remembers was evicted from small too early.
+	var freq uint8
+	q := &s.small
 	if i := s.t.find(hash, key); i >= 0 {
-		s.removeAt(i, (*entry)(s.t.slots[i].e))
+		old := (*entry)(s.t.slots[i].e)
+		if old.queue == inMain {
+			q = &s.main
+		}
+		freq = min(old.freq+1, maxFreq)
+		s.removeAt(i, old)
+	} else if s.g.take(hash) {
+		q = &s.main
 	}
 	need := slotBytes(len(key), len(value))
 	if s.t.full() {
 		need += heap.SlotSize(tableBytes(2*len(s.t.slots)), pageSize)
 	}
-	for s.charged+need > s.target && s.oldest != nil {
+	for s.charged+need > s.target && s.t.n > 0 {
 		s.evict()
 	}
 	if s.t.full() {
@@ -133,13 +153,13 @@ func (s *shard) set(hash uint64, key, value []byte, expire int64) error {
 		return err
 	}
 	e := (*entry)(p)
-	*e = entry{hash: hash, expire: expire, klen: uint32(len(key)), vlen: uint32(len(value))}
+	n := slotBytes(len(key), len(value))
+	*e = entry{hash: hash, expire: expire, klen: uint16(len(key)), vlen: uint32(len(value)), freq: freq}
 	copy(e.key(), key)
 	copy(e.value(), value)
-	s.pushNewest(e)
+	s.push(q, e, n)
 	s.t.insert(hash, e)
 	s.sets++
-	n := slotBytes(len(key), len(value))
 	s.charged += n
 	s.peak = max(s.peak, s.charged)
 	if s.written += n; s.written >= s.limit/32 {
@@ -171,7 +191,7 @@ func (s *shard) measure() error {
 		return nil
 	}
 	s.target = max(s.limit/2, s.target-min(grew, committed-s.limit))
-	for s.charged > s.target && s.oldest != nil {
+	for s.charged > s.target && s.t.n > 0 {
 		s.evict()
 	}
 	return s.compact()
@@ -184,60 +204,72 @@ func (s *shard) compact() error {
 	return err
 }
 
-// evict removes the entry SIEVE picks: the hand moves from where it
-// stopped (the oldest entry at first) towards newer entries, clearing the
-// visited bits it passes, and stops at the first entry not visited since
-// it last passed; from the newest it wraps around to the oldest.
+// evict takes one step of S3-FIFO's eviction (Yang et al., SOSP '23):
+// while small holds at least its share of the target (or main is empty),
+// small's oldest entry goes to main if it was read there, or else out,
+// its hash to the ghost; otherwise main's oldest entry goes back to main's
+// newest end with one read less if it was read, or else out. A step that
+// only moves an entry frees nothing: callers loop until there is room.
+// Each entry moves at most maxFreq+1 times before it is evicted, so the
+// loop ends.
 func (s *shard) evict() {
-	e := s.hand
-	if e == nil {
-		e = s.oldest
-	}
-	for e.visited != 0 {
-		e.visited = 0
-		if e = e.newerEntry(); e == nil {
-			e = s.oldest
+	if e := s.small.oldest; e != nil && (s.small.bytes >= s.target/smallShare || s.main.oldest == nil) {
+		n := slotBytes(int(e.klen), int(e.vlen))
+		s.small.unlink(e, n)
+		if e.freq > 0 {
+			e.freq = 0
+			s.push(&s.main, e, n)
+			return
 		}
+		s.g.add(e.hash)
+		s.evictions++
+		s.drop(s.t.indexOf(e), e, n)
+		return
+	}
+	e := s.main.oldest
+	n := slotBytes(int(e.klen), int(e.vlen))
+	s.main.unlink(e, n)
+	if e.freq > 0 {
+		e.freq--
+		s.push(&s.main, e, n)
+		return
 	}
 	s.evictions++
-	s.hand = e // removing e moves the hand to the next newer entry
-	s.removeAt(s.t.indexOf(e), e)
+	s.drop(s.t.indexOf(e), e, n)
 }
 
-// removeAt removes entry e, held in slot i, and frees its block.
+// removeAt removes entry e, held in slot i, from its queue and the index,
+// and frees its block.
 func (s *shard) removeAt(i int, e *entry) {
+	n := slotBytes(int(e.klen), int(e.vlen))
+	s.queueOf(e).unlink(e, n)
+	s.drop(i, e, n)
+}
+
+// drop removes entry e, of n slot bytes, held in slot i and in no queue,
+// from the index, and frees its block.
+func (s *shard) drop(i int, e *entry, n int) {
 	s.t.removeAt(i)
-	s.unlink(e)
-	s.charged -= slotBytes(int(e.klen), int(e.vlen))
+	s.charged -= n
 	// A block the shard allocated cannot be refused by its own heap;
 	// an error here would be a broken invariant, which Validate reports.
 	_ = s.h.Free(unsafe.Pointer(e))
 }
 
-func (s *shard) pushNewest(e *entry) {
-	e.older = unsafe.Pointer(s.newest)
-	if s.newest != nil {
-		s.newest.newer = unsafe.Pointer(e)
-	} else {
-		s.oldest = e
+func (s *shard) queueOf(e *entry) *fifo {
+	if e.queue == inMain {
+		return &s.main
 	}
-	s.newest = e
+	return &s.small
 }
 
-func (s *shard) unlink(e *entry) {
-	if s.hand == e {
-		s.hand = e.newerEntry()
+// push makes e, of n slot bytes, the newest entry of q.
+func (s *shard) push(q *fifo, e *entry, n int) {
+	e.queue = inSmall
+	if q == &s.main {
+		e.queue = inMain
 	}
-	if n := e.newerEntry(); n != nil {
-		n.older = e.older
-	} else {
-		s.newest = e.olderEntry()
-	}
-	if o := e.olderEntry(); o != nil {
-		o.newer = e.newer
-	} else {
-		s.oldest = e.newerEntry()
-	}
+	q.push(e, n)
 }
 
 // delete removes key's entry and reports whether there was one. When the
@@ -260,8 +292,8 @@ func (s *shard) reset() error {
 	if err := s.h.Reset(); err != nil {
 		return err
 	}
-	s.t, s.tblock, s.charged = table{}, nil, 0
-	s.newest, s.oldest, s.hand = nil, nil, nil
+	s.t, s.g, s.tblock, s.charged = table{}, ghost{}, nil, 0
+	s.small, s.main = fifo{}, fifo{}
 	s.target = s.limit
 	err := s.newTable(minTableLen)
 	return errors.Join(err, s.compact())
@@ -270,8 +302,8 @@ func (s *shard) reset() error {
 // close destroys the shard's heap.
 func (s *shard) close() error {
 	name, err := s.h.Name(), s.h.Destroy()
-	s.h, s.t, s.tblock, s.charged = nil, table{}, nil, 0
-	s.newest, s.oldest, s.hand = nil, nil, nil
+	s.h, s.t, s.g, s.tblock, s.charged = nil, table{}, ghost{}, nil, 0
+	s.small, s.main = fifo{}, fifo{}
 	if err != nil {
 		return fmt.Errorf("cache: closing %s: %w", name, err)
 	}
