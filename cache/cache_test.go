@@ -349,3 +349,29 @@ func TestDeleteShrinks(t *testing.T) {
 		t.Errorf("committed %d bytes full, still %d after deleting everything", full, empty)
 	}
 }
+
+// TestReplace replaces one key's value by values of other lengths: in the
+// same heap slot (overwritten in place), a larger or smaller slot, a page
+// run and back. Each Get must return the last value, and the bytes charged
+// must be the entry's slot and the index's block, whatever path the
+// replacement took.
+func TestReplace(t *testing.T) {
+	c := newCache(t, Options{Capacity: 4 << 20, Shards: 1})
+	s := &c.shards[0]
+	key := []byte("key")
+	index := heap.SlotSize(tableBytes(len(s.t.slots)), pageSize)
+	for i, n := range []int{100, 101, 90, 1000, 10, 0, 20 << 10, 20<<10 + 1, 17 << 10, 100} {
+		v := bytes.Repeat([]byte{byte(i + 1)}, n)
+		must(t, c.Set(key, v))
+		got, err := c.Get(nil, key)
+		if err != nil || !bytes.Equal(got, v) {
+			t.Fatalf("step %d: Get after Set of %d bytes = %d bytes, %v", i, n, len(got), err)
+		}
+		if st := c.Stats(); st.Entries != 1 || st.Bytes != uint64(index+slotBytes(len(key), n)) {
+			t.Fatalf("step %d (%d bytes): %v; want 1 entry and %d bytes", i, n, st, index+slotBytes(len(key), n))
+		}
+		if err := s.h.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
