@@ -6,11 +6,12 @@
 //
 // # Design
 //
-// A Cache is a power of two of shards, picked by the key's hash (maphash,
-// seeded per cache). Each shard has a mutex, its own heap (a reservation of
-// 1.25 times its share of the capacity, so a shard is one range of the
-// address space, which maps name "NAME shard N"), an index, and a queue for
-// eviction:
+// A Cache is a power of two of shards, each split into a power of two of
+// stripes (up to 8); the key's hash (maphash, seeded per cache) picks the
+// stripe. A shard is a heap (a reservation of 1.25 times its share of the
+// capacity, so a shard is one range of the address space, which maps name
+// "NAME shard N"; shard.go). A stripe is a mutex, an index and the queues
+// for eviction of the entries it holds in its shard's heap (stripe.go):
 //
 //   - An entry is one heap block: a header (queue links, hash, expiry,
 //     lengths, a read count), the key, the value (entry.go).
@@ -59,14 +60,17 @@
 //
 // # Capacity
 //
-// Each shard may commit Capacity/Shards bytes. It charges each entry the
-// heap slot it takes (heap.SlotSize of header+key+value) and its index's
-// block, and evicts before a Set would pass its target, which starts 1/32
-// below the limit. Every Capacity/Shards/32 bytes written it measures what
-// its heap really committed (heap.Stats: Committed + MetaCommitted): when
-// that grew past the limit (partly used slabs of the size classes in use,
-// slab tails, bookkeeping), target drops by the growth, the shard evicts
-// down to it and compacts the heap. Commitment that is over the limit but
+// Each shard may commit Capacity/Shards bytes, and each of its stripes an
+// equal share of that. A stripe charges each entry the heap slot it takes
+// (heap.SlotSize of header+key+value) and its index's block, and evicts
+// before a Set would pass its target, which starts 1/32 below its share.
+// Every Capacity/Shards/32 bytes written (by one stripe's count) the shard
+// measures what its heap really committed (heap.Stats: Committed +
+// MetaCommitted): when that grew past the limit (partly used slabs of the
+// size classes in use, slab tails, bookkeeping, blocks in the heap's per-P
+// caches), every stripe's target drops by its share of the growth, the
+// measuring stripe evicts down to its own at once, the others at their
+// next Set, and the heap is compacted. Commitment that is over the limit but
 // not growing is left alone: evicting scattered entries from half-used
 // slabs would empty no page, only lower the hit ratio (an earlier version
 // that kept lowering target halved a cache of 1000 B values). So committed
@@ -80,12 +84,19 @@
 //
 // # Concurrency
 //
-// Every method is safe for concurrent use. Operations on one shard are
-// serialised by its mutex; with the default of 8 shards for 256 MiB (16 for
-// 512 MiB and more), goroutines rarely wait for each other.
+// Every method is safe for concurrent use. Operations on one stripe are
+// serialised by its mutex; the heap is shared by a shard's stripes and
+// safe for concurrent use (its per-P caches take no lock on the common
+// path). With the default of 8 shards of 8 stripes for 256 MiB, two
+// goroutines meet on a stripe once in 64 operations: a goroutine that
+// finds its stripe locked while other goroutines wait to run does not
+// spin, it parks, and that costs microseconds. Stripes rather than more
+// shards: each heap keeps partly used slabs of every size class it serves
+// (1.5-3 MiB for values of 100 B-4 KiB), a stripe only a 1 KiB index.
 package cache
 
 import (
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"iter"
@@ -96,11 +107,12 @@ import (
 // evicting entries to stay within its capacity. Create it with New; the
 // zero Cache is not usable.
 type Cache struct {
-	cfg    config
-	seed   maphash.Seed
-	mask   uint64
-	shards []shard
-	start  time.Time // TTL's clock starts here
+	cfg     config
+	seed    maphash.Seed
+	mask    uint64 // picks a stripe from a hash
+	shards  []shard
+	stripes []stripe  // shard i has stripes[i*cfg.stripes:][:cfg.stripes]
+	start   time.Time // TTL's clock starts here
 }
 
 // New creates a cache. See Options for its parameters.
@@ -109,7 +121,11 @@ func New(o Options) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cache{cfg: cfg, seed: maphash.MakeSeed(), mask: uint64(cfg.shards - 1), shards: make([]shard, cfg.shards), start: time.Now()}
+	n := cfg.shards * cfg.stripes
+	c := &Cache{cfg: cfg, seed: maphash.MakeSeed(), mask: uint64(n - 1), shards: make([]shard, cfg.shards), stripes: make([]stripe, n), start: time.Now()}
+	for i := range c.shards {
+		c.shards[i].stripes = c.stripes[i*cfg.stripes:][:cfg.stripes]
+	}
 	for i := range c.shards {
 		if err := c.shards[i].init(fmt.Sprintf("%s shard %d", cfg.name, i), cfg.shardLimit); err != nil {
 			c.Close()
@@ -123,9 +139,9 @@ func New(o Options) (*Cache, error) {
 // so that it is never 0 (which means "never expires").
 func (c *Cache) clock() int64 { return int64(time.Since(c.start)) + 1 }
 
-// shard locks and returns key's shard, or fails for a closed or nil cache
-// or a key too long.
-func (c *Cache) shard(key []byte) (*shard, uint64, error) {
+// stripe locks and returns key's stripe, or fails for a closed or nil
+// cache or a key too long.
+func (c *Cache) stripe(key []byte) (*stripe, uint64, error) {
 	if c == nil {
 		return nil, 0, ErrNilCache
 	}
@@ -133,7 +149,7 @@ func (c *Cache) shard(key []byte) (*shard, uint64, error) {
 		return nil, 0, fmt.Errorf("%w: key of %d bytes (MaxKeyLen is %d)", ErrTooLarge, len(key), MaxKeyLen)
 	}
 	h := maphash.Bytes(c.seed, key)
-	s := &c.shards[h>>32&c.mask]
+	s := &c.stripes[h>>32&c.mask]
 	s.mu.Lock()
 	if s.h == nil {
 		s.mu.Unlock()
@@ -165,7 +181,7 @@ func (c *Cache) SetTTL(key, value []byte, ttl time.Duration) error {
 	if ttl > 0 {
 		expire = c.clock() + int64(ttl)
 	}
-	s, h, err := c.shard(key)
+	s, h, err := c.stripe(key)
 	if err != nil {
 		return err
 	}
@@ -189,7 +205,7 @@ func (c *Cache) Get(dst, key []byte) ([]byte, error) {
 // key's shard is locked meanwhile, so a call to the same shard would
 // deadlock).
 func (c *Cache) View(key []byte, fn func(value []byte)) error {
-	s, h, err := c.shard(key)
+	s, h, err := c.stripe(key)
 	if err != nil {
 		return err
 	}
@@ -209,7 +225,7 @@ func (c *Cache) View(key []byte, fn func(value []byte)) error {
 
 // Delete removes key's entry and reports whether there was one.
 func (c *Cache) Delete(key []byte) (bool, error) {
-	s, h, err := c.shard(key)
+	s, h, err := c.stripe(key)
 	if err != nil {
 		return false, err
 	}
@@ -224,8 +240,8 @@ func (c *Cache) Len() int {
 		return 0
 	}
 	n := 0
-	for i := range c.shards {
-		s := &c.shards[i]
+	for i := range c.stripes {
+		s := &c.stripes[i]
 		s.mu.Lock()
 		n += s.t.n
 		s.mu.Unlock()
@@ -250,8 +266,8 @@ func (c *Cache) All() iter.Seq2[[]byte, []byte] {
 		}
 		var buf []byte
 		var lens []uint32
-		for i := range c.shards {
-			s := &c.shards[i]
+		for i := range c.stripes {
+			s := &c.stripes[i]
 			for next := 0; next >= 0; {
 				buf, lens = buf[:0], lens[:0]
 				s.mu.Lock()
@@ -272,7 +288,7 @@ func (c *Cache) All() iter.Seq2[[]byte, []byte] {
 // copyBatch appends the keys and values of the live entries from index
 // slot i on to buf, their lengths to lens, until about iterBatch bytes,
 // and returns the slot to continue from, or -1 at the end.
-func (s *shard) copyBatch(i int, now int64, buf *[]byte, lens *[]uint32) int {
+func (s *stripe) copyBatch(i int, now int64, buf *[]byte, lens *[]uint32) int {
 	for ; i < len(s.t.slots); i++ {
 		if len(*buf) >= iterBatch {
 			return i
@@ -303,8 +319,8 @@ func (c *Cache) Close() error {
 	return c.eachShard((*shard).close)
 }
 
-// eachShard runs fn on every open shard under its lock and returns the
-// first error; ErrClosed if every shard was closed already.
+// eachShard runs fn on every shard and returns the first error other than
+// ErrClosed; ErrClosed if every shard was closed already.
 func (c *Cache) eachShard(fn func(*shard) error) error {
 	if c == nil {
 		return ErrNilCache
@@ -312,15 +328,14 @@ func (c *Cache) eachShard(fn func(*shard) error) error {
 	var first error
 	open := false
 	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.Lock()
-		if s.h != nil {
-			open = true
-			if err := fn(s); err != nil && first == nil {
-				first = err
-			}
+		err := fn(&c.shards[i])
+		if errors.Is(err, ErrClosed) {
+			continue
 		}
-		s.mu.Unlock()
+		open = true
+		if err != nil && first == nil {
+			first = err
+		}
 	}
 	if !open {
 		return ErrClosed

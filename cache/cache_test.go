@@ -31,26 +31,29 @@ func TestNewOptions(t *testing.T) {
 		o          Options
 		wantShards int
 		wantErr    error
+		// stripes a shard: each has room for 4 of the largest values
+		wantStripes int
 	}{
-		{"minimum", Options{Capacity: MinCapacity}, 1, nil},
-		{"63 MiB", Options{Capacity: 63 << 20}, 1, nil},
-		{"64 MiB", Options{Capacity: 64 << 20}, 2, nil},
-		{"256 MiB", Options{Capacity: 256 << 20}, 8, nil},
-		{"1 GiB caps at 16", Options{Capacity: 1 << 30}, 16, nil},
-		{"explicit shards", Options{Capacity: 8 << 20, Shards: 4}, 4, nil},
-		{"zero capacity", Options{}, 0, ErrInvalidOptions},
-		{"negative capacity", Options{Capacity: -1}, 0, ErrInvalidOptions},
-		{"below minimum", Options{Capacity: MinCapacity - 1}, 0, ErrInvalidOptions},
-		{"shards not a power of two", Options{Capacity: 8 << 20, Shards: 3}, 0, ErrInvalidOptions},
-		{"negative shards", Options{Capacity: 8 << 20, Shards: -2}, 0, ErrInvalidOptions},
-		{"too many shards", Options{Capacity: 8 << 20, Shards: 64}, 0, ErrInvalidOptions},
-		{"negative MaxValueLen", Options{Capacity: 8 << 20, MaxValueLen: -1}, 0, ErrInvalidOptions},
-		{"MaxValueLen over a quarter shard", Options{Capacity: 8 << 20, MaxValueLen: 3 << 20}, 0, ErrInvalidOptions},
-		{"negative TTL", Options{Capacity: 8 << 20, TTL: -time.Second}, 0, ErrInvalidOptions},
-		{"long name", Options{Capacity: 8 << 20, Name: string(make([]byte, 60))}, 0, ErrInvalidOptions},
-		{"hostile name", Options{Capacity: 8 << 20, Name: "x\n\x1b[31m"}, 0, nil},
-		{"huge capacity", Options{Capacity: math.MaxInt}, 0, nil},
-		{"huge capacity, one shard", Options{Capacity: math.MaxInt, Shards: 1}, 0, nil},
+		{"minimum", Options{Capacity: MinCapacity}, 1, nil, 2},
+		{"63 MiB", Options{Capacity: 63 << 20}, 1, nil, 8},
+		{"64 MiB", Options{Capacity: 64 << 20}, 2, nil, 8},
+		{"256 MiB", Options{Capacity: 256 << 20}, 8, nil, 8},
+		{"1 GiB caps at 16", Options{Capacity: 1 << 30}, 16, nil, 8},
+		{"explicit shards", Options{Capacity: 8 << 20, Shards: 4}, 4, nil, 2},
+		{"largest values", Options{Capacity: 8 << 20, MaxValueLen: 2 << 20}, 1, nil, 1},
+		{"zero capacity", Options{}, 0, ErrInvalidOptions, 0},
+		{"negative capacity", Options{Capacity: -1}, 0, ErrInvalidOptions, 0},
+		{"below minimum", Options{Capacity: MinCapacity - 1}, 0, ErrInvalidOptions, 0},
+		{"shards not a power of two", Options{Capacity: 8 << 20, Shards: 3}, 0, ErrInvalidOptions, 0},
+		{"negative shards", Options{Capacity: 8 << 20, Shards: -2}, 0, ErrInvalidOptions, 0},
+		{"too many shards", Options{Capacity: 8 << 20, Shards: 64}, 0, ErrInvalidOptions, 0},
+		{"negative MaxValueLen", Options{Capacity: 8 << 20, MaxValueLen: -1}, 0, ErrInvalidOptions, 0},
+		{"MaxValueLen over a quarter shard", Options{Capacity: 8 << 20, MaxValueLen: 3 << 20}, 0, ErrInvalidOptions, 0},
+		{"negative TTL", Options{Capacity: 8 << 20, TTL: -time.Second}, 0, ErrInvalidOptions, 0},
+		{"long name", Options{Capacity: 8 << 20, Name: string(make([]byte, 60))}, 0, ErrInvalidOptions, 0},
+		{"hostile name", Options{Capacity: 8 << 20, Name: "x\n\x1b[31m"}, 0, nil, 0},
+		{"huge capacity", Options{Capacity: math.MaxInt}, 0, nil, 0},
+		{"huge capacity, one shard", Options{Capacity: math.MaxInt, Shards: 1}, 0, nil, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,8 +77,8 @@ func TestNewOptions(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			if len(c.shards) != tt.wantShards {
-				t.Errorf("%d shards, want %d", len(c.shards), tt.wantShards)
+			if len(c.shards) != tt.wantShards || len(c.shards[0].stripes) != tt.wantStripes {
+				t.Errorf("%d shards of %d stripes, want %d of %d", len(c.shards), len(c.shards[0].stripes), tt.wantShards, tt.wantStripes)
 			}
 		})
 	}
@@ -357,9 +360,11 @@ func TestDeleteShrinks(t *testing.T) {
 // replacement took.
 func TestReplace(t *testing.T) {
 	c := newCache(t, Options{Capacity: 4 << 20, Shards: 1})
-	s := &c.shards[0]
 	key := []byte("key")
-	index := heap.SlotSize(tableBytes(len(s.t.slots)), pageSize)
+	index := 0
+	for i := range c.stripes {
+		index += heap.SlotSize(tableBytes(len(c.stripes[i].t.slots)), pageSize)
+	}
 	for i, n := range []int{100, 101, 90, 1000, 10, 0, 20 << 10, 20<<10 + 1, 17 << 10, 100} {
 		v := bytes.Repeat([]byte{byte(i + 1)}, n)
 		must(t, c.Set(key, v))
@@ -370,7 +375,7 @@ func TestReplace(t *testing.T) {
 		if st := c.Stats(); st.Entries != 1 || st.Bytes != uint64(index+slotBytes(len(key), n)) {
 			t.Fatalf("step %d (%d bytes): %v; want 1 entry and %d bytes", i, n, st, index+slotBytes(len(key), n))
 		}
-		if err := s.h.Validate(); err != nil {
+		if err := c.shards[0].h.Validate(); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -59,9 +59,10 @@ func TestStress(t *testing.T) {
 		t.Errorf("the stress did not evict, hit and miss: %v", st)
 	}
 	for i := range c.shards {
-		c.shards[i].mu.Lock()
-		err := c.shards[i].h.Validate()
-		c.shards[i].mu.Unlock()
+		sh := &c.shards[i]
+		sh.lockAll()
+		err := sh.h.Validate()
+		sh.unlockAll()
 		if err != nil {
 			t.Fatal(err)
 		}
