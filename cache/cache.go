@@ -79,8 +79,13 @@
 // tests hold it to Capacity x 1.1 + 1 MiB a shard, and a cache of fixed-size
 // values runs about 2% over its capacity.
 //
-// Memory goes back to the OS on Reset and Close, and when Deletes shrink a
-// shard by a quarter of its share since the last compaction.
+// Memory goes back to the OS on Reset and Close, when SetCapacity lowers
+// the capacity (the shards evict down to their new share at once, shrink
+// their indexes and compact their heaps), and when Deletes shrink a stripe
+// by a quarter of its share since its last compaction. What stays
+// committed after a shrink is bounded like the rest: partly used slabs
+// whose other blocks still hold entries cannot go back (TestSetCapacity:
+// 16 MiB of 100 B-4 KiB values shrunk to 4 MiB commit 4.8 MiB).
 //
 // # Concurrency
 //
@@ -100,6 +105,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"iter"
+	"sync"
 	"time"
 )
 
@@ -107,12 +113,13 @@ import (
 // evicting entries to stay within its capacity. Create it with New; the
 // zero Cache is not usable.
 type Cache struct {
-	cfg     config
-	seed    maphash.Seed
-	mask    uint64 // picks a stripe from a hash
-	shards  []shard
-	stripes []stripe  // shard i has stripes[i*cfg.stripes:][:cfg.stripes]
-	start   time.Time // TTL's clock starts here
+	cfg      config
+	seed     maphash.Seed
+	mask     uint64 // picks a stripe from a hash
+	shards   []shard
+	stripes  []stripe   // shard i has stripes[i*cfg.stripes:][:cfg.stripes]
+	resizing sync.Mutex // serialises SetCapacity
+	start    time.Time  // TTL's clock starts here
 }
 
 // New creates a cache. See Options for its parameters.
@@ -317,6 +324,35 @@ func (c *Cache) Reset() error {
 // to the OS at once. Every later call returns ErrClosed.
 func (c *Cache) Close() error {
 	return c.eachShard((*shard).close)
+}
+
+// SetCapacity changes the memory the cache may commit (see
+// Options.Capacity). A smaller capacity takes effect before SetCapacity
+// returns: each shard evicts down to its new share (S3-FIFO's choice of
+// victims), shrinks its indexes, and gives the freed pages back to the OS,
+// so committed memory drops. A larger one lets the cache grow as entries
+// are set; past 1.25 times the capacity given to New, a shard's heap grows
+// beyond its reservation and takes a second range of the address space.
+// The number of shards and stripes and MaxValueLen stay as New set them,
+// so the capacity must leave every shard at least half of MinCapacity and
+// every stripe room for 4 of the largest values; otherwise it returns
+// ErrInvalidOptions and changes nothing.
+func (c *Cache) SetCapacity(capacity int) error {
+	if c == nil {
+		return ErrNilCache
+	}
+	c.resizing.Lock()
+	defer c.resizing.Unlock()
+	limit := capacity / len(c.shards)
+	switch stripe := limit / c.cfg.stripes; {
+	case capacity < MinCapacity:
+		return fmt.Errorf("%w: Capacity %d is below MinCapacity (%d)", ErrInvalidOptions, capacity, MinCapacity)
+	case limit < MinCapacity/2:
+		return fmt.Errorf("%w: Capacity %d over %d shards leaves %d bytes a shard, below %d", ErrInvalidOptions, capacity, len(c.shards), limit, MinCapacity/2)
+	case stripe < 4*c.cfg.maxValueLen:
+		return fmt.Errorf("%w: Capacity %d leaves %d bytes a stripe, less than 4 values of MaxValueLen (%d)", ErrInvalidOptions, capacity, stripe, c.cfg.maxValueLen)
+	}
+	return c.eachShard(func(sh *shard) error { return sh.setLimit(limit) })
 }
 
 // eachShard runs fn on every shard and returns the first error other than

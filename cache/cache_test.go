@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -378,5 +379,79 @@ func TestReplace(t *testing.T) {
 		if err := c.shards[0].h.Validate(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestSetCapacity fills a cache, shrinks it and checks that committed
+// memory drops within the new capacity's bound at once, that entries it
+// kept still read back, and that it grows again when the capacity does;
+// capacities the shards and stripes cannot take are errors that change
+// nothing.
+func TestSetCapacity(t *testing.T) {
+	skipIfQuarantine(t)
+	const shards = 2
+	c := newCache(t, Options{Capacity: 16 << 20, Shards: shards, MaxValueLen: 64 << 10})
+	fill := func(n int) {
+		for i := range n {
+			must(t, c.Set([]byte(fmt.Sprint(i)), bytes.Repeat([]byte{byte(i)}, 100+i%4000)))
+		}
+	}
+	bound := func(capacity int) uint64 { return uint64(capacity + capacity/10 + shards<<20) }
+	fill(20_000)
+	full := c.Stats()
+	for _, tt := range []struct {
+		name     string
+		capacity int
+		wantErr  error
+	}{
+		{"below MinCapacity", MinCapacity - 1, ErrInvalidOptions},
+		{"negative", -1, ErrInvalidOptions},
+		{"stripes too small for MaxValueLen", 3 << 20, ErrInvalidOptions},
+		{"a half", 8 << 20, nil},
+		{"a quarter", 4 << 20, nil},
+	} {
+		before := c.Stats()
+		err := c.SetCapacity(tt.capacity)
+		after := c.Stats()
+		if tt.wantErr != nil {
+			if !errors.Is(err, tt.wantErr) || after.Entries != before.Entries {
+				t.Errorf("%s: SetCapacity(%d) = %v, entries %d -> %d; want %v and no change", tt.name, tt.capacity, err, before.Entries, after.Entries, tt.wantErr)
+			}
+			continue
+		}
+		must(t, err)
+		t.Logf("%s: %v", tt.name, after)
+		if after.Committed > bound(tt.capacity) || after.Bytes > uint64(tt.capacity) || after.Committed >= before.Committed {
+			t.Errorf("%s: committed %d -> %d bytes, %d charged; want a drop to within %d", tt.name, before.Committed, after.Committed, after.Bytes, bound(tt.capacity))
+		}
+		n := 0
+		for k, v := range c.All() {
+			i, err := strconv.Atoi(string(k))
+			if err != nil || !bytes.Equal(v, bytes.Repeat([]byte{byte(i)}, 100+i%4000)) {
+				t.Fatalf("%s: entry %q holds %d wrong bytes", tt.name, k, len(v))
+			}
+			n++
+		}
+		if n == 0 || n != after.Entries {
+			t.Errorf("%s: All yielded %d entries, Stats says %d", tt.name, n, after.Entries)
+		}
+	}
+	must(t, c.SetCapacity(16<<20))
+	fill(20_000)
+	if st := c.Stats(); st.Committed > bound(16<<20) || st.Entries < full.Entries*9/10 {
+		t.Errorf("grown back: %v; want about %d entries within %d bytes", st, full.Entries, bound(16<<20))
+	}
+	for i := range c.shards {
+		if err := c.shards[i].h.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var nilCache *Cache
+	if err := nilCache.SetCapacity(16 << 20); !errors.Is(err, ErrNilCache) {
+		t.Errorf("nil cache: %v", err)
+	}
+	must(t, c.Close())
+	if err := c.SetCapacity(16 << 20); !errors.Is(err, ErrClosed) {
+		t.Errorf("closed cache: %v", err)
 	}
 }

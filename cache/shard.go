@@ -102,6 +102,47 @@ func (sh *shard) measure(s *stripe) error {
 	return s.compact()
 }
 
+// setLimit makes limit the shard's limit and shares it among the
+// stripes. A lower limit is reached at once: every stripe evicts down to
+// its new target and fits its index to what it keeps, and the heap gives
+// its free pages back to the OS.
+func (sh *shard) setLimit(limit int) error {
+	if !sh.lockAll() {
+		sh.unlockAll()
+		return ErrClosed
+	}
+	defer sh.unlockAll()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	n := len(sh.stripes)
+	// The slack learned scales with the limit: it comes from slabs and
+	// bookkeeping in proportion to what the heap holds.
+	slack := int(sh.slack.Load())
+	sh.slack.Store(int64(slack * (limit / n) / max(1, sh.limit/n)))
+	shrink := limit < sh.limit
+	sh.limit = limit
+	var errs []error
+	for i := range sh.stripes {
+		s := &sh.stripes[i]
+		s.limit = limit / n
+		if !shrink {
+			continue
+		}
+		for target := s.target(); s.charged > target && s.t.n > 0; {
+			s.evict(target)
+		}
+		errs = append(errs, s.fitTable())
+		s.peak = s.charged
+	}
+	if shrink {
+		_, err := sh.h.Compact()
+		errs = append(errs, err)
+		st := sh.h.Stats()
+		sh.committed = int(st.Committed + st.MetaCommitted)
+	}
+	return errors.Join(errs...)
+}
+
 // lockAll locks every stripe of the shard, in order, and reports whether
 // the shard is open (New sets every shard's stripes before it opens any).
 func (sh *shard) lockAll() bool {

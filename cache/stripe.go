@@ -85,6 +85,19 @@ func (s *stripe) resizeTable(n int) error {
 	return s.h.Free(oldBlock)
 }
 
+// fitTable shrinks the index to the fewest slots that hold its entries
+// under the maximum load.
+func (s *stripe) fitTable() error {
+	n := minTableLen
+	for (s.t.n+1)*maxLoadDenom > n*maxLoadNum {
+		n *= 2
+	}
+	if n >= len(s.t.slots) {
+		return nil
+	}
+	return s.resizeTable(n)
+}
+
 // lookup returns the live entry of key, removing it if it has expired.
 func (s *stripe) lookup(hash uint64, key []byte, now func() int64) *entry {
 	i := s.t.find(hash, key)
