@@ -69,18 +69,20 @@
 // equal share of that. A stripe charges each entry the heap slot it takes
 // (heap.SlotSize of header+key+value) and its index's block, and evicts
 // before a Set would pass its target, which starts 1/32 below its share.
-// Every Capacity/Shards/32 bytes written (by one stripe's count) the shard
-// measures what its heap really committed (heap.Stats: Committed +
-// MetaCommitted): when that grew past the limit (partly used slabs of the
-// size classes in use, slab tails, bookkeeping, blocks in the heap's per-P
-// caches), every stripe's target drops by its share of the growth, the
-// measuring stripe evicts down to its own at once, the others at their
-// next Set, and the heap is compacted. Commitment that is over the limit but
-// not growing is left alone: evicting scattered entries from half-used
+// Every Capacity/Shards/32 bytes written (the stripes hand their counts
+// over every 1/32 of their share) the shard measures what its heap really
+// committed (heap.Stats: Committed + MetaCommitted): when that grew past
+// the limit (partly used slabs of the size classes in use, slab tails,
+// bookkeeping, blocks in the heap's per-P caches), every stripe's target
+// drops by its share of the growth, the measuring stripe evicts down to
+// its own at once, the others at their next Set, and the heap is
+// compacted. Commitment that is over the limit but not growing is left
+// alone: evicting scattered entries from half-used
 // slabs would empty no page, only lower the hit ratio (an earlier version
 // that kept lowering target halved a cache of 1000 B values). So committed
 // memory stays within Capacity plus what can be committed between two
-// measures (Capacity/32) and the slabs of the size classes a shard serves;
+// measures (Capacity/32, and up to Capacity/32 more that the stripes have
+// not handed over yet) and the slabs of the size classes a shard serves;
 // tests hold it to Capacity x 1.1 + 1 MiB a shard, and a cache of fixed-size
 // values runs about 2% over its capacity.
 //

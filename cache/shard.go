@@ -23,6 +23,9 @@ type shard struct {
 	// measure moves it as it learns what the heap commits beyond the slots
 	// the stripes charge.
 	slack atomic.Int64
+	// written is what the stripes allocated since the last measure, as
+	// they hand it over.
+	written atomic.Int64
 
 	mu        sync.Mutex // serialises measure
 	committed int        // what the heap had committed at the last measure
@@ -82,6 +85,7 @@ func (sh *shard) measure(s *stripe) error {
 		return nil
 	}
 	defer sh.mu.Unlock()
+	sh.written.Store(0)
 	st := sh.h.Stats()
 	committed := int(st.Committed + st.MetaCommitted)
 	grew := committed - sh.committed

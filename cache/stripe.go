@@ -28,7 +28,7 @@ type stripe struct {
 	limit   int // the stripe's share of the shard's limit
 	charged int // heap slot bytes of the entries and the table
 	peak    int // charged's high point since the last Compact
-	written int // bytes allocated since the last measure
+	written int // bytes allocated since the stripe last told its shard
 
 	hits, misses, sets, evictions, expirations uint64
 
@@ -165,9 +165,16 @@ func (s *stripe) set(hash uint64, key, value []byte, expire int64) error {
 	s.sets++
 	s.charged += n
 	s.peak = max(s.peak, s.charged)
+	// The stripe hands what it wrote to its shard every 1/32 of its
+	// share, and the shard measures every 1/32 of its limit: measures as
+	// often as one stripe per shard would make, one atomic add per few
+	// dozen Sets.
 	if s.written += n; s.written >= s.limit/32 {
+		w := s.written
 		s.written = 0
-		return s.sh.measure(s)
+		if s.sh.written.Add(int64(w)) >= int64(s.sh.limit/32) {
+			return s.sh.measure(s)
+		}
 	}
 	return nil
 }
