@@ -48,7 +48,7 @@
 //	S3-FIFO, small 5% (this cache)          57.37 62.90 68.53        37.95 41.25 44.32
 //	S3-FIFO, small 1%                       57.58 63.05 68.61        38.04 41.30 44.36
 //
-// S3-FIFO beats every other model at every size, by 0.6-1.4 points over
+// S3-FIFO beats every other model at every size, by 0.7-1.6 points over
 // SIEVE; SIEVE with a TinyLFU filter does worse than SIEVE alone (it turns
 // away keys that would have become popular, and a dropped Set surprises
 // callers). A smaller small queue does a little better on these
