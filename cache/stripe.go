@@ -186,14 +186,14 @@ func (s *stripe) compact() error {
 	return err
 }
 
-// evict takes one step of S3-FIFO's eviction towards target (Yang et al., SOSP '23):
-// while small holds at least its share of the target (or main is empty),
-// small's oldest entry goes to main if it was read there, or else out,
-// its hash to the ghost; otherwise main's oldest entry goes back to main's
-// newest end with one read less if it was read, or else out. A step that
-// only moves an entry frees nothing: callers loop until there is room.
-// Each entry moves at most maxFreq+1 times before it is evicted, so the
-// loop ends.
+// evict takes one step of S3-FIFO's eviction (Yang et al., SOSP '23)
+// towards target: while small holds at least its share of the target (or
+// main is empty), small's oldest entry goes to main if it was read there,
+// or else out, its hash to the ghost; otherwise main's oldest entry goes
+// back to main's newest end with one read less if it was read, or else
+// out. A step that only moves an entry frees nothing: callers loop until
+// there is room. Each entry moves at most maxFreq+1 times before it is
+// evicted, so the loop ends.
 func (s *stripe) evict(target int) {
 	if e := s.small.oldest; e != nil && (s.small.bytes >= target/smallShare || s.main.oldest == nil) {
 		n := slotBytes(int(e.klen), int(e.vlen))
