@@ -27,7 +27,7 @@ var cachePeers = []struct {
 	Name, Config string
 	new          func(capacity int) (byteCache, error)
 }{
-	{"zebra-cache", "zebra's cache package: SIEVE, index and entries in zebra heaps (1 shard per 32 MiB)", newZebraCache},
+	{"zebra-cache", "zebra's cache package: S3-FIFO (small queue 5%, ghost of hashes), index and entries in zebra heaps (1 shard per 32 MiB)", newZebraCache},
 	{"fastcache", "VictoriaMetrics/fastcache v1.13.2: 512 buckets of 64 KiB chunks mmapped off the Go heap, ring buffers (FIFO); capacity below 32 MiB is raised to it", newFastcache},
 	{"freecache", "coocood/freecache v1.2.7: 256 segments of ring buffers in Go memory, approximate LRU", newFreecache},
 	{"bigcache", "allegro/bigcache v3.1.0: 1024 shards of byte queues in Go memory (FIFO), HardMaxCacheSize = capacity", newBigcache},

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,26 +32,29 @@ func TestNewOptions(t *testing.T) {
 		o          Options
 		wantShards int
 		wantErr    error
+		// stripes a shard: each has room for 4 of the largest values
+		wantStripes int
 	}{
-		{"minimum", Options{Capacity: MinCapacity}, 1, nil},
-		{"63 MiB", Options{Capacity: 63 << 20}, 1, nil},
-		{"64 MiB", Options{Capacity: 64 << 20}, 2, nil},
-		{"256 MiB", Options{Capacity: 256 << 20}, 8, nil},
-		{"1 GiB caps at 16", Options{Capacity: 1 << 30}, 16, nil},
-		{"explicit shards", Options{Capacity: 8 << 20, Shards: 4}, 4, nil},
-		{"zero capacity", Options{}, 0, ErrInvalidOptions},
-		{"negative capacity", Options{Capacity: -1}, 0, ErrInvalidOptions},
-		{"below minimum", Options{Capacity: MinCapacity - 1}, 0, ErrInvalidOptions},
-		{"shards not a power of two", Options{Capacity: 8 << 20, Shards: 3}, 0, ErrInvalidOptions},
-		{"negative shards", Options{Capacity: 8 << 20, Shards: -2}, 0, ErrInvalidOptions},
-		{"too many shards", Options{Capacity: 8 << 20, Shards: 64}, 0, ErrInvalidOptions},
-		{"negative MaxValueLen", Options{Capacity: 8 << 20, MaxValueLen: -1}, 0, ErrInvalidOptions},
-		{"MaxValueLen over a quarter shard", Options{Capacity: 8 << 20, MaxValueLen: 3 << 20}, 0, ErrInvalidOptions},
-		{"negative TTL", Options{Capacity: 8 << 20, TTL: -time.Second}, 0, ErrInvalidOptions},
-		{"long name", Options{Capacity: 8 << 20, Name: string(make([]byte, 60))}, 0, ErrInvalidOptions},
-		{"hostile name", Options{Capacity: 8 << 20, Name: "x\n\x1b[31m"}, 0, nil},
-		{"huge capacity", Options{Capacity: math.MaxInt}, 0, nil},
-		{"huge capacity, one shard", Options{Capacity: math.MaxInt, Shards: 1}, 0, nil},
+		{"minimum", Options{Capacity: MinCapacity}, 1, nil, 2},
+		{"63 MiB", Options{Capacity: 63 << 20}, 1, nil, 8},
+		{"64 MiB", Options{Capacity: 64 << 20}, 2, nil, 8},
+		{"256 MiB", Options{Capacity: 256 << 20}, 8, nil, 8},
+		{"1 GiB caps at 16", Options{Capacity: 1 << 30}, 16, nil, 8},
+		{"explicit shards", Options{Capacity: 8 << 20, Shards: 4}, 4, nil, 2},
+		{"largest values", Options{Capacity: 8 << 20, MaxValueLen: 2 << 20}, 1, nil, 1},
+		{"zero capacity", Options{}, 0, ErrInvalidOptions, 0},
+		{"negative capacity", Options{Capacity: -1}, 0, ErrInvalidOptions, 0},
+		{"below minimum", Options{Capacity: MinCapacity - 1}, 0, ErrInvalidOptions, 0},
+		{"shards not a power of two", Options{Capacity: 8 << 20, Shards: 3}, 0, ErrInvalidOptions, 0},
+		{"negative shards", Options{Capacity: 8 << 20, Shards: -2}, 0, ErrInvalidOptions, 0},
+		{"too many shards", Options{Capacity: 8 << 20, Shards: 64}, 0, ErrInvalidOptions, 0},
+		{"negative MaxValueLen", Options{Capacity: 8 << 20, MaxValueLen: -1}, 0, ErrInvalidOptions, 0},
+		{"MaxValueLen over a quarter shard", Options{Capacity: 8 << 20, MaxValueLen: 3 << 20}, 0, ErrInvalidOptions, 0},
+		{"negative TTL", Options{Capacity: 8 << 20, TTL: -time.Second}, 0, ErrInvalidOptions, 0},
+		{"long name", Options{Capacity: 8 << 20, Name: string(make([]byte, 60))}, 0, ErrInvalidOptions, 0},
+		{"hostile name", Options{Capacity: 8 << 20, Name: "x\n\x1b[31m"}, 0, nil, 0},
+		{"huge capacity", Options{Capacity: math.MaxInt}, 0, nil, 0},
+		{"huge capacity, one shard", Options{Capacity: math.MaxInt, Shards: 1}, 0, nil, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,8 +78,8 @@ func TestNewOptions(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			if len(c.shards) != tt.wantShards {
-				t.Errorf("%d shards, want %d", len(c.shards), tt.wantShards)
+			if len(c.shards) != tt.wantShards || len(c.shards[0].stripes) != tt.wantStripes {
+				t.Errorf("%d shards of %d stripes, want %d of %d", len(c.shards), len(c.shards[0].stripes), tt.wantShards, tt.wantStripes)
 			}
 		})
 	}
@@ -347,5 +351,107 @@ func TestDeleteShrinks(t *testing.T) {
 	}
 	if empty := c.Stats().Committed; empty > full/2 {
 		t.Errorf("committed %d bytes full, still %d after deleting everything", full, empty)
+	}
+}
+
+// TestReplace replaces one key's value by values of other lengths: in the
+// same heap slot (overwritten in place), a larger or smaller slot, a page
+// run and back. Each Get must return the last value, and the bytes charged
+// must be the entry's slot and the index's block, whatever path the
+// replacement took.
+func TestReplace(t *testing.T) {
+	c := newCache(t, Options{Capacity: 4 << 20, Shards: 1})
+	key := []byte("key")
+	index := 0
+	for i := range c.stripes {
+		index += heap.SlotSize(tableBytes(len(c.stripes[i].t.slots)), pageSize)
+	}
+	for i, n := range []int{100, 101, 90, 1000, 10, 0, 20 << 10, 20<<10 + 1, 17 << 10, 100} {
+		v := bytes.Repeat([]byte{byte(i + 1)}, n)
+		must(t, c.Set(key, v))
+		got, err := c.Get(nil, key)
+		if err != nil || !bytes.Equal(got, v) {
+			t.Fatalf("step %d: Get after Set of %d bytes = %d bytes, %v", i, n, len(got), err)
+		}
+		if st := c.Stats(); st.Entries != 1 || st.Bytes != uint64(index+slotBytes(len(key), n)) {
+			t.Fatalf("step %d (%d bytes): %v; want 1 entry and %d bytes", i, n, st, index+slotBytes(len(key), n))
+		}
+		if err := c.shards[0].h.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestSetCapacity fills a cache, shrinks it and checks that committed
+// memory drops within the new capacity's bound at once, that entries it
+// kept still read back, and that it grows again when the capacity does;
+// capacities the shards and stripes cannot take are errors that change
+// nothing.
+func TestSetCapacity(t *testing.T) {
+	skipIfQuarantine(t)
+	const shards = 2
+	c := newCache(t, Options{Capacity: 16 << 20, Shards: shards, MaxValueLen: 64 << 10})
+	fill := func(n int) {
+		for i := range n {
+			must(t, c.Set([]byte(fmt.Sprint(i)), bytes.Repeat([]byte{byte(i)}, 100+i%4000)))
+		}
+	}
+	bound := func(capacity int) uint64 { return uint64(capacity + capacity/10 + shards<<20) }
+	fill(20_000)
+	full := c.Stats()
+	for _, tt := range []struct {
+		name     string
+		capacity int
+		wantErr  error
+	}{
+		{"below MinCapacity", MinCapacity - 1, ErrInvalidOptions},
+		{"negative", -1, ErrInvalidOptions},
+		{"stripes too small for MaxValueLen", 3 << 20, ErrInvalidOptions},
+		{"a half", 8 << 20, nil},
+		{"a quarter", 4 << 20, nil},
+	} {
+		before := c.Stats()
+		err := c.SetCapacity(tt.capacity)
+		after := c.Stats()
+		if tt.wantErr != nil {
+			if !errors.Is(err, tt.wantErr) || after.Entries != before.Entries {
+				t.Errorf("%s: SetCapacity(%d) = %v, entries %d -> %d; want %v and no change", tt.name, tt.capacity, err, before.Entries, after.Entries, tt.wantErr)
+			}
+			continue
+		}
+		must(t, err)
+		t.Logf("%s: %v", tt.name, after)
+		if after.Committed > bound(tt.capacity) || after.Bytes > uint64(tt.capacity) || after.Committed >= before.Committed {
+			t.Errorf("%s: committed %d -> %d bytes, %d charged; want a drop to within %d", tt.name, before.Committed, after.Committed, after.Bytes, bound(tt.capacity))
+		}
+		n := 0
+		for k, v := range c.All() {
+			i, err := strconv.Atoi(string(k))
+			if err != nil || !bytes.Equal(v, bytes.Repeat([]byte{byte(i)}, 100+i%4000)) {
+				t.Fatalf("%s: entry %q holds %d wrong bytes", tt.name, k, len(v))
+			}
+			n++
+		}
+		if n == 0 || n != after.Entries {
+			t.Errorf("%s: All yielded %d entries, Stats says %d", tt.name, n, after.Entries)
+		}
+	}
+	must(t, c.SetCapacity(16<<20))
+	fill(20_000)
+	if st := c.Stats(); st.Committed > bound(16<<20) || st.Entries < full.Entries*9/10 {
+		t.Errorf("grown back: %v; want about %d entries within %d bytes", st, full.Entries, bound(16<<20))
+	}
+	for i := range c.shards {
+		if err := c.shards[i].h.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var nilCache *Cache
+	if err := nilCache.SetCapacity(16 << 20); !errors.Is(err, ErrNilCache) {
+		t.Errorf("nil cache: %v", err)
+	}
+	must(t, c.Close())
+	if err := c.SetCapacity(16 << 20); !errors.Is(err, ErrClosed) {
+		t.Errorf("closed cache: %v", err)
 	}
 }

@@ -3,16 +3,18 @@ package cache
 import "unsafe"
 
 // An entry is one heap block: this header, then the key, then the value.
-// Headers link the entries of a shard into its SIEVE queue (see cache.go).
-// The links point into the shard's heap, never into Go memory, so the
-// garbage collector has nothing to follow; they are unsafe.Pointer rather
-// than uintptr so that no conversion back is needed.
+// Headers link the entries of a shard into its two S3-FIFO queues (see
+// cache.go). The links point into the shard's heap, never into Go memory,
+// so the garbage collector has nothing to follow; they are unsafe.Pointer
+// rather than uintptr so that no conversion back is needed.
 type entry struct {
-	newer, older unsafe.Pointer // *entry; nil at the ends of the queue
+	newer, older unsafe.Pointer // *entry; nil at the ends of its queue
 	hash         uint64
 	expire       int64 // clock() at which the entry expires; 0: never
-	klen, vlen   uint32
-	visited      uint32 // SIEVE's bit: read since the hand last passed
+	vlen         uint32
+	klen         uint16 // MaxKeyLen fits
+	freq         uint8  // reads since insertion or the last pass of eviction, at most maxFreq
+	queue        uint8  // inSmall or inMain
 }
 
 const entryHeader = int(unsafe.Sizeof(entry{}))

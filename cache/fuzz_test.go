@@ -6,9 +6,10 @@ import (
 	"testing"
 )
 
-// FuzzCache drives a cache with operations decoded from the input and
-// checks it against a map: every Get returns the map's value or, only
-// once the cache has evicted something, a miss; Len and All agree with
+// FuzzCache drives a cache with operations decoded from the input (Set,
+// Get, Delete, Reset, an oversized Set, All, SetCapacity) and checks it
+// against a map: every Get returns the map's value or, only once the cache
+// has evicted something, a miss; Len and All agree with
 // the map while nothing was evicted; the heaps stay valid.
 func FuzzCache(f *testing.F) {
 	f.Add([]byte{0, 1, 3, 'a', 'b', 'c', 1, 1, 2, 1, 0, 3, 4, 1})
@@ -29,7 +30,7 @@ func FuzzCache(f *testing.F) {
 			return int(b)
 		}
 		for len(data) > 0 {
-			op, key := next()%6, []byte{byte(next() % 8)}
+			op, key := next()%7, []byte{byte(next() % 8)}
 			switch op {
 			case 0: // Set: a length byte (x 257 for big values), then the value's seed
 				n := next()
@@ -77,6 +78,10 @@ func FuzzCache(f *testing.F) {
 				}
 				if c.Stats().Evictions == 0 && n != len(model) {
 					t.Fatalf("All yielded %d, model holds %d", n, len(model))
+				}
+			case 6: // SetCapacity: 1 to 5 MiB; a shrink may evict
+				if err := c.SetCapacity(MinCapacity + next()*16<<10); err != nil {
+					t.Fatalf("SetCapacity: %v", err)
 				}
 			}
 			if c.Stats().Evictions == 0 && c.Len() != len(model) {

@@ -20,11 +20,13 @@ type Options struct {
 	// its index and the heaps' bookkeeping (see Cache for the bound and its
 	// overhead). At least MinCapacity.
 	Capacity int
-	// Shards is the number of independent parts, each with its own lock,
-	// heap and index: a power of two. Zero picks one per 32 MiB of
-	// Capacity, between 1 and 16: each shard's heap keeps partly used slabs
-	// of every size class it serves (1.5-3 MiB for values of 100 B-4 KiB),
-	// so small shards waste a larger share of their capacity.
+	// Shards is the number of independent parts, each with its own heap
+	// and up to 8 locks (stripes, each with its own index): a power of
+	// two. Zero picks one per 32 MiB of Capacity, between 1 and 16: each
+	// shard's heap keeps partly used slabs of every size class it serves
+	// (1.5-3 MiB for values of 100 B-4 KiB), so small shards waste a
+	// larger share of their capacity. A shard has as many stripes as leave
+	// each room for 4 of the largest values (MaxValueLen), up to 8.
 	Shards int
 	// MaxValueLen is the longest value Set accepts. Zero means 1 MiB or
 	// an eighth of a shard's capacity, whichever is smaller; it may not
@@ -43,6 +45,7 @@ type Options struct {
 type config struct {
 	shards      int
 	shardLimit  int // the committed bytes one shard may hold
+	stripes     int // locks per shard
 	maxValueLen int
 	ttl         time.Duration
 	name        string
@@ -83,6 +86,12 @@ func (o Options) resolve() (config, error) {
 	}
 	if c.maxValueLen > c.shardLimit/4 {
 		return bad("MaxValueLen %d exceeds a quarter of a shard's %d bytes", c.maxValueLen, c.shardLimit)
+	}
+	// As many stripes as fit up to maxStripes, each with room for at least
+	// four of the largest values.
+	c.stripes = 1
+	for c.stripes < maxStripes && c.shardLimit/(2*c.stripes) >= 4*c.maxValueLen {
+		c.stripes *= 2
 	}
 	return c, nil
 }

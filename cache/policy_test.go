@@ -10,10 +10,11 @@ import (
 )
 
 // The evidence for the eviction policy (see cache.go): reference models of
-// LRU, CLOCK, SIEVE, S3-FIFO and W-TinyLFU, counting entries of equal size,
-// replayed on Zipf and scan traces at three cache sizes. Run with -v to see
-// the table; the test fails if the policy the cache uses falls more than
-// 2 points of hit ratio behind the best model on a Zipf trace.
+// LRU, CLOCK, SIEVE, SIEVE with TinyLFU admission, S3-FIFO and W-TinyLFU,
+// counting entries of equal size, replayed on Zipf and scan traces at three
+// cache sizes. Run with -v to see the table; the test fails if the policy
+// the cache uses (S3-FIFO) falls behind another model on a Zipf trace by
+// more than half a point.
 
 // model is an eviction policy over keys of one size: access reports a hit
 // and, on a miss, inserts the key (evicting as the policy says).
@@ -128,6 +129,9 @@ func (c *sieveModel) evict() {
 
 // ---- S3-FIFO -----------------------------------------------------------------
 
+// s3Model is S3-FIFO with an exact ghost of as many keys as main holds;
+// the cache's ghost is approximate (ghost.go), and TestCacheFollowsModel
+// checks that it does as well.
 type s3Model struct {
 	smallCap, mainCap int
 	small, main       []uint64 // FIFO queues, oldest first
@@ -138,13 +142,13 @@ type s3Model struct {
 }
 
 func newS3FIFO(n int) model {
-	s := max(1, n/10)
+	s := max(1, n/smallShare)
 	return &s3Model{smallCap: s, mainCap: n - s, freq: map[uint64]int{}, inSmall: map[uint64]bool{}, ghost: map[uint64]bool{}}
 }
 
 func (c *s3Model) access(k uint64) bool {
 	if _, ok := c.freq[k]; ok {
-		c.freq[k] = min(c.freq[k]+1, 3)
+		c.freq[k] = min(c.freq[k]+1, maxFreq)
 		return true
 	}
 	for len(c.small)+len(c.main) >= c.smallCap+c.mainCap {
@@ -321,6 +325,50 @@ func (c *wtinyModel) popBack(q *lruModel) uint64 {
 	return k
 }
 
+// ---- SIEVE with TinyLFU admission -------------------------------------------
+
+// sieveLFUModel is SIEVE with TinyLFU's admission filter in front: every
+// access counts in a sketch, and a new key enters only if the sketch
+// thinks it more frequent than the entry SIEVE would evict (otherwise the
+// Set is dropped, as ristretto drops it). It was the other candidate to
+// replace plain SIEVE.
+type sieveLFUModel struct {
+	*sieveModel
+	sketch *sketchModel
+}
+
+func newSIEVELFU(n int) model {
+	return &sieveLFUModel{newSIEVE(n).(*sieveModel), newSketch(n)}
+}
+
+func (c *sieveLFUModel) access(k uint64) bool {
+	c.sketch.add(k)
+	if _, ok := c.m[k]; ok {
+		c.seen[k] = true
+		return true
+	}
+	if c.l.Len() >= c.cap {
+		// Move the hand to SIEVE's victim without evicting it yet.
+		e := c.hand
+		if e == nil {
+			e = c.l.Back()
+		}
+		for c.seen[e.Value.(uint64)] {
+			c.seen[e.Value.(uint64)] = false
+			if e = e.Prev(); e == nil {
+				e = c.l.Back()
+			}
+		}
+		c.hand = e
+		if c.sketch.estimate(k) <= c.sketch.estimate(e.Value.(uint64)) {
+			return false
+		}
+		c.evict()
+	}
+	c.m[k] = c.l.PushFront(k)
+	return false
+}
+
 // ---- the comparison ------------------------------------------------------------
 
 var models = []struct {
@@ -330,6 +378,7 @@ var models = []struct {
 	{"LRU", newLRU},
 	{"CLOCK", newCLOCK},
 	{"SIEVE", newSIEVE},
+	{"SIEVE+TinyLFU", newSIEVELFU},
 	{"S3-FIFO", newS3FIFO},
 	{"W-TinyLFU", newWTinyLFU},
 }
@@ -361,27 +410,28 @@ func TestEvictionEvidence(t *testing.T) {
 	for _, tr := range traces {
 		for _, size := range []int{keys / 200, keys / 50, keys / 10} {
 			line := fmt.Sprintf("%-9s %6d:", tr.name, size)
-			best, sieve := 0.0, 0.0
+			best, ours := 0.0, 0.0
 			for _, m := range models {
 				r := hitRatio(m.new(size), tr.trace)
 				line += fmt.Sprintf(" %s %.4f", m.name, r)
 				best = max(best, r)
-				if m.name == "SIEVE" {
-					sieve = r
+				if m.name == "S3-FIFO" {
+					ours = r
 				}
 			}
 			t.Log(line)
-			if strings.HasPrefix(tr.name, "zipf") && sieve < best-0.02 {
-				t.Errorf("%s, %d entries: SIEVE's hit ratio %.4f is more than 2 points below the best, %.4f", tr.name, size, sieve, best)
+			if strings.HasPrefix(tr.name, "zipf") && ours < best-0.005 {
+				t.Errorf("%s, %d entries: S3-FIFO's hit ratio %.4f is more than half a point below the best, %.4f", tr.name, size, ours, best)
 			}
 		}
 	}
 }
 
 // TestCacheFollowsModel replays a Zipf trace on the cache itself (a Get,
-// then a Set on a miss) and checks that its hit ratio is the SIEVE model's
-// at the number of entries the cache held: the evidence above is about
-// the policy the cache really runs.
+// then a Set on a miss) and checks that its hit ratio is the S3-FIFO
+// model's at the number of entries the cache held: the evidence above is
+// about the policy the cache really runs, approximate ghost included. A
+// cache that never counts reads, or never consults its ghost, fails it.
 func TestCacheFollowsModel(t *testing.T) {
 	skipIfQuarantine(t)
 	trace := zipfTrace(4, 100_000, 0.9, 300_000)
@@ -399,9 +449,9 @@ func TestCacheFollowsModel(t *testing.T) {
 		must(t, c.Set(key, val))
 	}
 	got := float64(hits) / float64(len(trace))
-	want := hitRatio(newSIEVE(c.Len()), trace)
-	t.Logf("cache: %.4f with %d entries; SIEVE model: %.4f", got, c.Len(), want)
-	if math.Abs(got-want) > 0.01 {
-		t.Errorf("the cache's hit ratio %.4f is not the SIEVE model's %.4f (%d entries)", got, want, c.Len())
+	want := hitRatio(newS3FIFO(c.Len()), trace)
+	t.Logf("cache: %.4f with %d entries; S3-FIFO model: %.4f", got, c.Len(), want)
+	if math.Abs(got-want) > 0.005 {
+		t.Errorf("the cache's hit ratio %.4f is not the S3-FIFO model's %.4f (%d entries)", got, want, c.Len())
 	}
 }

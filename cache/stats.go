@@ -56,15 +56,21 @@ func (c *Cache) Stats() Stats {
 	}
 	st.Shards = make([]ShardStats, len(c.shards))
 	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.Lock()
-		ss := ShardStats{Hits: s.hits, Misses: s.misses, Sets: s.sets, Evictions: s.evictions, Expirations: s.expirations,
-			Entries: s.t.n, Bytes: uint64(s.charged)}
-		if s.h != nil {
-			hs := s.h.Stats()
-			ss.Committed, ss.Resident = hs.Committed+hs.MetaCommitted, hs.Resident+hs.MetaResident
+		sh := &c.shards[i]
+		var ss ShardStats
+		for j := range sh.stripes {
+			s := &sh.stripes[j]
+			s.mu.Lock()
+			ss.add(ShardStats{Hits: s.hits, Misses: s.misses, Sets: s.sets, Evictions: s.evictions, Expirations: s.expirations,
+				Entries: s.t.n, Bytes: uint64(s.charged)})
+			if j == 0 && s.h != nil {
+				// Close needs every stripe's lock: the heap lives while
+				// this one is held.
+				hs := s.h.Stats()
+				ss.Committed, ss.Resident = hs.Committed+hs.MetaCommitted, hs.Resident+hs.MetaResident
+			}
+			s.mu.Unlock()
 		}
-		s.mu.Unlock()
 		st.Shards[i] = ss
 		st.add(ss)
 	}

@@ -17,7 +17,8 @@ import (
 // the version it last stored; a value carries its key, its version and a
 // checksum. Every read must be a miss or an intact value of that key, and
 // the writer must read back exactly its last version or a miss. A
-// concurrent Reset now and then clears everything. Run it with -race.
+// concurrent Reset now and then clears everything, and SetCapacity grows
+// the capacity by half and shrinks it back. Run it with -race.
 func TestStress(t *testing.T) {
 	const workers = 8
 	const ops = 40_000
@@ -47,6 +48,13 @@ func TestStress(t *testing.T) {
 					return
 				}
 			}
+			// Grow, then shrink back (evicting under the workers' feet).
+			for _, capacity := range []int{3 << 20, 2 << 20} {
+				if err := c.SetCapacity(capacity); err != nil {
+					errc <- err
+					return
+				}
+			}
 		}
 	})
 	wg.Wait()
@@ -59,9 +67,10 @@ func TestStress(t *testing.T) {
 		t.Errorf("the stress did not evict, hit and miss: %v", st)
 	}
 	for i := range c.shards {
-		c.shards[i].mu.Lock()
-		err := c.shards[i].h.Validate()
-		c.shards[i].mu.Unlock()
+		sh := &c.shards[i]
+		sh.lockAll()
+		err := sh.h.Validate()
+		sh.unlockAll()
 		if err != nil {
 			t.Fatal(err)
 		}

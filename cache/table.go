@@ -29,8 +29,15 @@ const (
 	maxLoadDenom = 4
 )
 
-// tableBytes is the size of the block of a table of n slots.
-func tableBytes(n int) int { return n * slotSize }
+// tableBytes is the size of the block of a table of n slots and its
+// ghost (ghost.go), which the shard allocates together.
+func tableBytes(n int) int { return n*slotSize + ghostBuckets(n)*ghostBucketSize }
+
+// ghostBuckets is the number of ghost buckets beside an index of n slots:
+// the ghost remembers n/2 hashes, between 2/3 and 4/3 of the entries the
+// index holds (3/8 to 3/4 of n), near S3-FIFO's choice of as many as the
+// main queue holds.
+func ghostBuckets(n int) int { return max(1, n/2/ghostWays) }
 
 // full reports whether one more entry would pass the maximum load.
 func (t *table) full() bool { return (t.n+1)*maxLoadDenom > len(t.slots)*maxLoadNum }
