@@ -72,7 +72,7 @@
 // before a Set would pass its target, which starts 1/32 below its share.
 // Every Capacity/Shards/32 bytes written (the stripes hand their counts
 // over every 1/32 of their share) the shard measures what its heap really
-// committed (heap.Stats: Committed + MetaCommitted): when that grew past
+// committed (heap.Heap.Committed: blocks and metadata): when that grew past
 // the limit (partly used slabs of the size classes in use, slab tails,
 // bookkeeping, blocks in the heap's per-P caches), every stripe's target
 // drops by its share of the growth, the measuring stripe evicts down to

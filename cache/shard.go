@@ -86,8 +86,8 @@ func (sh *shard) measure(s *stripe) error {
 	}
 	defer sh.mu.Unlock()
 	sh.written.Store(0)
-	st := sh.h.Stats()
-	committed := int(st.Committed + st.MetaCommitted)
+	blocks, meta := sh.h.Committed()
+	committed := int(blocks + meta)
 	grew := committed - sh.committed
 	sh.committed = committed
 	n := len(sh.stripes)
@@ -141,8 +141,8 @@ func (sh *shard) setLimit(limit int) error {
 	if shrink {
 		_, err := sh.h.Compact()
 		errs = append(errs, err)
-		st := sh.h.Stats()
-		sh.committed = int(st.Committed + st.MetaCommitted)
+		blocks, meta := sh.h.Committed()
+		sh.committed = int(blocks + meta)
 	}
 	return errors.Join(errs...)
 }

@@ -30,6 +30,19 @@ func (h *Heap) committed() (n uintptr) {
 	return n
 }
 
+// Committed returns the memory the heap has committed: for its blocks
+// (Stats.Committed, what the commit limit bounds) and for its bookkeeping
+// (Stats.MetaCommitted). Unlike Stats it makes no system call and holds
+// only the heap's own lock, a moment: it is the figure a cache checks
+// against its capacity as it fills. Zero for a nil or destroyed heap.
+func (h *Heap) Committed() (blocks, metadata uint64) {
+	if h == nil || h.lock("committed") != nil {
+		return 0, 0
+	}
+	defer h.unlockHeap()
+	return uint64(h.committed()), uint64(h.meta.committed())
+}
+
 // admit returns an error wrapping ErrCommitLimit if committing cost more
 // bytes would take the heap past its limit. The caller holds the heap's
 // lock.

@@ -244,3 +244,28 @@ func TestCommitLimitOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestCommitted: Committed gives what Stats gives for blocks and metadata,
+// and zeros for a nil or destroyed heap.
+func TestCommitted(t *testing.T) {
+	h, err := New(Options{Name: "committed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{100, 5000, 300 << 10, 3 << 20} {
+		if _, err := h.Alloc(n); err != nil {
+			t.Fatal(err)
+		}
+		blocks, meta := h.Committed()
+		if st := h.Stats(); blocks != st.Committed || meta != st.MetaCommitted || blocks == 0 {
+			t.Fatalf("Committed() = %d, %d; Stats %d, %d", blocks, meta, st.Committed, st.MetaCommitted)
+		}
+	}
+	h.Destroy()
+	var nilHeap *Heap
+	for _, hh := range []*Heap{h, nilHeap} {
+		if b, m := hh.Committed(); b != 0 || m != 0 {
+			t.Errorf("Committed of a destroyed or nil heap: %d, %d", b, m)
+		}
+	}
+}
