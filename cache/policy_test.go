@@ -107,9 +107,10 @@ func (c *sieveModel) access(k uint64) bool {
 	return false
 }
 
-// evict moves the hand from the oldest entry towards the newest, clearing
-// visited bits, and evicts the first entry not visited since the hand passed.
-func (c *sieveModel) evict() {
+// victim moves the hand from the oldest entry towards the newest, clearing
+// visited bits, to the first entry not visited since the hand passed, and
+// returns it.
+func (c *sieveModel) victim() *list.Element {
 	e := c.hand
 	if e == nil {
 		e = c.l.Back()
@@ -120,6 +121,13 @@ func (c *sieveModel) evict() {
 			e = c.l.Back()
 		}
 	}
+	c.hand = e
+	return e
+}
+
+// evict evicts SIEVE's victim.
+func (c *sieveModel) evict() {
+	e := c.victim()
 	c.hand = e.Prev()
 	k := e.Value.(uint64)
 	delete(c.m, k)
@@ -349,17 +357,7 @@ func (c *sieveLFUModel) access(k uint64) bool {
 	}
 	if c.l.Len() >= c.cap {
 		// Move the hand to SIEVE's victim without evicting it yet.
-		e := c.hand
-		if e == nil {
-			e = c.l.Back()
-		}
-		for c.seen[e.Value.(uint64)] {
-			c.seen[e.Value.(uint64)] = false
-			if e = e.Prev(); e == nil {
-				e = c.l.Back()
-			}
-		}
-		c.hand = e
+		e := c.victim()
 		if c.sketch.estimate(k) <= c.sketch.estimate(e.Value.(uint64)) {
 			return false
 		}
