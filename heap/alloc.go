@@ -177,7 +177,7 @@ func (h *Heap) alloc(op string, n, align uintptr, zero bool) (unsafe.Pointer, er
 		return nil, h.wrap(op, n, err)
 	}
 	for g := gp; g < gp+k; g++ {
-		h.pt.at(g).flags &^= flagFreed
+		h.pt.at(g).flags &^= flagFreed | flagFreedSlab
 	}
 	d := h.pt.at(gp)
 	d.kind, d.n, d.gen = kindLarge, k, h.nextGen()

@@ -336,3 +336,47 @@ func TestLargestSucceeds(t *testing.T) {
 		})
 	}
 }
+
+// TestDoubleFreeAfterSlabReleased frees every block of slabs that then
+// go back to the page runs (Compact drains the caches and releases empty
+// slabs): a second Free of any of those blocks is still ErrDoubleFree,
+// not an invalid pointer (FuzzHeap found this when a free went straight
+// to its slab and emptied it).
+func TestDoubleFreeAfterSlabReleased(t *testing.T) {
+	h, err := New(Options{Name: "slab-released"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Destroy()
+	if h.cfg.debug&DebugQuarantine != 0 {
+		t.Skip("ZEBRA_DEBUG's quarantine keeps freed blocks from their slabs")
+	}
+	var ps []unsafe.Pointer
+	for range 4 * slabBytes / 1024 { // four slabs of 1 KiB blocks
+		p, err := h.Alloc(1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	for _, p := range ps[1:] {
+		if err := h.Free(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := h.Stats().Free
+	if _, err := h.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	if h.central[classOf(1000)].slabs > 1 {
+		t.Fatalf("%d slabs of the class left after Compact, want 1", h.central[classOf(1000)].slabs)
+	}
+	for _, p := range ps[1:] {
+		if err := h.Free(p); !errors.Is(err, ErrDoubleFree) {
+			t.Fatalf("second Free of %p after its slab was released: %v, want ErrDoubleFree (free %d before Compact)", p, err, before)
+		}
+	}
+	if err := h.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -100,6 +100,12 @@ func (h *Heap) find(op string, p unsafe.Pointer) (block, error) {
 	if off%page == 0 && d.flags&flagFreed != 0 {
 		return block{}, h.bad(op, p, ErrDoubleFree, "a freed block of pages")
 	}
+	if d.flags&flagFreedSlab != 0 && d.gen != 0 {
+		ci := &h.classes[int(d.gen-1)&(numClasses-1)]
+		if o := addr & (slabBytes - 1); o%ci.size == 0 && o/ci.size < uintptr(ci.nobj) {
+			return block{}, h.bad(op, p, ErrDoubleFree, "a %d-byte block of a released slab", ci.size)
+		}
+	}
 	if d.kind == kindFreeHead || d.kind == kindFreeTail {
 		return block{}, h.bad(op, p, ErrInvalidPointer, "in free space")
 	}

@@ -89,7 +89,7 @@ func (h *Heap) takeCachedRun(k uint32) unsafe.Pointer {
 	h.runBytes -= uintptr(bestN) * h.cfg.page
 	d := h.pt.at(r.gp)
 	d.kind, d.n, d.gen = kindLarge, k, h.nextGen()
-	d.flags &^= flagFreed
+	d.flags &^= flagFreed | flagFreedSlab
 	if bestN > k {
 		h.freeRun(r.seg, r.gp+k, bestN-k, false)
 	}

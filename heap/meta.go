@@ -273,6 +273,11 @@ const (
 	// flagClean marks a page committed ahead of use and never handed out
 	// since: it still reads as zero.
 	flagClean
+	// flagFreedSlab marks a page of a slab that was released, its class+1
+	// in gen, until the page is handed out again: a Free of one of its
+	// blocks is a double free (the second Free of the block that emptied
+	// the slab), not a pointer the heap never returned.
+	flagFreedSlab
 )
 
 const (

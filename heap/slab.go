@@ -206,7 +206,7 @@ func (h *Heap) newSlab(c int) (uint32, *slabRec, error) {
 	for k := uint32(0); k < ci.pages; k++ {
 		d := h.pt.at(gp + k)
 		d.kind, d.n, d.a = kindSlab, k, id
-		d.flags &^= flagFreed
+		d.flags &^= flagFreed | flagFreedSlab
 	}
 	h.central[c].slabs++
 	return id, s, nil
@@ -245,7 +245,8 @@ func (h *Heap) dropSlab(id uint32, s *slabRec) {
 	gp, n := s.gp, uint32(s.npages)
 	for k := uint32(0); k < n; k++ {
 		d := h.pt.at(gp + k)
-		d.kind, d.n, d.a = kindInner, 0, 0
+		d.kind, d.n, d.a, d.gen = kindInner, 0, 0, uint16(c+1)
+		d.flags |= flagFreedSlab
 	}
 	h.spare[c] = append(h.spare[c], s.state)
 	h.central[c].slabs--
