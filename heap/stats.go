@@ -309,6 +309,11 @@ func (h *Heap) Compact() (int, error) {
 				gp += d.n
 			case kindSlab:
 				gp += uint32(h.st.at(d.a).npages)
+			case kindCached:
+				// flushRuns emptied the run cache: a cached run here is
+				// one it never held (FuzzMetadata: the walk looped on it).
+				h.state.CompareAndSwap(stateOK, stateCorrupt)
+				return 0, fmt.Errorf("heap %q: compact: %w: page %d heads a cached run the run cache does not hold", h.cfg.name, ErrCorrupt, gp)
 			}
 		}
 	}
