@@ -36,6 +36,8 @@ var tagNames struct {
 	mu     sync.Mutex
 	names  []string // names[t-1] is tag t's name
 	byName map[string]Tag
+	// n is len(names), read without the lock by AllocTag's check.
+	n atomic.Int32
 }
 
 // NewTag registers a tag name for the process and returns its Tag; the
@@ -63,6 +65,7 @@ func NewTag(name string) (Tag, error) {
 	tagNames.names = append(tagNames.names, name)
 	t := Tag(len(tagNames.names))
 	tagNames.byName[name] = t
+	tagNames.n.Store(int32(t))
 	return t, nil
 }
 
@@ -80,11 +83,7 @@ func (t Tag) String() string {
 	return fmt.Sprintf("tag(%d)", uint8(t))
 }
 
-func (t Tag) registered() bool {
-	tagNames.mu.Lock()
-	defer tagNames.mu.Unlock()
-	return int(t) <= len(tagNames.names)
-}
+func (t Tag) registered() bool { return int32(t) <= tagNames.n.Load() }
 
 // tagCounts are a Tags heap's live blocks and bytes per tag.
 type tagCounts [maxTags + 1]struct{ blocks, bytes atomic.Int64 }

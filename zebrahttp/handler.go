@@ -99,22 +99,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !ok:
 		http.NotFound(w, r)
-	case name == "":
+	case name == "" || name == "heaps.json":
 		f, err := h.figures()
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(f.index)
-	case name == "heaps.json":
-		f, err := h.figures()
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
+		body, ctype := f.index, "text/html; charset=utf-8"
+		if name == "heaps.json" {
+			body, ctype = f.json, "application/json"
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(f.json)
+		w.Header().Set("Content-Type", ctype)
+		w.Write(body)
 	case name == "leaks.txt":
 		h.serveLeaks(w, r)
 	case h.pages[name] != nil:
