@@ -34,6 +34,7 @@ func TestHostileNames(t *testing.T) {
 		{"map.svg", `\x1b[2J\x1b]0;pwn\x07`},
 		{"map.html", `/tmp/\x1b]0;pwn\x07\xff.so`},
 		{"snapshot.json", ""},
+		{"leaks.txt", "heap heap <b>&\n"},
 	}
 	for _, tt := range tests {
 		t.Run("/"+tt.page, func(t *testing.T) {
